@@ -1,0 +1,57 @@
+"""Entry point of the ``sentinel`` console script.
+
+Subcommands live in one module each under ``llmops_sentinel.cli`` and expose
+``register(subparsers)``; adding one is one module plus one name in ``COMMANDS``.
+Exit codes: 0 ran fine (whatever it found), 2 bad input (one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from llmops_sentinel import __version__
+from llmops_sentinel.errors import BadInputError, SentinelError
+
+COMMANDS: tuple[str, ...] = ("invoke", "demo")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"sentinel: error: {message}\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sentinel", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMANDS:
+        module = importlib.import_module(f"llmops_sentinel.cli.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except BadInputError as exc:
+        sys.stderr.write(f"sentinel: {exc}\n")
+        return EXIT_BAD_INPUT
+    except SentinelError as exc:
+        sys.stderr.write(f"sentinel: {type(exc).__name__}: {exc}\n")
+        return EXIT_ERROR
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

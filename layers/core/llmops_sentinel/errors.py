@@ -1,0 +1,39 @@
+"""Typed errors. Names end in ``Error`` and are the ``ErrorEquals`` names in the state machines.
+
+A Lambda error surfaces in Step Functions with the exception's class name as its error type, so a
+``Catch``/``Retry`` on ``"ThrottledError"`` matches ``raise ThrottledError(...)`` here.
+"""
+
+from __future__ import annotations
+
+
+class SentinelError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class BadInputError(SentinelError):
+    """The caller gave input we cannot use (a file, a record, an event). CLI exit code 2."""
+
+
+class InvalidEventError(BadInputError):
+    """An event does not have the shape its trigger promises."""
+
+
+class ConfigError(BadInputError):
+    """A configuration or policy file is invalid."""
+
+
+class TemplateError(SentinelError):
+    """template.yaml cannot be read or does not define what is asked for."""
+
+
+class GuardrailError(SentinelError):
+    """A remediation was refused by a guardrail (bounds, cooldown, limit)."""
+
+
+class ThrottledError(SentinelError):
+    """An AWS API throttled us; state machines retry this with backoff."""
+
+
+class EndpointNotInServiceError(SentinelError):
+    """An endpoint did not reach ``InService`` after a change."""
