@@ -37,3 +37,11 @@ class ThrottledError(SentinelError):
 
 class EndpointNotInServiceError(SentinelError):
     """An endpoint did not reach ``InService`` after a change."""
+
+
+class RemediationFailedError(SentinelError):
+    """A remediation workflow ended in failure (the state machines' terminal ``Fail`` error)."""
+
+
+class VariantNotFoundError(BadInputError):
+    """The endpoint has no production variant of the requested name."""

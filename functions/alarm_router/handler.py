@@ -1,0 +1,38 @@
+"""Alarm router: CloudWatch alarm transition (EventBridge or alarm action) -> remediation workflow."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from llmops_sentinel.errors import InvalidEventError
+from llmops_sentinel.services.alarm_routing import RouterSettings, route_alarm
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def settings() -> RouterSettings:
+    return RouterSettings.from_env()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        result = route_alarm(event, settings())
+    except InvalidEventError as exc:
+        # A malformed event will not improve on retry: reject it visibly instead of raising.
+        logger.warning("rejected event", extra={"error": str(exc), "event_keys": sorted(event)[:20]})
+        metrics.add_metric(name="RouterRejected", unit=MetricUnit.Count, value=1)
+        return {"status": "rejected", "error": type(exc).__name__, "reason": str(exc)}
+    logger.info("routed alarm", extra=result.model_dump())
+    metrics.add_metric(name=f"Router{result.status.capitalize()}", unit=MetricUnit.Count, value=1)
+    return result.model_dump(mode="json")

@@ -1,0 +1,48 @@
+"""Step Functions: start executions idempotently."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.errors import ThrottledError
+
+
+class Started(BaseModel):
+    execution_arn: str
+    started: bool
+    """False when an execution of that name already existed (a duplicate delivery)."""
+    status: str | None = None
+
+
+class StepFunctionsAdapter:
+    def __init__(self, sfn: Any | None = None) -> None:
+        self._sfn = sfn
+
+    @property
+    def sfn(self) -> Any:
+        return self._sfn or client("stepfunctions")
+
+    def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> Started:
+        """Start ``name`` once. Step Functions refuses a second execution of the same name
+        (``ExecutionAlreadyExists``) for 90 days, which is what makes a redelivered alarm a no-op."""
+        try:
+            response = self.sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "ExecutionAlreadyExists":
+                arn = _execution_arn(state_machine_arn, name)
+                status = self.sfn.describe_execution(executionArn=arn).get("status")
+                return Started(execution_arn=arn, started=False, status=status)
+            if code in {"ThrottlingException", "TooManyRequestsException"}:
+                raise ThrottledError(f"StartExecution throttled: {exc}") from exc
+            raise
+        return Started(execution_arn=response["executionArn"], started=True, status="RUNNING")
+
+
+def _execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"

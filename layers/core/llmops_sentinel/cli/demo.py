@@ -1,0 +1,22 @@
+"""``sentinel demo``: the main job on the local cloud, end to end, with a timeline."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("demo", help="run the alarm-to-remediation loop on the local cloud (moto)")
+    parser.add_argument("--json", action="store_true", help="print the timeline as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from llmops_sentinel.cli.output import emit_json
+    from llmops_sentinel.local.demo import run_demo
+
+    report = run_demo(echo=None if args.json else print)
+    if args.json:
+        emit_json(report)
+    return 0 if report.ok else 1

@@ -1,0 +1,63 @@
+"""``sentinel invoke FUNCTION_LOGICAL_ID --event FILE``: ``sam local invoke`` without Docker.
+
+The handler, its environment and its layer come from template.yaml; AWS calls go to the local
+cloud (moto) started for the call. Logs go to stderr, the function's result to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from llmops_sentinel.errors import BadInputError
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("invoke", help="run a function's handler on the local cloud, like sam local invoke")
+    parser.add_argument("function", metavar="FUNCTION_LOGICAL_ID", help="logical id in template.yaml")
+    parser.add_argument("--event", "-e", required=True, help="event JSON file ('-' for stdin)")
+    parser.add_argument("--template", "-t", type=Path, default=None, help="template.yaml (default: nearest)")
+    parser.add_argument(
+        "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters"
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="do not print the function's logs")
+    parser.set_defaults(func=run)
+
+
+def read_event(path: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    except OSError as exc:
+        raise BadInputError(f"cannot read event file {path}: {exc.strerror}") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise BadInputError(f"event file {path} is not JSON: {exc}") from exc
+
+
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BadInputError(f"parameter override {item!r} must be KEY=VALUE")
+        overrides[key] = value
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    from llmops_sentinel.local.cloud import LocalCloud
+
+    event = read_event(args.event)
+    with LocalCloud(template=args.template, parameters=parse_overrides(args.parameter_overrides)) as cloud:
+        cloud.stack.function(args.function)  # a clear error for an unknown logical id
+        record = cloud.invoke(args.function, event)
+    if not args.quiet and record.logs:
+        sys.stderr.write(record.logs if record.logs.endswith("\n") else record.logs + "\n")
+    sys.stderr.write(f"REPORT {record.function} RequestId: {record.request_id} Duration: {record.duration_ms:.1f} ms\n")
+    payload = record.result if record.ok else record.error_payload()
+    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+    return 0 if record.ok else 1

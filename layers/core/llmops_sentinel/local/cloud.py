@@ -1,0 +1,328 @@
+"""LocalCloud: moto's server + template.yaml's resources + the adapters moto lacks.
+
+    with LocalCloud(parameters={"VerifyWaitSeconds": "1"}) as cloud:
+        cloud.client("sagemaker").create_endpoint(...)
+        cloud.alarms.evaluate(at=now)          # alarm -> EventBridge -> router -> state machine
+        cloud.wait_for_execution(arn)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+import requests
+from botocore.config import Config
+
+from llmops_sentinel.errors import SentinelError, TemplateError
+from llmops_sentinel.local import events as event_delivery
+from llmops_sentinel.local.alarms import AlarmEvaluator
+from llmops_sentinel.local.lambdas import Invocation, LambdaRuntime
+from llmops_sentinel.local.provision import Stack, StackContext, provision
+from llmops_sentinel.local.template import find_template, load_template, translate
+
+DEFAULT_STACK = "sentinel"
+DEFAULT_REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+_ONE_CLOUD = threading.Lock()
+
+
+@dataclass
+class Delivered:
+    rule: str
+    target: str
+    detail_type: str
+    outcome: str
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalCloud:
+    """One moto server with one stack from template.yaml. One at a time per process."""
+
+    def __init__(
+        self,
+        template: Path | None = None,
+        parameters: dict[str, str] | None = None,
+        stack_name: str = DEFAULT_STACK,
+        region: str = DEFAULT_REGION,
+        capture_output: bool = True,
+    ) -> None:
+        self.template_path = template or find_template()
+        self.parameters = dict(parameters or {})
+        self.stack_name = stack_name
+        self.region = region
+        self.account_id = ACCOUNT_ID
+        self._capture_output = capture_output
+        self._server: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self._clients: dict[str, Any] = {}
+        self.deliveries: list[Delivered] = []
+        self.port = 0
+        self._stack: Stack | None = None
+        self._runtime: LambdaRuntime | None = None
+        self._alarms: AlarmEvaluator | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    def __enter__(self) -> LocalCloud:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        if not _ONE_CLOUD.acquire(blocking=False):
+            raise SentinelError("a LocalCloud is already running in this process")
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        source = load_template(self.template_path)
+        translated = translate(source, self.region)
+        self.port = _free_port()
+        self._set_env(
+            {
+                "MOTO_PORT": str(self.port),  # moto's Step Functions interpreter calls back on this port
+                "AWS_DEFAULT_REGION": self.region,
+            }
+        )
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per API call otherwise
+        # moto's ASL interpreter logs every failed execution with its parse tree; the execution
+        # history (get_execution_history) carries the same facts in AWS's shape.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        response = requests.post(
+            f"{self.endpoint_url}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
+            timeout=10,
+        )
+        response.raise_for_status()
+        context = StackContext(
+            stack_name=self.stack_name,
+            region=self.region,
+            account_id=self.account_id,
+            clients=self.client,
+            source=source,
+        )
+        self._stack = provision(translated, context, self.parameters)
+        self._runtime = LambdaRuntime(self._stack.functions, self.function_environment())
+        if self._capture_output:
+            self._runtime.install_output_capture()
+        self._patch_lambda_invoke(self._runtime)
+        event_delivery.install(self._deliver)
+        alarm_names = [
+            self._stack.ref(lid) for lid, kind in self._stack.resource_types.items() if kind == "AWS::CloudWatch::Alarm"
+        ]
+        self._alarms = AlarmEvaluator(
+            cloudwatch=self.client("cloudwatch"),
+            events=self.client("events"),
+            datapoints=self._metric_datapoints,
+            alarm_names=alarm_names,
+            region=self.region,
+            account_id=self.account_id,
+        )
+
+    def stop(self) -> None:
+        event_delivery.uninstall()
+        self._unpatch_lambda_invoke()
+        if self._runtime is not None:
+            self._runtime.remove_output_capture()
+        if self._server is not None:
+            # moto's backends and config are process-global: leave none of this cloud behind.
+            for path, body in (
+                ("/moto-api/reset", None),
+                ("/moto-api/config", {"stepfunctions": {"execute_state_machine": False}, "lambda": {"use_docker": True}}),
+            ):
+                requests.post(f"{self.endpoint_url}{path}", json=body, timeout=10)
+            self._server.stop()
+            self._server = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        self._clients.clear()
+        if _ONE_CLOUD.locked():
+            _ONE_CLOUD.release()
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    # ----------------------------------------------------------------- access
+    @property
+    def stack(self) -> Stack:
+        if self._stack is None:
+            raise SentinelError("the local cloud is not started")
+        return self._stack
+
+    @property
+    def runtime(self) -> LambdaRuntime:
+        if self._runtime is None:
+            raise SentinelError("the local cloud is not started")
+        return self._runtime
+
+    @property
+    def alarms(self) -> AlarmEvaluator:
+        if self._alarms is None:
+            raise SentinelError("the local cloud is not started")
+        return self._alarms
+
+    def client(self, service: str) -> Any:
+        """A boto3 client on the local cloud (one attempt: a moto 500 should fail fast, not retry)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(
+                service,  # type: ignore[call-overload]
+                endpoint_url=self.endpoint_url,
+                region_name=self.region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            )
+        return self._clients[service]
+
+    def function_environment(self) -> dict[str, str]:
+        """What every local Lambda sees besides its template environment (as ``sam local`` sets)."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_MAX_ATTEMPTS": "1",
+            "AWS_SAM_LOCAL": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    # ----------------------------------------------------------------- actions
+    def invoke(self, function: str, event: Any) -> Invocation:
+        """Run a function's handler (by logical id, name or ARN) like ``sam local invoke``."""
+        return self.runtime.invoke(function, event)
+
+    def put_event(self, source: str, detail_type: str, detail: dict[str, Any], bus: str = "default",
+                  resources: list[str] | None = None) -> None:
+        response = self.client("events").put_events(
+            Entries=[
+                {
+                    "Source": source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail),
+                    "EventBusName": bus,
+                    "Resources": resources or [],
+                }
+            ]
+        )
+        if response.get("FailedEntryCount"):
+            raise SentinelError(f"PutEvents failed: {response['Entries']}")
+
+    def wait_for_execution(self, execution_arn: str, timeout_s: float = 60.0) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            if time.monotonic() > deadline:
+                raise SentinelError(f"execution {execution_arn} still RUNNING after {timeout_s:.0f} s")
+            time.sleep(0.05)
+
+    def executions(self, state_machine_logical_id: str) -> list[dict[str, Any]]:
+        arn = self.stack.ref(state_machine_logical_id)
+        listed: list[dict[str, Any]] = self.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]
+        return listed
+
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        history: list[dict[str, Any]] = self.client("stepfunctions").get_execution_history(
+            executionArn=execution_arn
+        )["events"]
+        return history
+
+    def sns_messages(self, topic_arn: str) -> list[str]:
+        from moto.sns.models import sns_backends
+
+        topic = sns_backends[self.account_id][self.region].topics.get(topic_arn)
+        if topic is None:
+            raise TemplateError(f"no topic {topic_arn}")
+        return [str(entry[1]) for entry in topic.sent_notifications]
+
+    # ----------------------------------------------------------------- internals
+    def _metric_datapoints(self) -> list[Any]:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        points: list[Any] = cloudwatch_backends[self.account_id][self.region].get_all_metrics()
+        return points
+
+    def _deliver(self, target_arn: str, event: dict[str, Any], rule: str) -> str:
+        detail_type = str(event.get("detail-type", "")) if isinstance(event, dict) else ""
+        if ":lambda:" in target_arn:
+            record = self.runtime.invoke(target_arn, event, source=f"rule:{rule}")
+            outcome = "ok" if record.ok else f"{record.error_type}: {record.error_message}"
+        else:
+            started = self.client("stepfunctions").start_execution(stateMachineArn=target_arn, input=json.dumps(event))
+            outcome = started["executionArn"]
+        self.deliveries.append(Delivered(rule=rule, target=target_arn, detail_type=detail_type, outcome=outcome))
+        return outcome
+
+    def _patch_lambda_invoke(self, runtime: LambdaRuntime) -> None:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        original = LambdaSimpleBackend.invoke
+
+        def invoke(
+            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+        ) -> bytes | None:
+            if not runtime.has(function_name):
+                return original(backend, function_name, qualifier, body, headers, response_headers)
+            raw = body.decode() if isinstance(body, bytes) else body
+            record = runtime.invoke(function_name, json.loads(raw) if raw else {}, source="lambda:Invoke")
+            if not record.ok:
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps(record.error_payload()).encode()
+            return json.dumps(record.result).encode()
+
+        self._original_invoke = original
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+
+    def _unpatch_lambda_invoke(self) -> None:
+        original = getattr(self, "_original_invoke", None)
+        if original is not None:
+            from moto.awslambda_simple.models import LambdaSimpleBackend
+
+            LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
+            self._original_invoke = None
+
+
+@contextmanager
+def local_cloud(**kwargs: Any) -> Iterator[LocalCloud]:
+    cloud = LocalCloud(**kwargs)
+    with cloud:
+        yield cloud
