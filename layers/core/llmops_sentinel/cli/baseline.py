@@ -1,0 +1,104 @@
+"""``sentinel baseline build --input PATH... --output baseline.json``: a reference profile from data.
+
+Each input is detected: raw inference data (data capture JSONL, chat/TGI logs, JSON, CSV), a profile
+JSON written by this tool, or a SageMaker Model Monitor ``statistics.json``; all are merged into one
+versioned profile. ``--constraints`` is accepted for symmetry with ``drift check`` and only validated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from llmops_sentinel.cli.output import emit_json
+from llmops_sentinel.domain.drift.baseline import load_profile_source
+from llmops_sentinel.domain.drift.profiles import EndpointProfile, merge_all, profile_to_json
+from llmops_sentinel.domain.drift.records import RecordError
+from llmops_sentinel.domain.drift.stat_tests import MonitorConfig, load_monitor_config
+from llmops_sentinel.errors import BadInputError, ConfigError
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("baseline", help="build a drift baseline profile")
+    actions = parser.add_subparsers(dest="baseline_command", required=True, parser_class=type(parser))
+    build = actions.add_parser("build", help="profile data files (or import statistics.json) into baseline.json")
+    build.add_argument("--input", "-i", nargs="+", required=True, metavar="PATH", help="data, profile or statistics files")
+    build.add_argument("--output", "-o", required=True, type=Path, help="where to write the baseline profile JSON")
+    build.add_argument("--config", "-c", type=Path, default=None, help="monitor config (YAML/JSON): features to profile")
+    build.add_argument("--endpoint", default=None, help="endpoint name recorded in the profile")
+    build.add_argument("--json", action="store_true", help="print a JSON summary")
+    build.set_defaults(func=run)
+
+
+def read_config(path: Path | None) -> MonitorConfig:
+    """A monitor config file (YAML or JSON) -> validated MonitorConfig; ConfigError otherwise."""
+    if path is None:
+        return MonitorConfig()
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not YAML/JSON ({str(exc).splitlines()[0]})") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: a monitor config is a mapping")
+    return load_monitor_config(data)
+
+
+def read_json_file(path: Path) -> Any:
+    try:
+        return orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except orjson.JSONDecodeError as exc:
+        raise BadInputError(f"{path}: not JSON ({exc})") from None
+
+
+def load_sources(
+    paths: list[str], config: MonitorConfig, endpoint: str | None, role: str
+) -> tuple[EndpointProfile, list[str], list[RecordError]]:
+    """Files -> one merged profile, what each file was, and the per-record errors (counted as failed)."""
+    profiles: list[EndpointProfile] = []
+    kinds: list[str] = []
+    errors: list[RecordError] = []
+    for path in paths:
+        profile, kind, errs = load_profile_source(path, features=config.features, endpoint=endpoint)
+        if kind == "data" and profile.records_ok == 0:
+            first = f": {errs[0]}" if errs else ""
+            raise BadInputError(f"{path}: no usable {role} record ({len(errs)} failed){first}")
+        profiles.append(profile)
+        kinds.append(kind)
+        errors.extend(errs)
+    return merge_all(profiles), kinds, errors
+
+
+def run(args: argparse.Namespace) -> int:
+    config = read_config(args.config)
+    profile, kinds, errors = load_sources(args.input, config, args.endpoint or config.endpoint, "baseline")
+    try:
+        args.output.write_bytes(profile_to_json(profile))
+    except OSError as exc:
+        raise BadInputError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
+    summary = {
+        "output": str(args.output), "inputs": dict(zip(args.input, kinds, strict=True)),
+        "records_ok": profile.records_ok, "records_failed": profile.records_failed,
+        "features": {name: kind for name, kind in sorted(profile.kinds.items())},
+        "errors": [str(e) for e in errors[:20]],
+    }
+    if args.json:
+        emit_json(summary)
+    else:
+        sys.stdout.write(
+            f"{args.output}: {profile.records_ok} records ok, {profile.records_failed} failed, "
+            f"{len(profile.features)} features ({', '.join(sorted(profile.features))})\n"
+        )
+        for err in errors[:5]:
+            sys.stdout.write(f"  skipped {err}\n")
+    return 0

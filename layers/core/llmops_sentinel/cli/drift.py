@@ -1,0 +1,79 @@
+"""``sentinel drift check --baseline B --current PATH... [--config monitor.yaml] [--json]``.
+
+``B`` and every ``PATH`` may be a profile JSON, a Model Monitor ``statistics.json`` (baseline only makes
+sense) or raw data; several current files are merged into one window. Exit 0 whatever was found; bad
+input (unreadable file, no usable record, invalid config) -> exit 2 with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from llmops_sentinel.cli.baseline import load_sources, read_config, read_json_file
+from llmops_sentinel.cli.output import emit_json
+from llmops_sentinel.domain.drift.baseline import config_from_constraints
+from llmops_sentinel.domain.drift.stat_tests import DriftReport, check_drift
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("drift", help="drift checks against a baseline")
+    actions = parser.add_subparsers(dest="drift_command", required=True, parser_class=type(parser))
+    check = actions.add_parser("check", help="compare current traffic with a baseline")
+    check.add_argument("--baseline", "-b", required=True, help="baseline profile, statistics.json or data file")
+    check.add_argument("--current", nargs="+", required=True, metavar="PATH", help="current data or profiles")
+    check.add_argument("--config", "-c", type=Path, default=None, help="monitor config (YAML/JSON)")
+    check.add_argument("--constraints", type=Path, default=None, help="Model Monitor constraints.json")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.set_defaults(func=run)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+        return f"{value:.2e}"
+    return f"{value:.4f}"
+
+
+def render(report: DriftReport) -> str:
+    tested = len(report.features)
+    head = "DRIFT" if report.drifted else "no drift"
+    lines = [
+        f"{head}: {len(report.drifted_features)}/{tested} features drifted "
+        f"(share {report.share_drifted:.0%}, threshold {report.share_threshold:.0%}"
+        + (f", critical: {', '.join(report.critical_drifted)}" if report.critical_drifted else "")
+        + f"); current {report.records_current} records ({report.records_current_failed} failed)"
+    ]
+    width = max([len(f.feature) for f in report.features] + [7])
+    lines.append(
+        f"{'feature':<{width}}  {'kind':<11}  {'method':<13}  {'statistic':>9}  {'p':>9}  {'p(BH)':>9}"
+        f"  {'effect':>9}  drifted"
+    )
+    for f in report.features:
+        lines.append(
+            f"{f.feature:<{width}}  {f.kind:<11}  {f.method:<13}  {_fmt(f.statistic):>9}  {_fmt(f.p_value):>9}"
+            f"  {_fmt(f.p_value_adjusted):>9}  {_fmt(f.effect_size):>9}  {'YES' if f.drifted else 'no'}"
+            + ("  (critical)" if f.critical else "")
+        )
+    for s in report.skipped:
+        lines.append(f"skipped {s.feature}: {s.reason}")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    config = read_config(args.config)
+    if args.constraints is not None:
+        config = config_from_constraints(read_json_file(args.constraints), config)
+    baseline, _kinds, _errors = load_sources([args.baseline], config, config.endpoint, "baseline")
+    current, _ckinds, errors = load_sources(args.current, config, config.endpoint, "current")
+    report = check_drift(baseline, current, config)
+    if args.json:
+        emit_json(report)
+    else:
+        sys.stdout.write(render(report))
+        for err in errors[:5]:
+            sys.stdout.write(f"failed record {err}\n")
+    return 0
