@@ -239,9 +239,7 @@ def is_allowed(document: PolicyDocument, action: str, resource: str = "*") -> bo
     """
     allowed = False
     for statement in document.statements:
-        if not (
-            statement_covers_action(statement, action) and statement_covers_resource(statement, resource)
-        ):
+        if not (statement_covers_action(statement, action) and statement_covers_resource(statement, resource)):
             continue
         if statement.effect == "Deny":
             return False
@@ -320,9 +318,7 @@ def broad_grants(document: PolicyDocument, *, include_conditional: bool = True) 
         for pattern in statement.action:
             kind = classify_action_pattern(pattern)
             if kind is not None:
-                found.append(
-                    BroadGrant(kind=kind, pattern=pattern, sid=statement.sid, conditional=conditional)
-                )
+                found.append(BroadGrant(kind=kind, pattern=pattern, sid=statement.sid, conditional=conditional))
     return found
 
 
@@ -368,11 +364,7 @@ def restricting_condition_keys(statement: Statement) -> tuple[str, ...]:
             continue
         for key, value in clauses.items():
             values = _as_tuple(value) if isinstance(value, str | list) else ()
-            if (
-                key.lower() in RESTRICTING_CONDITION_KEYS
-                and values
-                and not any(_all_wildcard(v) for v in values)
-            ):
+            if key.lower() in RESTRICTING_CONDITION_KEYS and values and not any(_all_wildcard(v) for v in values):
                 keys.append(key)
     return tuple(keys)
 
@@ -381,9 +373,7 @@ def is_public_statement(statement: Statement) -> bool:
     """An ``Allow`` to anyone (``*``, ``{"AWS": "*"}`` or ``NotPrincipal``) with no restricting condition."""
     if not statement.allows:
         return False
-    anyone = (
-        statement.principal is not None and statement.principal.anyone
-    ) or statement.not_principal is not None
+    anyone = (statement.principal is not None and statement.principal.anyone) or statement.not_principal is not None
     return anyone and not restricting_condition_keys(statement)
 
 
@@ -391,9 +381,7 @@ def trusts_anyone(statement: Statement) -> bool:
     """An ``Allow`` whose principal is ``*``/``{"AWS": "*"}``/``NotPrincipal``, conditions or not."""
     if not statement.allows:
         return False
-    return (
-        statement.principal is not None and statement.principal.anyone
-    ) or statement.not_principal is not None
+    return (statement.principal is not None and statement.principal.anyone) or statement.not_principal is not None
 
 
 def public_statements(document: PolicyDocument) -> list[Statement]:

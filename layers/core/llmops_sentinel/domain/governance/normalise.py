@@ -395,16 +395,12 @@ def _training_job(w: WTrainingJob, **common: Any) -> TrainingJob:
 
 def _attached(entries: Iterable[WAttachedPolicy], what: str) -> tuple[AttachedPolicy, ...]:
     return tuple(
-        AttachedPolicy(
-            arn=a.policy_arn, name=a.policy_name, document=_doc(a.document, f"{what} {a.policy_arn}")
-        )
+        AttachedPolicy(arn=a.policy_arn, name=a.policy_name, document=_doc(a.document, f"{what} {a.policy_arn}"))
         for a in entries
     )
 
 
-def _role(
-    w: WRole, inline: Iterable[WRolePolicy], attached: Iterable[WAttachedPolicy], **common: Any
-) -> IamRole:
+def _role(w: WRole, inline: Iterable[WRolePolicy], attached: Iterable[WAttachedPolicy], **common: Any) -> IamRole:
     what = f"role {w.role_name}"
     inline_policies = []
     for p in inline:
@@ -577,9 +573,7 @@ def resolve_attached_policies(resources: Iterable[Resource]) -> list[Resource]:
     for resource in resources:
         if isinstance(resource, IamRole) and any(a.document is None for a in resource.attached_policies):
             attached = tuple(
-                a.model_copy(update={"document": documents[a.arn]})
-                if a.document is None and a.arn in documents
-                else a
+                a.model_copy(update={"document": documents[a.arn]}) if a.document is None and a.arn in documents else a
                 for a in resource.attached_policies
             )
             out.append(resource.model_copy(update={"attached_policies": attached}))
@@ -613,9 +607,7 @@ def normalise_scan_bundle(bundle: ScanBundle) -> list[Resource]:
         out.append(_role(role.role, role.inline_policies, role.attached_policies, **common_role))
     out.extend(_managed_policy(p.policy, p.document, **{**common, "region": None}) for p in bundle.policies)
     for key in bundle.keys:
-        resource = _kms_key(
-            key.key_metadata, key.rotation_enabled, key.policy, **common, tags=parse_tags(key.tags)
-        )
+        resource = _kms_key(key.key_metadata, key.rotation_enabled, key.policy, **common, tags=parse_tags(key.tags))
         used = None if key.used_by_endpoints is None else tuple(key.used_by_endpoints)
         out.append(resource.model_copy(update={"used_by_endpoints": used}))
     return resolve_attached_policies(out)
@@ -711,9 +703,7 @@ def _ct_endpoint(record: CloudTrailRecord) -> list[Resource]:
     config_name = request.get("endpointconfigname")
     endpoint_name = request.get("endpointname")
     if not isinstance(config_name, str) or not isinstance(endpoint_name, str):
-        raise MalformedInputError(
-            f"{record.event_name}: requestParameters need endpointName and endpointConfigName"
-        )
+        raise MalformedInputError(f"{record.event_name}: requestParameters need endpointName and endpointConfigName")
     # The record names the config the endpoint now uses but carries none of its settings.
     return [
         EndpointConfig(
@@ -735,9 +725,7 @@ def _ct_create_model(record: CloudTrailRecord) -> list[Resource]:
 @cloudtrail_handler(_SM, "CreateTrainingJob")
 def _ct_create_training_job(record: CloudTrailRecord) -> list[Resource]:
     w = _validate(WTrainingJob, record.request(), "CreateTrainingJob requestParameters")
-    arn = record.response().get("trainingJobArn") or _sagemaker_arn(
-        record, "training-job", w.training_job_name
-    )
+    arn = record.response().get("trainingJobArn") or _sagemaker_arn(record, "training-job", w.training_job_name)
     return [_training_job(w, tags=parse_tags(w.tags) or {}, **record.common(arn))]
 
 
@@ -777,11 +765,7 @@ def _ct_update_trust(record: CloudTrailRecord) -> list[Resource]:
     document = _doc(r.policy_document, "UpdateAssumeRolePolicy policyDocument")
     if document is None:
         raise MalformedInputError("UpdateAssumeRolePolicy requestParameters need policyDocument")
-    return [
-        IamRole(
-            name=r.role_name, trust_policy=document, known=frozenset({"trust_policy"}), **_iam_common(record)
-        )
-    ]
+    return [IamRole(name=r.role_name, trust_policy=document, known=frozenset({"trust_policy"}), **_iam_common(record))]
 
 
 class _PolicyVersionRequest(_Wire):
@@ -814,12 +798,7 @@ def _kms_target(record: CloudTrailRecord) -> dict[str, Any]:
     response = {k.lower(): v for k, v in record.response().items()}
     arn = record.resource_arn("AWS::KMS::Key")
     for candidate in (response.get("keyid"), request.get("keyid")):
-        if (
-            arn is None
-            and isinstance(candidate, str)
-            and candidate.startswith("arn:")
-            and ":key/" in candidate
-        ):
+        if arn is None and isinstance(candidate, str) and candidate.startswith("arn:") and ":key/" in candidate:
             arn = candidate
     key_ref = request.get("keyid")
     key_id = _key_id_from(arn) if arn else (key_ref if isinstance(key_ref, str) else None)
@@ -894,9 +873,7 @@ def _ct_create_key(record: CloudTrailRecord) -> list[Resource]:
 def _unwrap_eventbridge(event: Mapping[str, Any]) -> Mapping[str, Any]:
     if "detail-type" in event and "detail" in event:
         if event["detail-type"] != "AWS API Call via CloudTrail":
-            raise BadInputError(
-                f"EventBridge event of type {event['detail-type']!r} is not a CloudTrail API call"
-            )
+            raise BadInputError(f"EventBridge event of type {event['detail-type']!r} is not a CloudTrail API call")
         detail = event["detail"]
         if not isinstance(detail, Mapping):
             raise MalformedInputError("EventBridge event detail must be an object")
