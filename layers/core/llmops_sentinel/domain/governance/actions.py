@@ -106,7 +106,8 @@ class EnableKeyRotation(Action[RotationParams]):
 
     def draft(self, context: PlanContext, params: RotationParams) -> PlanDraft:
         key = context.resource
-        assert isinstance(key, KmsKey)
+        if not isinstance(key, KmsKey):
+            return PlanDraft(skip_reason="enable-key-rotation acts on KMS keys only")
         period = f" every {params.rotation_period_days} days" if params.rotation_period_days else ""
         return PlanDraft(
             parameters={"key_id": key.arn or key.key_id, "rotation_period_days": params.rotation_period_days},
@@ -132,7 +133,8 @@ class CancelKeyDeletion(Action[CancelDeletionParams]):
 
     def draft(self, context: PlanContext, params: CancelDeletionParams) -> PlanDraft:
         key = context.resource
-        assert isinstance(key, KmsKey)
+        if not isinstance(key, KmsKey):
+            return PlanDraft(skip_reason="cancel-key-deletion acts on KMS keys only")
         key_ref = key.arn or key.key_id
         steps = ["kms:DescribeKey (stop unless the state still matches the finding)"]
         permissions = ["kms:DescribeKey"]
@@ -251,7 +253,8 @@ class ReplaceEndpointConfig(Action[ReplaceEndpointConfigParams]):
 
     def draft(self, context: PlanContext, params: ReplaceEndpointConfigParams) -> PlanDraft:
         config = context.resource
-        assert isinstance(config, EndpointConfig)
+        if not isinstance(config, EndpointConfig):
+            return PlanDraft(skip_reason="replace-endpoint-config acts on endpoint configs only")
         tail = f"{params.name_suffix}-{context.digest[:8]}"
         new_name = config.name[: _MAX_NAME - len(tail)] + tail
         overrides: dict[str, JsonValue] = {}

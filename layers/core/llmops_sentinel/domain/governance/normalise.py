@@ -522,7 +522,7 @@ def normalise_config_item(item: Mapping[str, Any]) -> Resource | None:
     supplementary = {str(k).lower(): _maybe_json(v) for k, v in supplementary.items()}
     common: dict[str, Any] = {
         "account_id": ci.account_id,
-        "region": ci.region,
+        "region": None if ci.region in (None, "global") else ci.region,  # IAM items say "global"
         "source": Source.CONFIG,
         "observed_at": ci.capture_time,
     }
