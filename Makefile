@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
+# SAM CLI would send usage telemetry to AWS; nothing here talks to the internet.
+export SAM_CLI_TELEMETRY = 0
 
 .PHONY: demo test lint typecheck unit venv clean bench
 

@@ -20,9 +20,7 @@ def register(sub: Any) -> None:
     parser.add_argument("function", metavar="FUNCTION_LOGICAL_ID", help="logical id in template.yaml")
     parser.add_argument("--event", "-e", required=True, help="event JSON file ('-' for stdin)")
     parser.add_argument("--template", "-t", type=Path, default=None, help="template.yaml (default: nearest)")
-    parser.add_argument(
-        "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters"
-    )
+    parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters")
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print the function's logs")
     parser.set_defaults(func=run)
 

@@ -22,9 +22,7 @@ class Route(BaseModel):
     states: frozenset[str] = frozenset({"ALARM"})
 
 
-DEFAULT_ROUTES: tuple[Route, ...] = (
-    Route(workflow="scale-out", namespace="AWS/SageMaker", metric="ModelLatency"),
-)
+DEFAULT_ROUTES: tuple[Route, ...] = (Route(workflow="scale-out", namespace="AWS/SageMaker", metric="ModelLatency"),)
 
 
 class RoutingDecision(BaseModel):

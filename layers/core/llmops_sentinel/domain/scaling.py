@@ -61,18 +61,31 @@ def plan_scaling(
         raise VariantNotFoundError(f"endpoint has no variant {variant_name!r} (variants: {names})")
     current = variant.current_instance_count or variant.desired_instance_count or 0
     if endpoint_status != "InService":
-        return ScalingPlan(action="none", current=current, target=current,
-                           reason=f"endpoint is {endpoint_status}, not InService")
+        return ScalingPlan(
+            action="none", current=current, target=current, reason=f"endpoint is {endpoint_status}, not InService"
+        )
     if direction == "out":
         target = min(bounds.max_instances, max(bounds.min_instances, current + bounds.step))
     else:
         target = max(bounds.min_instances, min(bounds.max_instances, current - bounds.step))
     if target == current:
         bound = "maximum" if direction == "out" else "minimum"
-        return ScalingPlan(action="none", current=current, target=current,
-                           reason=f"already at the configured {bound} of {current} instances")
+        return ScalingPlan(
+            action="none",
+            current=current,
+            target=current,
+            reason=f"already at the configured {bound} of {current} instances",
+        )
     if dry_run:
-        return ScalingPlan(action="none", current=current, target=target,
-                           reason=f"dry run: would change {current} -> {target} instances")
-    return ScalingPlan(action="scale", current=current, target=target,
-                       reason=f"{current} -> {target} instances (bounds {bounds.min_instances}-{bounds.max_instances})")
+        return ScalingPlan(
+            action="none",
+            current=current,
+            target=target,
+            reason=f"dry run: would change {current} -> {target} instances",
+        )
+    return ScalingPlan(
+        action="scale",
+        current=current,
+        target=target,
+        reason=f"{current} -> {target} instances (bounds {bounds.min_instances}-{bounds.max_instances})",
+    )

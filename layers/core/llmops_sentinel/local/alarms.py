@@ -188,7 +188,11 @@ class AlarmEvaluator:
                     {
                         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
                         "metricStat": {
-                            "metric": {"dimensions": dims, "name": alarm["MetricName"], "namespace": alarm["Namespace"]},
+                            "metric": {
+                                "dimensions": dims,
+                                "name": alarm["MetricName"],
+                                "namespace": alarm["Namespace"],
+                            },
                             "period": period,
                             "stat": stat,
                         },

@@ -1,9 +1,9 @@
 """LocalCloud: moto's server + template.yaml's resources + the adapters moto lacks.
 
-    with LocalCloud(parameters={"VerifyWaitSeconds": "1"}) as cloud:
-        cloud.client("sagemaker").create_endpoint(...)
-        cloud.alarms.evaluate(at=now)          # alarm -> EventBridge -> router -> state machine
-        cloud.wait_for_execution(arn)
+with LocalCloud(parameters={"VerifyWaitSeconds": "1"}) as cloud:
+    cloud.client("sagemaker").create_endpoint(...)
+    cloud.alarms.evaluate(at=now)          # alarm -> EventBridge -> router -> state machine
+    cloud.wait_for_execution(arn)
 """
 
 from __future__ import annotations
@@ -157,7 +157,10 @@ class LocalCloud:
             # moto's backends and config are process-global: leave none of this cloud behind.
             for path, body in (
                 ("/moto-api/reset", None),
-                ("/moto-api/config", {"stepfunctions": {"execute_state_machine": False}, "lambda": {"use_docker": True}}),
+                (
+                    "/moto-api/config",
+                    {"stepfunctions": {"execute_state_machine": False}, "lambda": {"use_docker": True}},
+                ),
             ):
                 requests.post(f"{self.endpoint_url}{path}", json=body, timeout=10)
             self._server.stop()
@@ -228,8 +231,14 @@ class LocalCloud:
         """Run a function's handler (by logical id, name or ARN) like ``sam local invoke``."""
         return self.runtime.invoke(function, event)
 
-    def put_event(self, source: str, detail_type: str, detail: dict[str, Any], bus: str = "default",
-                  resources: list[str] | None = None) -> None:
+    def put_event(
+        self,
+        source: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        bus: str = "default",
+        resources: list[str] | None = None,
+    ) -> None:
         response = self.client("events").put_events(
             Entries=[
                 {
@@ -261,9 +270,9 @@ class LocalCloud:
         return listed
 
     def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
-        history: list[dict[str, Any]] = self.client("stepfunctions").get_execution_history(
-            executionArn=execution_arn
-        )["events"]
+        history: list[dict[str, Any]] = self.client("stepfunctions").get_execution_history(executionArn=execution_arn)[
+            "events"
+        ]
         return history
 
     def sns_messages(self, topic_arn: str) -> list[str]:
@@ -299,7 +308,7 @@ class LocalCloud:
 
         def invoke(
             backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-        ) -> bytes | None:
+        ) -> str | bytes | None:
             if not runtime.has(function_name):
                 return original(backend, function_name, qualifier, body, headers, response_headers)
             raw = body.decode() if isinstance(body, bytes) else body
@@ -309,8 +318,8 @@ class LocalCloud:
                 return json.dumps(record.error_payload()).encode()
             return json.dumps(record.result).encode()
 
-        self._original_invoke = original
-        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        self._original_invoke: Any = original
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
 
     def _unpatch_lambda_invoke(self) -> None:
         original = getattr(self, "_original_invoke", None)

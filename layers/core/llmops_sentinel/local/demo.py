@@ -15,6 +15,10 @@ from llmops_sentinel.local.cloud import LocalCloud
 Echo = Callable[[str], None] | None
 
 ENDPOINT = "demo-llm-endpoint"
+TGI_IMAGE = (
+    "763104351884.dkr.ecr.us-east-1.amazonaws.com/"
+    "huggingface-pytorch-tgi-inference:2.4-tgi2.4-gpu-py311-cu124-ubuntu22.04"
+)
 VARIANT = "AllTraffic"
 
 
@@ -69,7 +73,7 @@ def create_endpoint(cloud: LocalCloud, name: str = ENDPOINT, instances: int = 1)
         ModelName=f"{name}-model",
         ExecutionRoleArn=role,
         PrimaryContainer={
-            "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4-tgi2.4-gpu-py311-cu124-ubuntu22.04",
+            "Image": TGI_IMAGE,
             "Environment": {"HF_MODEL_ID": "meta-llama/Llama-3.1-8B-Instruct", "SM_NUM_GPUS": "1"},
         },
     )
@@ -105,8 +109,9 @@ def latency_minutes(rng: np.random.Generator, minutes: int, onset: int, per_minu
     return series
 
 
-def publish_minute(cloud: LocalCloud, at: datetime, samples: np.ndarray,
-                   endpoint: str = ENDPOINT, variant: str = VARIANT) -> None:
+def publish_minute(
+    cloud: LocalCloud, at: datetime, samples: np.ndarray, endpoint: str = ENDPOINT, variant: str = VARIANT
+) -> None:
     cloud.client("cloudwatch").put_metric_data(
         Namespace="AWS/SageMaker",
         MetricData=[
@@ -130,8 +135,11 @@ def latency_scene(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> Sc
     threshold_us = float(cloud.stack.parameters["P99LatencyThresholdMicroseconds"])
     minutes, onset = 30, 20
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=minutes + 1)
-    log(f"replaying {minutes} min of ModelLatency, regression (x3) from minute {onset}; "
-        f"alarm {alarm_name}: p99 > {threshold_us / 1e6:.1f} s, 2 of 3 periods", at=start)
+    log(
+        f"replaying {minutes} min of ModelLatency, regression (x3) from minute {onset}; "
+        f"alarm {alarm_name}: p99 > {threshold_us / 1e6:.1f} s, 2 of 3 periods",
+        at=start,
+    )
     router_result: dict[str, Any] | None = None
     fired_at = None
     for minute, samples in enumerate(latency_minutes(rng, minutes, onset)):
@@ -139,8 +147,11 @@ def latency_scene(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> Sc
         publish_minute(cloud, at + timedelta(seconds=30), samples)
         now = at + timedelta(minutes=1, seconds=5)
         for change in cloud.alarms.evaluate(now):
-            log(f"alarm {change.previous} -> {change.state}  (p99 of minute {minute}: "
-                f"{np.percentile(samples, 99) / 1e6:.2f} s)", at=now)
+            log(
+                f"alarm {change.previous} -> {change.state}  (p99 of minute {minute}: "
+                f"{np.percentile(samples, 99) / 1e6:.2f} s)",
+                at=now,
+            )
             if change.state == "ALARM":
                 fired_at = now
         if fired_at:
@@ -150,10 +161,13 @@ def latency_scene(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> Sc
     router_calls = [i for i in cloud.runtime.invocations if i.function == "AlarmRouterFunction"]
     router_result = router_calls[-1].result if router_calls else None
     if not router_result or router_result.get("status") != "started":
-        return SceneReport(name="latency", ok=False, summary=f"router did not start a workflow: {router_result}",
-                           timeline=log.entries)
-    log(f"EventBridge rule -> AlarmRouterFunction: started {router_result['workflow']} "
-        f"as {router_result['execution_name']}")
+        return SceneReport(
+            name="latency", ok=False, summary=f"router did not start a workflow: {router_result}", timeline=log.entries
+        )
+    log(
+        f"EventBridge rule -> AlarmRouterFunction: started {router_result['workflow']} "
+        f"as {router_result['execution_name']}"
+    )
     execution = cloud.wait_for_execution(router_result["execution_arn"])
     states = [
         e["stateEnteredEventDetails"]["name"]
@@ -169,20 +183,33 @@ def latency_scene(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> Sc
         log(f"SNS: {messages[-1][:110]}")
     # The same transition delivered again (EventBridge is at-least-once): one execution only.
     replay = cloud.alarms.transitions[-1].event
-    cloud.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", replay,
-                    resources=[cloud.stack.attribute("P99LatencyAlarm", "Arn")])
+    cloud.put_event(
+        "aws.cloudwatch",
+        "CloudWatch Alarm State Change",
+        replay,
+        resources=[cloud.stack.attribute("P99LatencyAlarm", "Arn")],
+    )
     duplicate = cloud.runtime.invocations[-1].result or {}
     executions = cloud.executions("ScaleOutStateMachine")
     log(f"same alarm event delivered again -> router: {duplicate.get('status')}; executions: {len(executions)}")
-    ok = execution["status"] == "SUCCEEDED" and after == before + 1 and len(executions) == 1 \
+    ok = (
+        execution["status"] == "SUCCEEDED"
+        and after == before + 1
+        and len(executions) == 1
         and duplicate.get("status") == "duplicate"
+    )
     return SceneReport(
         name="latency",
         ok=ok,
         summary=f"p99 alarm -> scale-out {before} -> {after} instances, duplicate delivery ignored",
         timeline=log.entries,
-        facts={"instances_before": before, "instances_after": after, "execution_status": execution["status"],
-               "states": states, "executions": len(executions)},
+        facts={
+            "instances_before": before,
+            "instances_after": after,
+            "execution_status": execution["status"],
+            "states": states,
+            "executions": len(executions),
+        },
     )
 
 
@@ -197,8 +224,10 @@ def run_demo(echo: Echo = print, seed: int = 7) -> DemoReport:
     with LocalCloud(parameters={"VerifyWaitSeconds": "1", "EndpointName": ENDPOINT}) as cloud:
         if echo:
             kinds = sorted(set(cloud.stack.resource_types.values()))
-            echo(f"  stack {cloud.stack.name}: {len(cloud.stack.resources)} resources from template.yaml "
-                 f"({len(kinds)} types) on {cloud.endpoint_url}")
+            echo(
+                f"  stack {cloud.stack.name}: {len(cloud.stack.resources)} resources from template.yaml "
+                f"({len(kinds)} types) on {cloud.endpoint_url}"
+            )
             if cloud.stack.not_emulated:
                 echo(f"  not emulated locally: {', '.join(sorted(cloud.stack.not_emulated))}")
         scenes = []

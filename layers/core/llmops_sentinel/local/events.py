@@ -52,7 +52,7 @@ def _as_aws_event(event: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+def _target_input(target: dict[str, Any], event: Any) -> Any:
     if "Input" in target:
         return json.loads(target["Input"])
     if "InputPath" in target:
@@ -72,7 +72,7 @@ def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
     return event
 
 
-def _send_to_targets(self: Rule, original_event: dict[str, Any], transform_input: bool = True) -> None:
+def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
     ours = [t for t in self.targets if _is_ours(t["Arn"])]
     if ours and _deliver is not None and self.event_pattern.matches_event(original_event):
         event = _as_aws_event(original_event)
@@ -89,7 +89,7 @@ def install(deliver: Deliver) -> None:
     """Route Lambda/Step Functions rule targets to ``deliver`` (one local cloud at a time)."""
     global _deliver
     _deliver = deliver
-    Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
+    Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
 
 
 def uninstall() -> None:

@@ -20,7 +20,7 @@ def references(node: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(node, dict):
         if len(node) == 1:
-            (key, value), = node.items()
+            ((key, value),) = node.items()
             if key == "Ref" and isinstance(value, str):
                 found.add(value)
             elif key == "Fn::GetAtt":
@@ -58,7 +58,7 @@ class Resolver:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, value), = node.items()
+            ((key, value),) = node.items()
             handler = self._functions().get(key)
             if handler is not None:
                 return handler(value)

@@ -8,6 +8,7 @@ silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -205,9 +206,7 @@ def provision(
             raise
         except Exception as exc:
             raise TemplateError(f"creating {logical_id} ({kind}) in the local cloud failed: {exc}") from exc
-    outputs = {
-        name: resolver.resolve(spec.get("Value")) for name, spec in translated.get("Outputs", {}).items()
-    }
+    outputs = {name: resolver.resolve(spec.get("Value")) for name, spec in translated.get("Outputs", {}).items()}
     return Stack(
         name=ctx.stack_name,
         resources=created,
@@ -295,17 +294,35 @@ def _sns_topic(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Cre
 def _sqs_queue(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
     sqs = ctx.clients("sqs")
     name = props.get("QueueName") or ctx.physical_name(logical_id, 80)
-    attributes = {k: str(v) for k, v in props.items() if k in {"KmsMasterKeyId", "MessageRetentionPeriod", "VisibilityTimeout"}}
+    attributes = {
+        k: str(v) for k, v in props.items() if k in {"KmsMasterKeyId", "MessageRetentionPeriod", "VisibilityTimeout"}
+    }
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return Created(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
 
 
 _ALARM_KEYS = {
-    "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
-    "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "ExtendedStatistic",
-    "Dimensions", "Period", "Unit", "EvaluationPeriods", "DatapointsToAlarm", "Threshold",
-    "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile", "Metrics",
+    "AlarmName",
+    "AlarmDescription",
+    "ActionsEnabled",
+    "OKActions",
+    "AlarmActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "EvaluateLowSampleCountPercentile",
+    "Metrics",
     "ThresholdMetricId",
 }
 _ALARM_NUMBERS = {"Period": int, "EvaluationPeriods": int, "DatapointsToAlarm": int, "Threshold": float}
@@ -351,10 +368,9 @@ def _iam_role(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Crea
         document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
         iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
     for managed_arn in props.get("ManagedPolicyArns", []):
-        try:
+        # moto does not load every AWS managed policy; the ARN stays in the template.
+        with contextlib.suppress(iam.exceptions.NoSuchEntityException):
             iam.attach_role_policy(RoleName=name, PolicyArn=managed_arn)
-        except iam.exceptions.NoSuchEntityException:
-            pass  # moto does not load every AWS managed policy; the ARN stays in the template
     return Created(ref=name, attributes={"Arn": role["Arn"], "RoleId": role["RoleId"]})
 
 
@@ -448,7 +464,9 @@ def _bucket(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Create
         s3.put_bucket_notification_configuration(
             Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
         )
-    return Created(ref=name, attributes={"Arn": f"arn:{PARTITION}:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"})
+    return Created(
+        ref=name, attributes={"Arn": f"arn:{PARTITION}:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+    )
 
 
 @creator("AWS::DynamoDB::Table")
@@ -477,5 +495,3 @@ def _table(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
         )
     return Created(ref=name, attributes={"Arn": table["TableArn"]})
-
-

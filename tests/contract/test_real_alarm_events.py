@@ -1,0 +1,50 @@
+"""The real, published CloudWatch alarm events reach the router without breaking it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from llmops_sentinel.local.cloud import LocalCloud
+from tests.conftest import AWS_EVENTS, aws_event
+
+ALARM_EVENTS = sorted(p.name for p in AWS_EVENTS.glob("cloudwatch_alarm_*.json"))
+NOT_ALARM_TRANSITIONS = sorted(
+    p.name for p in AWS_EVENTS.glob("*.json") if not p.name.startswith("cloudwatch_alarm_")
+)
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud() as running:
+        yield running
+
+
+@pytest.mark.parametrize("name", ALARM_EVENTS)
+def test_foreign_alarm_transitions_are_ignored_not_acted_on(cloud: LocalCloud, name: str) -> None:
+    event = aws_event(name)
+    record = cloud.invoke("AlarmRouterFunction", event)
+    assert record.ok, record.logs
+    if name.startswith("cloudwatch_alarm_configuration_change"):
+        # A configuration change is another detail-type: the router rejects it, typed.
+        assert record.result["status"] == "rejected"
+    else:
+        assert record.result["status"] == "ignored"
+        assert "not managed by this stack" in record.result["reason"]
+
+
+@pytest.mark.parametrize("name", NOT_ALARM_TRANSITIONS)
+def test_any_other_aws_event_is_rejected_with_a_typed_error(cloud: LocalCloud, name: str) -> None:
+    record = cloud.invoke("AlarmRouterFunction", aws_event(name))
+    assert record.ok, record.logs
+    assert record.result == {
+        "status": "rejected",
+        "error": "InvalidEventError",
+        "reason": record.result["reason"],
+    }
+    assert record.result["reason"].startswith("not a CloudWatch alarm event")
+
+
+def test_no_execution_was_started_by_foreign_events(cloud: LocalCloud) -> None:
+    assert cloud.executions("ScaleOutStateMachine") == []

@@ -1,0 +1,51 @@
+"""Every file in events/ runs through its function, as `sam local invoke -e` would run it.
+
+events/<folder>/<case>.json belongs to the function whose CodeUri is functions/<folder>/;
+events/expected.json says what each case must return. A case without an expectation fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmops_sentinel.local.cloud import LocalCloud
+from llmops_sentinel.local.template import load_template
+from tests.conftest import EVENTS, REPO, load_json
+
+EXPECTED: dict[str, Any] = load_json(EVENTS / "expected.json")
+CASES = sorted(str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json"))
+
+
+def function_for(folder: str) -> str:
+    source = load_template(REPO / "template.yaml")
+    for logical_id, code_dir in source.code_dirs.items():
+        if code_dir == (REPO / "functions" / folder).resolve():
+            return logical_id
+    pytest.fail(f"events/{folder}/ matches no function CodeUri in template.yaml")
+
+
+def test_every_case_has_an_expectation_and_every_expectation_a_case() -> None:
+    assert CASES, "events/ is empty"
+    assert set(CASES) == set(EXPECTED)
+
+
+def _subset(expected: Any, actual: Any, path: str = "result") -> None:
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{path}: expected an object, got {actual!r}"
+        for key, value in expected.items():
+            assert key in actual, f"{path}.{key} missing in {actual!r}"
+            _subset(value, actual[key], f"{path}.{key}")
+    else:
+        assert actual == expected, f"{path}: {actual!r} != {expected!r}"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sample_event_runs_through_its_handler(case: str) -> None:
+    folder = Path(case).parts[0]
+    with LocalCloud() as cloud:
+        record = cloud.invoke(function_for(folder), load_json(EVENTS / case))
+    assert record.ok, f"{case}: {record.error_type}: {record.error_message}\n{record.logs}"
+    _subset(EXPECTED[case]["result"], record.result)
