@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from llmops_sentinel.errors import InvalidEventError
 from llmops_sentinel.services.alarm_routing import RouterSettings, route_alarm
 

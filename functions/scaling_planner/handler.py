@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from llmops_sentinel.domain.scaling import ScalingBounds, VariantCapacity, plan_scaling
 from llmops_sentinel.errors import InvalidEventError
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 logger = Logger()
 

@@ -140,8 +140,8 @@ def test_layer_requirements_are_exact_pins_of_the_runtime_dependencies() -> None
     import tomllib
 
     pins = {}
-    for line in (REPO / "layers" / "core" / "requirements.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
+    for raw in (REPO / "layers" / "core" / "requirements.txt").read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
         if line:
             name, sep, version = line.partition("==")
             assert sep and version, f"layer requirement {line!r} is not an exact pin"
