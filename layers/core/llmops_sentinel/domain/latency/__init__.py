@@ -1,0 +1,25 @@
+"""Latency regressions: an online causal detector and a rule-based cause classifier (pure code)."""
+
+from llmops_sentinel.domain.latency.detector import DetectorStateError, LatencyDetector, detect
+from llmops_sentinel.domain.latency.models import (
+    AlarmRecord,
+    DetectionResult,
+    DetectorState,
+    LatencyParams,
+    PointStatus,
+    SeasonSpec,
+    UpdateResult,
+)
+
+__all__ = [
+    "AlarmRecord",
+    "DetectionResult",
+    "DetectorState",
+    "DetectorStateError",
+    "LatencyDetector",
+    "LatencyParams",
+    "PointStatus",
+    "SeasonSpec",
+    "UpdateResult",
+    "detect",
+]

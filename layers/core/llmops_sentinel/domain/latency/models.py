@@ -1,0 +1,174 @@
+"""Typed parameters, records and results of the latency-regression detector.
+
+Timestamps in the domain are epoch seconds (``float``, UTC); the CLI and adapters convert at the edge.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from llmops_sentinel.errors import ConfigError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class PointStatus(IntEnum):
+    """What the detector did with one input point (same order as the ``counts`` keys)."""
+
+    ACCEPTED = 0
+    DUPLICATE = 1  # same timestamp as the last accepted point: the first value wins
+    OUT_OF_ORDER = 2  # older than the last accepted point: rejected, never re-scored
+    INVALID = 3  # timestamp or value not finite, or value <= 0 (latency is positive)
+
+
+class SeasonSpec(BaseModel):
+    """One seasonal profile: slot medians per cycle, used once ``min_cycles`` cycles are known."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    period_s: int = Field(gt=0, description="cycle length (86400 daily, 604800 weekly)")
+    slot_s: int = Field(3600, gt=0, description="slot width; the profile is interpolated between slots")
+    min_cycles: int = Field(3, ge=2, description="cycles of history a slot needs before it is trusted")
+    max_cycles: int = Field(14, ge=2, description="cycles kept (older ones are forgotten)")
+    min_coverage: float = Field(0.9, gt=0, le=1, description="share of slots that must be trusted")
+
+    @model_validator(mode="after")
+    def _check(self) -> SeasonSpec:
+        if self.period_s % self.slot_s:
+            raise ConfigError(f"season {self.name}: period_s must be a multiple of slot_s")
+        if self.max_cycles < self.min_cycles:
+            raise ConfigError(f"season {self.name}: max_cycles < min_cycles")
+        return self
+
+
+DAILY = SeasonSpec(name="daily", period_s=86_400, slot_s=3600, min_cycles=3, max_cycles=14)
+WEEKLY = SeasonSpec(name="weekly", period_s=604_800, slot_s=3600, min_cycles=3, max_cycles=5)
+
+
+class LatencyParams(BaseModel):
+    """Detector parameters. Defaults are derived in docs/latency.md (not tuned to one series).
+
+    Window sizes count accepted points; gap thresholds count ``expected_interval_s``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    expected_interval_s: float = Field(60.0, gt=0, description="metric period (CloudWatch Period)")
+    level_window: int = Field(120, ge=8, description="points in the robust level (median) window")
+    scale_window: int = Field(240, ge=8, description="successive differences in the scale (MAD) window")
+    min_history: int = Field(30, ge=4, description="points needed since a reset before scoring")
+    block: int = Field(16, ge=1, description="the level is refreshed every `block` accepted points")
+    scale_block: int = Field(64, ge=1, description="the scale is refreshed every `scale_block` points")
+    scale_floor: float = Field(0.01, gt=0, description="lowest noise scale, log units (about 1 %)")
+    clip: float = Field(4.0, gt=0, description="robust z-scores are winsorised to [-clip, clip]")
+    spike_z: float = Field(6.0, gt=0, description="a lone point above this z is held as a spike (adds 0)")
+    warmup_trend: bool = Field(True, description="extrapolate a robust trend until a season is trusted")
+    level_k: float = Field(1.0, ge=0, description="CUSUM reference for level shifts, in scale units")
+    level_h: float = Field(6.0, gt=0, description="CUSUM decision interval for level shifts")
+    spread_threshold: float = Field(2.0, gt=0, description="z above which a point counts as an exceedance")
+    spread_ratio: float = Field(3.0, gt=1, description="noise-scale ratio the exceedance CUSUM is tuned to")
+    spread_h: float = Field(11.5, gt=0, description="exceedance CUSUM threshold, nats (log ARL0 ~ 1e5)")
+    cusum_window: int = Field(60, ge=2, description="evidence older than this many points is forgotten")
+    cusum_reset_gap: float = Field(10.0, gt=1, description="a gap this long (in intervals) resets CUSUM")
+    baseline_reset_gap: float = Field(1440.0, gt=1, description="a gap this long also resets the baseline")
+    unseasoned_reset_gap: float = Field(
+        60.0, gt=1, description="the same, while no seasonal profile is trusted (levels drift by hour)"
+    )
+    alarm_merge: int = Field(30, ge=0, description="alarms this close (points) form one episode")
+    seasons: tuple[SeasonSpec, ...] = (WEEKLY, DAILY)
+
+    @model_validator(mode="after")
+    def _check(self) -> LatencyParams:
+        if self.min_history > min(self.level_window, self.scale_window):
+            raise ConfigError("min_history must not exceed level_window or scale_window")
+        if self.scale_block % self.block:
+            raise ConfigError("scale_block must be a multiple of block")
+        if min(self.baseline_reset_gap, self.unseasoned_reset_gap) < self.cusum_reset_gap:
+            raise ConfigError("baseline reset gaps must be >= cusum_reset_gap")
+        if self.seasons:
+            shortest = min(s.period_s for s in self.seasons)
+            if any(s.period_s % shortest for s in self.seasons):
+                raise ConfigError("every season period must be a multiple of the shortest one")
+            if len({s.name for s in self.seasons}) != len(self.seasons):
+                raise ConfigError("season names must be unique")
+        return self
+
+
+class AlarmRecord(BaseModel):
+    """One alarm episode, written when it is first detected (never revised afterwards)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    onset: float = Field(description="estimated start, epoch s (CUSUM last minimum)")
+    detected_at: float = Field(description="timestamp of the point that raised the alarm, epoch s")
+    onset_index: int = Field(ge=0, description="accepted-point index of the onset")
+    detected_index: int = Field(ge=0, description="accepted-point index of the detection")
+    magnitude: float = Field(description="relative level change since onset vs baseline (0.3 = +30 %)")
+    score: float = Field(ge=0, le=1)
+    statistic: Literal["level", "spread"] = Field(description="which CUSUM crossed first")
+    baseline: float = Field(gt=0, description="expected value at detection, original units")
+
+
+class SeasonState(BaseModel):
+    """Serialised seasonal profile: finished slot medians per cycle plus the slot being filled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    cycles: dict[int, list[float | None]] = Field(default_factory=dict)
+    pending_slot: int | None = None
+    pending_values: list[float] = Field(default_factory=list)
+
+
+class DetectorState(BaseModel):
+    """Everything a Lambda stores between invocations to resume exactly where it stopped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    params: LatencyParams
+    n_accepted: int = 0
+    last_ts: float | None = None
+    hist_ts: list[float] = Field(default_factory=list)
+    hist_x: list[float] = Field(default_factory=list)
+    carry_level: list[int] = Field(default_factory=lambda: [0])
+    carry_spread: list[int] = Field(default_factory=lambda: [0])
+    last_score: float = 0.0
+    last_alarm: bool = False
+    last_extreme: bool = False
+    last_alarm_index: int | None = None
+    seasons: list[SeasonState] = Field(default_factory=list)
+    counts: dict[str, int] = Field(default_factory=lambda: {s.name.lower(): 0 for s in PointStatus})
+
+
+class UpdateResult(BaseModel):
+    """Per-input-point output of one ``update`` call (arrays aligned with the input)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    scores: FloatArray
+    alarms: BoolArray
+    status: npt.NDArray[np.int8]
+    new_alarms: list[AlarmRecord]
+
+
+class DetectionResult(BaseModel):
+    """Output of the batch ``detect``: the same as feeding the points one by one."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    timestamps: FloatArray
+    values: FloatArray
+    scores: FloatArray
+    alarms: BoolArray
+    status: npt.NDArray[np.int8]
+    alarm_records: list[AlarmRecord]
+    counts: dict[str, int]
