@@ -193,8 +193,8 @@ class CategoricalProfile:
     @property
     def max_error(self) -> float:
         """Upper bound on the error of any single count (0 while the sketch holds every value)."""
-        return float(self.sketch.epsilon) * self.count if self.sketch.num_active_items >= (
-            3 << self.lg_max_k) // 4 else 0.0
+        items = self.sketch.get_frequent_items(frequent_items_error_type.NO_FALSE_NEGATIVES, 0)
+        return float(max((ub - lb for _i, _e, lb, ub in items), default=0))
 
     def update(self, values: Iterable[Any]) -> None:
         counts = Counter(values)

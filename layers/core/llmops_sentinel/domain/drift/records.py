@@ -449,7 +449,7 @@ def _parse_flat(obj: dict[str, Any], index: int) -> InferenceRecord:
     rec = InferenceRecord(ref=ref, source="flat")
     ts = obj.get("inferenceTime") or obj.get("timestamp")
     rec.inference_time = _time(ts)
-    if "request" in obj or "response" in obj:
+    if "request" in obj or isinstance(obj.get("response"), dict | list):
         rec.source = "log"
         is_llm = _read_request(obj.get("request"), rec) | _read_response(obj.get("response"), rec)
         if not is_llm:
