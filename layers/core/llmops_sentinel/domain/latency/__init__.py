@@ -1,5 +1,15 @@
 """Latency regressions: an online causal detector and a rule-based cause classifier (pure code)."""
 
+from llmops_sentinel.domain.latency.cause import (
+    CauseEvidence,
+    CauseParams,
+    CauseResult,
+    EndpointChange,
+    Finding,
+    InsufficientEvidenceError,
+    MetricSeries,
+    classify_cause,
+)
 from llmops_sentinel.domain.latency.detector import DetectorStateError, LatencyDetector, detect
 from llmops_sentinel.domain.latency.models import (
     AlarmRecord,
@@ -13,6 +23,14 @@ from llmops_sentinel.domain.latency.models import (
 
 __all__ = [
     "AlarmRecord",
+    "CauseEvidence",
+    "CauseParams",
+    "CauseResult",
+    "EndpointChange",
+    "Finding",
+    "InsufficientEvidenceError",
+    "MetricSeries",
+    "classify_cause",
     "DetectionResult",
     "DetectorState",
     "DetectorStateError",
