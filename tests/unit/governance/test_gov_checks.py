@@ -81,9 +81,8 @@ def test_config_fixtures(
 
 
 def test_non_compliant_endpoint_config_reasons(fixture_json: Loader, default_policies: Any) -> None:
-    _, reason = config_status(
-        fixture_json, "config_endpoint_config_noncompliant", "sagemaker-endpoint-config-instance-count", default_policies
-    )
+    check = "sagemaker-endpoint-config-instance-count"
+    _, reason = config_status(fixture_json, "config_endpoint_config_noncompliant", check, default_policies)
     assert "AllTraffic=1" in reason
 
 

@@ -784,11 +784,10 @@ def _ct_create_policy_version(record: CloudTrailRecord) -> list[Resource]:
     return [
         IamPolicy(
             name=r.policy_arn.rsplit("/", 1)[-1],
-            arn=r.policy_arn,
             document=document,
             default_version_id=version_id if r.set_as_default else None,
             known=frozenset({"document"}) if document is not None else frozenset(),
-            **_iam_common(record),
+            **{**_iam_common(record), "arn": r.policy_arn},
         )
     ]
 
