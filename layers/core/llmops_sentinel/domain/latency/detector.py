@@ -206,16 +206,16 @@ class LatencyDetector:
         slope = np.zeros(level.size)
         if p.warmup_trend and not seasonal:
             # Until a seasonal profile is trusted the daily pattern is a local trend: extrapolate the
-            # slope between the medians of the two halves of the window (zero while warming up).
+            # slope between the medians of the window's two halves, capped at what a daily pattern
+            # can do (so a level shift in the window cannot throw the level far off). Zero slope
+            # while the window is not full.
             half = p.level_window // 2
             recent = window_medians(y_all, ends, half, half)
             older = window_medians(y_all, ends - half, half, half)
+            cap = p.max_trend_per_hour * p.expected_interval_s / 3600.0
             full = ends >= 2 * half
-            level = np.where(full, recent, level)
-            slope = np.where(full, (recent - older) / half, 0.0)
-            lead = np.where(full, half / 2 + 0.5, 0.0)
-        else:
-            lead = np.zeros(level.size)
+            slope = np.where(full, np.clip((recent - older) / half, -cap, cap), 0.0)
+            level = np.where(full, recent + slope * (half / 2 + 0.5), level)
         diffs = np.abs(np.diff(y_all)) if y_all.size > 1 else np.empty(0)
         first_sblock, last_sblock = n0 // p.scale_block, (n0 + size - 1) // p.scale_block
         s_ends = np.arange(first_sblock, last_sblock + 1, dtype=np.int64) * p.scale_block - (n0 - hist_n)
@@ -223,7 +223,7 @@ class LatencyDetector:
         scale = DIFF_MAD_TO_SD * window_medians(diffs, s_ends, p.scale_window, p.min_history)
         g = n0 + np.arange(size)
         blk = g // p.block - first_block
-        lev = level[blk] + slope[blk] * (lead[blk] + g % p.block)
+        lev = level[blk] + slope[blk] * (g % p.block)
         raw_sd = scale[g // p.scale_block - first_sblock]
         sd = np.maximum(raw_sd, p.scale_floor)
         ok = np.isfinite(lev) & np.isfinite(raw_sd)

@@ -71,6 +71,9 @@ class LatencyParams(BaseModel):
     clip: float = Field(4.0, gt=0, description="robust z-scores are winsorised to [-clip, clip]")
     spike_z: float = Field(6.0, gt=0, description="a lone point above this z is held as a spike (adds 0)")
     warmup_trend: bool = Field(True, description="extrapolate a robust trend until a season is trusted")
+    max_trend_per_hour: float = Field(
+        0.1, ge=0, description="trend cap, log units per hour (a daily swing of +-38 % at its steepest)"
+    )
     level_k: float = Field(1.0, ge=0, description="CUSUM reference for level shifts, in scale units")
     level_h: float = Field(6.0, gt=0, description="CUSUM decision interval for level shifts")
     spread_threshold: float = Field(2.0, gt=0, description="z above which a point counts as an exceedance")
