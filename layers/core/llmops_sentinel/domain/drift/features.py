@@ -157,7 +157,8 @@ def _tokens_per_s(rec: InferenceRecord) -> float | None:
 
 @feature("empty_response", "boolean", description="the response is empty or whitespace")
 def _empty(rec: InferenceRecord) -> bool | None:
-    return None if rec.response is None else not rec.response.strip()
+    text = rec.response
+    return None if text is None else not text or text.isspace()  # isspace stops at the first letter
 
 
 @feature("refusal_like", "boolean", description="the response head matches a refusal pattern")
@@ -207,7 +208,12 @@ def _fused_llm_columns(records: Sequence[InferenceRecord], names: set[str]) -> d
             for r in records
         ]
     if "tokens_estimated" in names:
-        cols["tokens_estimated"] = [_tokens_estimated(r) for r in records]
+        cols["tokens_estimated"] = [
+            None if r.prompt_chars is None and r.response is None
+            else (r.prompt_chars is not None and r.input_tokens is None)
+            or (r.response is not None and r.output_tokens is None)
+            for r in records
+        ]
     if "latency_ms" in names:
         cols["latency_ms"] = [r.latency_ms for r in records]
     if "ttft_ms" in names:
@@ -215,11 +221,12 @@ def _fused_llm_columns(records: Sequence[InferenceRecord], names: set[str]) -> d
     if "tokens_per_s" in names:
         cols["tokens_per_s"] = [
             r.tokens_per_s if r.tokens_per_s is not None
-            else None if r.latency_ms is None or r.output_tokens is None else _tokens_per_s(r)
+            else None if (lat := r.latency_ms) is None or (out := r.output_tokens) is None
+            else out * 1000.0 / decode if (decode := lat - (r.ttft_ms or 0.0)) > 0 else None
             for r in records
         ]
     if "empty_response" in names:
-        cols["empty_response"] = [None if (t := r.response) is None else not t.strip() for r in records]
+        cols["empty_response"] = [None if (t := r.response) is None else not t or t.isspace() for r in records]
     if "refusal_like" in names:
         cols["refusal_like"] = [
             None if (t := r.response) is None else match(t, 0, window) is not None for r in records

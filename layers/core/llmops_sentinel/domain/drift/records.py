@@ -494,6 +494,10 @@ def _parse_flat(obj: dict[str, Any], index: int) -> InferenceRecord:
     return rec
 
 
+_CANONICAL_EXTRAS = ("latency_ms", "ttft_ms", "tokens_per_s")
+_ALIAS_EXTRAS = tuple(k for k in _EXTRA_FIELD if k not in _CANONICAL_EXTRAS)
+
+
 def _fast_chat_capture(obj: dict[str, Any], index: int) -> InferenceRecord | None:
     """The common case inline: a JSON data-capture record of a chat completion.
 
@@ -528,16 +532,28 @@ def _fast_chat_capture(obj: dict[str, Any], index: int) -> InferenceRecord | Non
             return None
         when = meta.get("inferenceTime")
         reason = first.get("finish_reason")
-        model = pin.get("model")
+        get = pout.get
+        model = get("model")
+        if type(model) is not str:
+            model = pin.get("model")
+        latency, ttft, tps = get("latency_ms"), get("ttft_ms"), get("tokens_per_s")
+        if (
+            (latency is not None and type(latency) is not float)
+            or (ttft is not None and type(ttft) is not float)
+            or (tps is not None and type(tps) is not float)
+        ):
+            return None  # ints, strings: the general path converts or names the error
         rec = InferenceRecord(
-            event_id, "capture", when if type(when) is str and when[:1].isdigit() else None, total, text, pt,
-            ct, None, None, None, reason if type(reason) is str else None,
-            model if type(model) is str else pout.get("model") if type(pout.get("model")) is str else None,
+            event_id, "capture", when if type(when) is str and "0" <= when[:1] <= "9" else None, total, text,
+            pt, ct, latency, ttft, tps, reason if type(reason) is str else None,
+            model if type(model) is str else None,
         )
     except (KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError):
         return None
-    if not _EXTRA_KEYS.isdisjoint(pout):
-        _extras(pout, rec)
+    for key in _ALIAS_EXTRAS:
+        if key in pout:
+            _extras(pout, rec)
+            break
     return rec
 
 

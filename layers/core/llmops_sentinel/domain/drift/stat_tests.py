@@ -499,7 +499,13 @@ Source = EndpointProfile | FeatureTable
 def _kinds(source: Source) -> dict[str, FeatureKind]:
     if isinstance(source, EndpointProfile):
         return source.kinds
-    return {n: k for n, k in source.kinds.items() if any(v is not None for v in source.values[n])}
+    return {n: k for n, k in source.kinds.items() if _has_values(source.values[n])}
+
+
+def _has_values(values: Any) -> bool:
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return bool(np.isfinite(values).any())
+    return any(v is not None for v in values)
 
 
 def _view(source: Source, name: str) -> View:

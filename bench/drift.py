@@ -1,0 +1,326 @@
+"""Drift benchmark (on demand, not in CI). Every ratio is measured within this one run.
+
+    .venv/bin/python bench/drift.py                 # everything but Evidently
+    .venv/bin/python bench/drift.py --quick         # smaller sizes, a few seconds
+    # Evidently comparison: a separate venv, never the project's
+    python3 -m venv .venv-bench && .venv-bench/bin/pip install -e . -r bench/requirements-evidently.txt
+    .venv-bench/bin/python bench/drift.py --only evidently
+
+Sections: ingest (records/s per core vs a bare orjson parse), check (25 features from profiles vs from raw
+at 10k and 1M rows), evidently (DataDriftPreset at 100k rows per side), imports (cold import vs the
+``boto3, numpy, aws_lambda_powertools`` floor), calibration (false alarms, power).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import orjson
+
+from llmops_sentinel.domain.drift.features import FeatureTable
+from llmops_sentinel.domain.drift.profiles import (
+    CategoricalProfile,
+    EndpointProfile,
+    FeatureProfile,
+    NumericProfile,
+    profile_batch,
+    profile_from_json,
+    profile_to_json,
+)
+from llmops_sentinel.domain.drift.records import parse_lines
+from llmops_sentinel.domain.drift.stat_tests import check_drift
+
+WORDS = [
+    "the", "model", "endpoint", "latency", "token", "prompt", "response", "customer", "order", "invoice",
+    "shipping", "return", "policy", "account", "password", "reset", "billing", "plan", "upgrade", "help",
+    "question", "answer", "summary", "detail", "please", "thanks", "refund", "delivery", "warranty",
+]
+
+
+def chat_capture_lines(n: int, rng: np.random.Generator) -> list[bytes]:
+    """Realistic ~1.5 KB data-capture records of OpenAI-style chat completions (JSON-in-JSON)."""
+    out = []
+    for i in range(n):
+        prompt = " ".join(rng.choice(WORDS, max(5, int(rng.normal(40, 10)))))
+        answer = " ".join(rng.choice(WORDS, max(1, int(rng.normal(75, 20)))))
+        if rng.random() < 0.03:
+            answer = "I'm sorry, but I can't help with that request."
+        request = {"model": "meta-llama-3-8b-instruct", "messages": [
+            {"role": "system", "content": "You are a helpful customer-support assistant."},
+            {"role": "user", "content": prompt}], "max_tokens": 256, "temperature": 0.7}
+        response = {
+            "id": f"chatcmpl-{i:08d}", "object": "chat.completion", "created": 1714557600 + i,
+            "model": "meta-llama-3-8b-instruct",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
+                         "finish_reason": "stop" if rng.random() < 0.9 else "length"}],
+            "usage": {"prompt_tokens": len(prompt) // 4 + 12, "completion_tokens": len(answer) // 4,
+                      "total_tokens": (len(prompt) + len(answer)) // 4 + 12},
+            "latency_ms": round(float(rng.lognormal(6.5, 0.3)), 3), "ttft_ms": round(float(rng.lognormal(4, 0.3)), 3),
+        }
+        record = {
+            "captureData": {
+                "endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
+                                  "data": orjson.dumps(request).decode(), "encoding": "JSON"},
+                "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
+                                   "data": orjson.dumps(response).decode(), "encoding": "JSON"},
+            },
+            "eventMetadata": {"eventId": f"{i:08d}-5e1c-4b8e-9d7a-3f0c2a1b4d6e",
+                              "inferenceId": f"inf-{i}", "inferenceTime": "2024-05-01T10:00:00Z"},
+            "eventVersion": "0",
+        }
+        out.append(orjson.dumps(record))
+    return out
+
+
+def bare_parse(lines: list[bytes]) -> int:
+    """The ceiling: decode every record and both nested payload strings, nothing else."""
+    loads = orjson.loads
+    n = 0
+    for line in lines:
+        obj = loads(line)
+        cap = obj["captureData"]
+        loads(cap["endpointInput"]["data"])
+        loads(cap["endpointOutput"]["data"])
+        n += 1
+    return n
+
+
+def ingest(lines: list[bytes]) -> EndpointProfile:
+    return profile_batch(parse_lines(lines))
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def section_ingest(n: int, reps: int) -> None:
+    print(f"\n== ingest: {n} chat-completion data-capture records, {reps} interleaved repetitions")
+    lines = chat_capture_lines(n, np.random.default_rng(0))
+    size = sum(map(len, lines)) / n
+    bare_t, full_t, ratios = [], [], []
+    for _ in range(reps):
+        gc.collect()
+        t0 = time.perf_counter()
+        bare_parse(lines)
+        t1 = time.perf_counter()
+        profile = ingest(lines)
+        t2 = time.perf_counter()
+        bare_t.append(t1 - t0)
+        full_t.append(t2 - t1)
+        ratios.append((t1 - t0) / (t2 - t1))
+    assert profile.records_ok == n and profile.records_failed == 0
+    print(f"record size           {size:,.0f} B")
+    print(f"bare orjson parse     {n / med(bare_t):>10,.0f} rec/s  (median)")
+    print(f"parse+features+profile{n / med(full_t):>10,.0f} rec/s  (median)")
+    print(f"ratio                 {med(ratios):.2f}x of the ceiling (target >= 0.70; per-rep {min(ratios):.2f}"
+          f"..{max(ratios):.2f})")
+
+
+FEATURES = 25
+
+
+def numeric_columns(n: int, rng: np.random.Generator, shift: float = 0.0) -> dict[str, np.ndarray]:
+    cols = {}
+    for j in range(FEATURES):
+        if j % 3 == 0:
+            cols[f"f{j:02d}"] = rng.lognormal(3 + shift * 0.5, 0.5, n)
+        elif j % 3 == 1:
+            cols[f"f{j:02d}"] = rng.normal(shift, 1.0, n)
+        else:
+            cols[f"f{j:02d}"] = rng.poisson(20, n).astype(np.float64) + shift * 4.5
+    return cols
+
+
+def profile_of(cols: dict[str, np.ndarray]) -> EndpointProfile:
+    feats: dict[str, FeatureProfile] = {name: NumericProfile.from_values(v) for name, v in cols.items()}
+    return EndpointProfile(feats, records_ok=len(next(iter(cols.values()))))
+
+
+def table_of(cols: dict[str, np.ndarray]) -> FeatureTable:
+    n = len(next(iter(cols.values())))
+    return FeatureTable(kinds=dict.fromkeys(cols, "numeric"), values=dict(cols), n_records=n, n_rows=n)  # type: ignore[arg-type]
+
+
+def timed(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(reps):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return med(times), out
+
+
+def section_check(sizes: list[int], reps: int) -> None:
+    print(f"\n== drift check of {FEATURES} numeric features (median of {reps})")
+    print(f"{'rows/side':>10}  {'profiles':>10}  {'load+check':>10}  {'from raw':>10}  {'raw/profile':>11}  drifted")
+    for n in sizes:
+        rng = np.random.default_rng(n)
+        ref, cur = numeric_columns(n, rng), numeric_columns(n, rng, shift=0.1)
+        pref, pcur = profile_of(ref), profile_of(cur)
+        blob_ref, blob_cur = profile_to_json(pref), profile_to_json(pcur)
+        t_prof, rep_p = timed(lambda: check_drift(pref, pcur), reps)  # noqa: B023
+        t_load, _ = timed(lambda: check_drift(profile_from_json(blob_ref), profile_from_json(blob_cur)), reps)  # noqa: B023
+        t_raw, rep_r = timed(lambda: check_drift(table_of(ref), table_of(cur)), max(1, reps // 2))  # noqa: B023
+        print(f"{n:>10,}  {t_prof * 1e3:>8.1f}ms  {t_load * 1e3:>8.1f}ms  {t_raw * 1e3:>8.1f}ms  "
+              f"{t_raw / t_prof:>10.1f}x  {rep_p.drifted}/{rep_r.drifted}")
+    print(f"(target: profiles <= 50 ms whatever the row count; profile JSON {len(blob_ref) / 1024:.0f} KiB/side)")
+
+
+def section_evidently(n: int) -> None:
+    print(f"\n== Evidently DataDriftPreset vs profiles, {n:,} rows per side, {FEATURES} features")
+    try:
+        import pandas as pd
+        from evidently.metric_preset import DataDriftPreset
+        from evidently.report import Report
+    except ImportError:
+        print("evidently is not installed here (by design: it never goes into .venv). To run this section:\n"
+              "  python3 -m venv .venv-bench && .venv-bench/bin/pip install -e . -r bench/requirements-evidently.txt\n"
+              "  .venv-bench/bin/python bench/drift.py --only evidently")
+        return
+    rng = np.random.default_rng(42)
+    results = {}
+    for label, shift in (("no drift", 0.0), ("0.1 SD shift", 0.1)):
+        ref, cur = numeric_columns(n, rng), numeric_columns(n, rng, shift)
+
+        def ours(ref: dict[str, np.ndarray] = ref, cur: dict[str, np.ndarray] = cur) -> Any:
+            return check_drift(profile_of(ref), profile_of(cur))
+
+        def evid(ref: dict[str, np.ndarray] = ref, cur: dict[str, np.ndarray] = cur) -> Any:
+            report = Report(metrics=[DataDriftPreset()])
+            report.run(reference_data=pd.DataFrame(ref), current_data=pd.DataFrame(cur))
+            return report.as_dict()
+
+        pref, pcur = profile_of(ref), profile_of(cur)
+        for name, fn in (("profiles (check only)", lambda a=pref, b=pcur: check_drift(a, b)),
+                         ("profiles (incl. profiling)", ours), ("evidently", evid)):
+            tracemalloc.start()
+            t = time.perf_counter()
+            out = fn()
+            elapsed = time.perf_counter() - t
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            results[(label, name)] = (elapsed, peak, out)
+        ours_rep = results[(label, "profiles (check only)")][2]
+        ev = results[(label, "evidently")][2]
+        ev_cols = next(m["result"] for m in ev["metrics"] if "drift_by_columns" in m["result"])
+        ev_drift = {c: bool(v["drift_detected"]) for c, v in ev_cols["drift_by_columns"].items()}
+        our_drift = {f.feature: f.drifted for f in ours_rep.features}
+        agree = np.mean([ev_drift[c] == our_drift[c] for c in our_drift])
+        ev_dataset = bool(next(m["result"]["dataset_drift"] for m in ev["metrics"] if "dataset_drift" in m["result"]))
+        print(f"[{label}] feature verdict agreement {agree:.0%}; endpoint verdict ours={ours_rep.drifted} "
+              f"evidently={ev_dataset}")
+        for name in ("profiles (check only)", "profiles (incl. profiling)", "evidently"):
+            elapsed, peak, _ = results[(label, name)]
+            print(f"   {name:<28} {elapsed * 1e3:>9.1f} ms  peak {peak / 2**20:>8.1f} MiB (tracemalloc)")
+        ev_t = results[(label, "evidently")][0]
+        print(f"   speed-up: {ev_t / results[(label, 'profiles (check only)')][0]:.0f}x (check), "
+              f"{ev_t / results[(label, 'profiles (incl. profiling)')][0]:.1f}x (incl. profiling); target >= 20x")
+
+
+def _import_time(code: str, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - t)
+    return med(times)
+
+
+def section_imports(reps: int) -> None:
+    print(f"\n== cold import in a fresh interpreter (median of {reps}, includes interpreter start)")
+    core = ("import llmops_sentinel.domain.drift.records, llmops_sentinel.domain.drift.features, "
+            "llmops_sentinel.domain.drift.profiles, llmops_sentinel.domain.drift.stat_tests, "
+            "llmops_sentinel.domain.drift.baseline")
+    check = core + "; import sys; assert 'scipy.stats' not in sys.modules and 'scipy.special' not in sys.modules"
+    empty = _import_time("pass", reps)
+    floor = _import_time("import boto3, numpy, aws_lambda_powertools", reps)
+    alone = _import_time(check, reps)
+    both = _import_time("import boto3, numpy, aws_lambda_powertools; " + check, reps)
+    stats_t = _import_time("import scipy.stats", reps)
+    print(f"python -c pass                                  {empty * 1e3:7.0f} ms")
+    print(f"floor: boto3, numpy, aws_lambda_powertools      {floor * 1e3:7.0f} ms")
+    print(f"drift core alone (scipy not loaded)             {alone * 1e3:7.0f} ms")
+    print(f"floor + drift core (what a drift handler needs) {both * 1e3:7.0f} ms  -> {both / floor:.2f}x floor "
+          f"(target <= 1.5x)")
+    print(f"for scale: import scipy.stats                   {stats_t * 1e3:7.0f} ms")
+
+
+LLM_NUMERIC = {
+    "prompt_chars": lambda r, n, s: r.lognormal(5.5 + s * 0.6, 0.6, n),
+    "response_chars": lambda r, n, s: r.lognormal(6.0 + s * 0.5, 0.5, n),
+    "input_tokens": lambda r, n, s: np.round(r.lognormal(4.1 + s * 0.6, 0.6, n)),
+    "output_tokens": lambda r, n, s: np.round(r.lognormal(4.6 + s * 0.5, 0.5, n)),
+    "latency_ms": lambda r, n, s: r.lognormal(6.5 + s * 0.3, 0.3, n),
+    "ttft_ms": lambda r, n, s: r.lognormal(4.0 + s * 0.3, 0.3, n),
+    "tokens_per_s": lambda r, n, s: r.normal(40 + s * 6, 6, n),
+}
+
+
+def llm_window(rng: np.random.Generator, n: int, shift: float, shifted: set[str] | None = None) -> EndpointProfile:
+    """One window of the default LLM feature set (7 numeric, 2 boolean, 1 categorical), profiled.
+
+    ``shift`` is in standard deviations of the feature (of log-feature for the log-normal ones).
+    """
+    feats: dict[str, FeatureProfile] = {}
+    for name, draw in LLM_NUMERIC.items():
+        s = shift if shifted is None or name in shifted else 0.0
+        feats[name] = NumericProfile.from_values(draw(rng, n, s))
+    feats["empty_response"] = CategoricalProfile.from_values(list(rng.random(n) < 0.01), kind="boolean")
+    feats["refusal_like"] = CategoricalProfile.from_values(list(rng.random(n) < 0.03), kind="boolean")
+    feats["finish_reason"] = CategoricalProfile.from_values(list(rng.choice(["stop", "length"], n, p=[0.9, 0.1])))
+    return EndpointProfile(feats, records_ok=n)
+
+
+def section_calibration(windows: int, n: int) -> None:
+    print(f"\n== calibration: {windows} seeded windows of {n:,} rows against a 50,000-row baseline "
+          f"(10 LLM features)")
+    baseline = llm_window(np.random.default_rng(12345), 50_000, 0.0)
+    false_alarms, feature_fp, tested = 0, 0, 0
+    hit_all, hit_one = 0, 0
+    for w in range(windows):
+        rng = np.random.default_rng(1_000 + w)
+        rep = check_drift(baseline, llm_window(rng, n, 0.0))
+        false_alarms += rep.drifted
+        feature_fp += len(rep.drifted_features)
+        tested += len(rep.features)
+        shifted = check_drift(baseline, llm_window(rng, n, 0.2))
+        hit_all += shifted.drifted
+        one = check_drift(baseline, llm_window(rng, n, 0.2, {"latency_ms"}))
+        hit_one += "latency_ms" in one.drifted_features
+    print(f"no drift:  endpoint false-alarm rate {false_alarms / windows:.1%} (target <= 1%); "
+          f"feature false-positive rate {feature_fp / tested:.2%}")
+    print(f"0.2 SD mean shift in every numeric feature: endpoint detected {hit_all / windows:.1%} (target >= 95%)")
+    print(f"0.2 SD mean shift in latency_ms alone: that feature flagged {hit_one / windows:.1%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes")
+    parser.add_argument("--only", nargs="*", choices=["ingest", "check", "evidently", "imports", "calibration"])
+    args = parser.parse_args()
+    only = set(args.only or ["ingest", "check", "evidently", "imports", "calibration"])
+    q = args.quick
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, one process (per-core numbers)")
+    if "ingest" in only:
+        section_ingest(5_000 if q else 20_000, 3 if q else 9)
+    if "check" in only:
+        section_check([10_000] if q else [10_000, 1_000_000], 3 if q else 5)
+    if "evidently" in only:
+        section_evidently(10_000 if q else 100_000)
+    if "imports" in only:
+        section_imports(3 if q else 5)
+    if "calibration" in only:
+        section_calibration(20 if q else 200, 10_000)
+
+
+if __name__ == "__main__":
+    main()
