@@ -49,7 +49,7 @@ def make_series(rng: np.random.Generator, kind: str, noise: float, days: int = 1
     """One seeded series; all randomness comes from ``rng``."""
     n = days * DAY
     start = 1_700_000_000.0 + float(rng.integers(0, DAY)) * STEP_S
-    ts = start + STEP_S * np.arange(n)
+    ts: FloatArray = start + STEP_S * np.arange(n, dtype=np.float64)
     tod = 2 * np.pi * (ts % 86_400) / 86_400
     amp = rng.uniform(0.1, 0.3)
     phase = rng.uniform(0, 2 * np.pi)
@@ -88,7 +88,7 @@ def make_series(rng: np.random.Generator, kind: str, noise: float, days: int = 1
     if kind != "none":
         keep[s.onset] = True  # the onset itself is observed
     index = np.cumsum(keep) - 1
-    s.ts, s.values = ts[keep], np.exp(x[keep])
+    s.ts, s.values = ts[keep], np.exp(x[keep]).astype(np.float64)
     if kind != "none":
         s.onset, s.cross30 = int(index[s.onset]), int(index[s.cross30])
         s.end = int(index[min(s.end, n - 1)])
@@ -99,7 +99,8 @@ def make_series(rng: np.random.Generator, kind: str, noise: float, days: int = 1
 def static_threshold(s: Series) -> BoolArray:
     """A fixed p99 guard: the 99.9th percentile of the first three days, one datapoint to alarm."""
     train = s.values[s.ts < s.ts[0] + 3 * 86_400]
-    return s.values > np.quantile(train, 0.999)
+    out: BoolArray = s.values > np.quantile(train, 0.999)
+    return out
 
 
 def rolling_z(s: Series, window: int = 60, k: float = 3.0) -> BoolArray:

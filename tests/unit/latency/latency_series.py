@@ -20,10 +20,10 @@ def series(
     daily_amplitude: float = 0.0,
 ) -> tuple[FloatArray, FloatArray]:
     """Timestamps (60 s apart from a midnight) and log-normal latencies with an optional daily pattern."""
-    ts = START + STEP * np.arange(n)
+    ts: FloatArray = START + STEP * np.arange(n, dtype=np.float64)
     tod = 2 * np.pi * (ts % 86_400) / 86_400
     x = np.log(level) + daily_amplitude * np.sin(tod) + noise * rng.standard_normal(n)
-    return ts, np.exp(x)
+    return ts, np.exp(x).astype(np.float64)
 
 
 def with_step(values: FloatArray, at: int, rel: float, length: int | None = None) -> FloatArray:
