@@ -1,4 +1,4 @@
-"""Alarm router: CloudWatch alarm transition (EventBridge or alarm action) -> remediation workflow."""
+"""Remediation router: alarm transitions and Sentinel signals -> decision, guardrails, workflow, audit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from llmops_sentinel.errors import InvalidEventError
-from llmops_sentinel.services.alarm_routing import RouterSettings, route_alarm
+from llmops_sentinel.services.remediation import RouterSettings, route_signal
 
 logger = Logger()
 tracer = Tracer()
@@ -27,12 +27,12 @@ def settings() -> RouterSettings:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        result = route_alarm(event, settings())
+        result = route_signal(event, settings())
     except InvalidEventError as exc:
         # A malformed event will not improve on retry: reject it visibly instead of raising.
-        logger.warning("rejected event", extra={"error": str(exc), "event_keys": sorted(event)[:20]})
+        logger.warning("rejected event", extra={"error": str(exc)})
         metrics.add_metric(name="RouterRejected", unit=MetricUnit.Count, value=1)
         return {"status": "rejected", "error": type(exc).__name__, "reason": str(exc)}
-    logger.info("routed alarm", extra=result.model_dump())
-    metrics.add_metric(name=f"Router{result.status.capitalize()}", unit=MetricUnit.Count, value=1)
+    logger.info("routed signal", extra=result.model_dump())
+    metrics.add_metric(name=f"Router{result.status.title().replace('-', '')}", unit=MetricUnit.Count, value=1)
     return result.model_dump(mode="json")

@@ -27,6 +27,8 @@ from botocore.config import Config
 
 from llmops_sentinel.errors import SentinelError, TemplateError
 from llmops_sentinel.local import events as event_delivery
+from llmops_sentinel.local import sagemaker as local_sagemaker
+from llmops_sentinel.local import stepfunctions as local_stepfunctions
 from llmops_sentinel.local.alarms import AlarmEvaluator
 from llmops_sentinel.local.lambdas import Invocation, LambdaRuntime
 from llmops_sentinel.local.provision import Stack, StackContext, provision
@@ -135,6 +137,8 @@ class LocalCloud:
         if self._capture_output:
             self._runtime.install_output_capture()
         self._patch_lambda_invoke(self._runtime)
+        local_sagemaker.install()
+        local_stepfunctions.install()
         event_delivery.install(self._deliver)
         alarm_names = [
             self._stack.ref(lid) for lid, kind in self._stack.resource_types.items() if kind == "AWS::CloudWatch::Alarm"

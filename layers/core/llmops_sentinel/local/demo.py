@@ -165,7 +165,7 @@ def latency_scene(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> Sc
             name="latency", ok=False, summary=f"router did not start a workflow: {router_result}", timeline=log.entries
         )
     log(
-        f"EventBridge rule -> AlarmRouterFunction: started {router_result['workflow']} "
+        f"EventBridge rule -> AlarmRouterFunction: {router_result['status']} {router_result['action']} "
         f"as {router_result['execution_name']}"
     )
     execution = cloud.wait_for_execution(router_result["execution_arn"])

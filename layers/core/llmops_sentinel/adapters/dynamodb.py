@@ -1,0 +1,219 @@
+"""The Sentinel table (DynamoDB, KMS-encrypted, TTL on ``expires_at``): guardrails and audit.
+
+Single-table layout (pk, sk):
+
+| item | pk | sk |
+| --- | --- | --- |
+| cooldown lock | ``guard#<endpoint>#<action>`` | ``lock`` |
+| daily action counter | ``daily#<endpoint>`` | ``<YYYY-MM-DD>`` |
+| decision (audit) | ``endpoint#<endpoint>`` | ``decision#<occurred ISO>#<decision id>`` |
+| endpoint config seen InService | ``endpoint#<endpoint>`` | ``config#<ISO>`` |
+
+All guardrail writes are conditional, so two routers racing on one endpoint cannot both act.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.errors import ThrottledError
+
+DAY_S = 86_400
+AUDIT_RETENTION_S = 400 * DAY_S
+
+
+class Held(BaseModel):
+    decision_id: str
+    execution_name: str | None = None
+    until: int
+
+
+class AuditRecord(BaseModel):
+    endpoint: str
+    decided_at: str
+    occurred_at: str
+    decision_id: str
+    signal: str
+    summary: str
+    action: str
+    outcome: str
+    reason: str
+    deliveries: int = 1
+    execution_name: str | None = None
+    execution_arn: str | None = None
+    status: str | None = None
+    finished_at: str | None = None
+    detail: str | None = None
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _raise_throttle(exc: ClientError) -> None:
+    if _code(exc) in {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}:
+        raise ThrottledError(str(exc)) from exc
+
+
+def audit_key(endpoint: str, occurred_at: str, decision_id: str) -> dict[str, str]:
+    return {"pk": f"endpoint#{endpoint}", "sk": f"decision#{occurred_at}#{decision_id}"}
+
+
+class SentinelTable:
+    def __init__(self, table_name: str, ddb: Any | None = None) -> None:
+        self.name = table_name
+        self._ddb = ddb
+
+    @property
+    def ddb(self) -> Any:
+        return self._ddb or client("dynamodb")
+
+    # ------------------------------------------------------------------ guardrails
+    def acquire(
+        self,
+        endpoint: str,
+        action: str,
+        decision_id: str,
+        execution_name: str | None,
+        cooldown_s: int,
+        now: float | None = None,
+    ) -> Held | bool:
+        """Take the cooldown lock. True: newly taken; False: this decision already held it (a
+        redelivery, which must not count again); :class:`Held`: another decision holds it."""
+        now_s = int(now if now is not None else time.time())
+        key = {"pk": {"S": f"guard#{endpoint}#{action}"}, "sk": {"S": "lock"}}
+        item = {
+            **key,
+            "decision_id": {"S": decision_id},
+            "expires_at": {"N": str(now_s + cooldown_s)},
+            **({"execution_name": {"S": execution_name}} if execution_name else {}),
+        }
+        try:
+            old = self.ddb.put_item(
+                TableName=self.name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR decision_id = :id",
+                ExpressionAttributeValues={":now": {"N": str(now_s)}, ":id": {"S": decision_id}},
+                ReturnValues="ALL_OLD",
+            ).get("Attributes", {})
+            previous: str | None = old.get("decision_id", {}).get("S")
+            return previous != decision_id
+        except ClientError as exc:
+            _raise_throttle(exc)
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+        held = self.ddb.get_item(TableName=self.name, Key=key, ConsistentRead=True).get("Item", {})
+        return Held(
+            decision_id=held.get("decision_id", {}).get("S", "?"),
+            execution_name=held.get("execution_name", {}).get("S"),
+            until=int(held.get("expires_at", {}).get("N", now_s)),
+        )
+
+    def release(self, endpoint: str, action: str, decision_id: str) -> None:
+        try:
+            self.ddb.delete_item(
+                TableName=self.name,
+                Key={"pk": {"S": f"guard#{endpoint}#{action}"}, "sk": {"S": "lock"}},
+                ConditionExpression="decision_id = :id",
+                ExpressionAttributeValues={":id": {"S": decision_id}},
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def count_action(self, endpoint: str, limit: int, now: float | None = None) -> bool:
+        """Count one action against today's limit; False (and nothing counted) when at the limit."""
+        now_s = int(now if now is not None else time.time())
+        day = datetime.fromtimestamp(now_s, UTC).strftime("%Y-%m-%d")
+        try:
+            self.ddb.update_item(
+                TableName=self.name,
+                Key={"pk": {"S": f"daily#{endpoint}"}, "sk": {"S": day}},
+                UpdateExpression="ADD actions :one SET expires_at = :exp",
+                ConditionExpression="attribute_not_exists(actions) OR actions < :limit",
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":exp": {"N": str(now_s + 3 * DAY_S)},
+                },
+            )
+            return True
+        except ClientError as exc:
+            _raise_throttle(exc)
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    # ------------------------------------------------------------------ audit
+    def record(self, rec: AuditRecord, now: float | None = None) -> AuditRecord:
+        """One item per decision; a redelivered signal only bumps ``deliveries``. Returns the stored record."""
+        now_s = int(now if now is not None else time.time())
+        key = audit_key(rec.endpoint, rec.occurred_at, rec.decision_id)
+        fields = rec.model_dump(exclude={"deliveries"}, exclude_none=True)
+        names = {f"#{k}": k for k in fields}
+        values: dict[str, Any] = {f":{k}": {"S": str(v)} for k, v in fields.items()}
+        values[":one"] = {"N": "1"}
+        values[":exp"] = {"N": str(now_s + AUDIT_RETENTION_S)}
+        sets = ", ".join(f"#{k} = if_not_exists(#{k}, :{k})" for k in fields)
+        stored = self.ddb.update_item(
+            TableName=self.name,
+            Key={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}},
+            UpdateExpression=f"SET {sets}, expires_at = :exp ADD deliveries :one",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        return _audit_from_item(stored)
+
+    def history(self, endpoint: str, limit: int = 50) -> list[AuditRecord]:
+        items = self.ddb.query(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"endpoint#{endpoint}"}, ":prefix": {"S": "decision#"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )["Items"]
+        return [_audit_from_item(item) for item in items]
+
+    # ------------------------------------------------------------------ endpoint config history
+    def record_config(self, endpoint: str, config_name: str, seen_at: str) -> bool:
+        """Remember a config the endpoint was InService with; False if it is already the latest."""
+        latest = self.configs(endpoint, limit=1)
+        if latest and latest[0] == config_name:
+            return False
+        self.ddb.put_item(
+            TableName=self.name,
+            Item={
+                "pk": {"S": f"endpoint#{endpoint}"},
+                "sk": {"S": f"config#{seen_at}"},
+                "config_name": {"S": config_name},
+            },
+        )
+        return True
+
+    def configs(self, endpoint: str, limit: int = 10) -> list[str]:
+        """Configs the endpoint was InService with, newest first."""
+        items = self.ddb.query(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"endpoint#{endpoint}"}, ":prefix": {"S": "config#"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )["Items"]
+        return [item["config_name"]["S"] for item in items]
+
+
+def _audit_from_item(item: dict[str, Any]) -> AuditRecord:
+    plain: dict[str, Any] = {}
+    for key, value in item.items():
+        if "S" in value:
+            plain[key] = value["S"]
+        elif "N" in value:
+            plain[key] = int(float(value["N"]))
+    return AuditRecord.model_validate(plain)

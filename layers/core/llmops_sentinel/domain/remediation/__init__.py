@@ -1,0 +1,1 @@
+"""Remediation decisions: which action a signal leads to, under which guardrails."""

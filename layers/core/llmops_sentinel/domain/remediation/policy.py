@@ -1,0 +1,240 @@
+"""The decision policy: signal -> action, per endpoint, with cooldowns, limits, bounds, approval.
+
+Loaded from YAML (``config/remediation.yaml``; the packaged default is
+``llmops_sentinel/config/remediation.yaml``), validated with pydantic (``extra="forbid"``).
+An endpoint's section is merged over ``defaults`` key by key, so an override names only what
+differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from llmops_sentinel.errors import ConfigError
+from llmops_sentinel.models.signals import Signal, SignalKind
+
+ActionName = Literal["scale-out", "scale-down", "rollback", "retrain", "notify", "none"]
+WORKFLOW_ACTIONS: frozenset[str] = frozenset({"scale-out", "scale-down", "rollback", "retrain"})
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "config" / "remediation.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ActionSettings(_Strict):
+    cooldown_minutes: int = Field(default=30, ge=0)
+    require_approval: bool = False
+    approval_timeout_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+
+
+class RetrainSettings(_Strict):
+    """What the retrain workflow runs: a SageMaker Pipeline, or one training job."""
+
+    pipeline_name: str | None = None
+    training_image: str | None = None
+    training_role_arn: str | None = None
+    training_input_s3_uri: str | None = None
+    output_s3_uri: str | None = None
+    instance_type: str = "ml.g4dn.xlarge"
+    instance_count: int = Field(default=1, ge=1)
+    max_runtime_seconds: int = Field(default=86_400, ge=60)
+    use_spot: bool = False
+    max_wait_seconds: int = Field(default=172_800, ge=60)
+    checkpoint_s3_uri: str | None = None
+    model_package_group: str | None = None
+    objective_metric: str = "validation:loss"
+    objective: Literal["minimize", "maximize"] = "minimize"
+    min_improvement: float = 0.0
+    auto_approve: bool = False
+
+    @model_validator(mode="after")
+    def _spot_needs_wait(self) -> Self:
+        if self.use_spot and self.max_wait_seconds < self.max_runtime_seconds:
+            raise ValueError("max_wait_seconds must be >= max_runtime_seconds for managed spot training")
+        return self
+
+
+class EndpointPolicy(_Strict):
+    dry_run: bool = False
+    max_actions_per_day: int = Field(default=6, ge=0)
+    min_instances: int = Field(default=1, ge=1)
+    max_instances: int = Field(default=4, ge=1)
+    scale_step: int = Field(default=1, ge=1)
+    idle_hours: float = Field(default=6.0, gt=0)
+    actions: dict[ActionName, ActionSettings] = Field(default_factory=dict)
+    retrain: RetrainSettings = Field(default_factory=RetrainSettings)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        if self.max_instances < self.min_instances:
+            raise ValueError(f"max_instances ({self.max_instances}) < min_instances ({self.min_instances})")
+        return self
+
+    def settings(self, action: str) -> ActionSettings:
+        found: ActionSettings | None = self.actions.get(action)  # type: ignore[call-overload]
+        return found if found is not None else ActionSettings()
+
+
+class Rule(_Strict):
+    signal: SignalKind
+    when: dict[str, str | list[str]] = Field(default_factory=dict)
+    action: ActionName
+
+    def matches(self, signal: Signal) -> bool:
+        if signal.kind != self.signal:
+            return False
+        for key, wanted in self.when.items():
+            value = signal.attributes.get(key)
+            options = wanted if isinstance(wanted, list) else [wanted]
+            if str(value) not in options:
+                return False
+        return True
+
+
+class RemediationPolicy(_Strict):
+    version: Literal[1] = 1
+    defaults: EndpointPolicy = Field(default_factory=EndpointPolicy)
+    endpoints: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    rules: list[Rule]
+
+    @model_validator(mode="after")
+    def _endpoint_overrides_are_valid(self) -> Self:
+        for name in self.endpoints:
+            self.for_endpoint(name)
+        return self
+
+    def for_endpoint(self, name: str | None) -> EndpointPolicy:
+        override = self.endpoints.get(name or "", {})
+        if not override:
+            return self.defaults
+        merged = _deep_merge(self.defaults.model_dump(), override)
+        try:
+            return EndpointPolicy.model_validate(merged)
+        except ValidationError as exc:
+            raise ValueError(f"endpoints.{name}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+
+    def rule_for(self, signal: Signal) -> tuple[int, Rule] | None:
+        for index, rule in enumerate(self.rules):
+            if rule.matches(signal):
+                return index, rule
+        return None
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_policy(path: Path | None = None, text: str | None = None) -> RemediationPolicy:
+    """Parse and validate a policy; errors name the file, the field and, when known, the line."""
+    where = str(path or DEFAULT_POLICY_PATH)
+    try:
+        raw_text = text if text is not None else (path or DEFAULT_POLICY_PATH).read_text()
+        data = yaml.safe_load(raw_text)
+    except OSError as exc:
+        raise ConfigError(f"cannot read remediation policy {where}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {exc}") from exc
+    try:
+        return RemediationPolicy.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"])
+        line = _line_of(raw_text, first["loc"])
+        at = f" (line {line})" if line else ""
+        raise ConfigError(f"{where}: {loc}{at}: {first['msg']}") from exc
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line of the YAML node at ``loc`` (keys and list indexes)."""
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            key_node = next(k for k, v in node.value if k.value == part)
+            line, node = key_node.start_mark.line + 1, match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+class Decision(BaseModel):
+    """What the router will do with one signal, before guardrails."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: ActionName
+    reason: str
+    endpoint_name: str | None
+    variant_name: str | None
+    decision_id: str
+    execution_name: str | None
+    settings: ActionSettings
+    dry_run: bool
+    max_actions_per_day: int
+    rule: int | None = None
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def decision_id(signal: Signal) -> str:
+    return hashlib.sha256(f"{signal.kind}|{signal.source_id}".encode()).hexdigest()[:24]
+
+
+def execution_name(action: str, signal: Signal) -> str:
+    """Same occurrence -> same name (Step Functions then starts it once); <= 80 safe characters."""
+    digest = decision_id(signal)
+    readable = _UNSAFE.sub("-", f"{action}-{signal.endpoint_name or 'fleet'}").strip("-")
+    return f"{readable[: 80 - len(digest) - 1]}-{digest}"
+
+
+def decide(signal: Signal, policy: RemediationPolicy) -> Decision:
+    endpoint = policy.for_endpoint(signal.endpoint_name)
+    found = policy.rule_for(signal)
+    ident = decision_id(signal)
+    if signal.state is not None and signal.state != "ALARM":
+        action: ActionName = "none"
+        reason = f"{signal.summary}: only ALARM transitions act"
+        rule = None
+    elif found is None:
+        action, reason, rule = "none", f"no rule for {signal.kind} signal", None
+    else:
+        rule, matched = found
+        action = matched.action
+        reason = f"rule {rule}: {signal.kind}" + (f" with {matched.when}" if matched.when else "") + f" -> {action}"
+        if action in WORKFLOW_ACTIONS and not signal.endpoint_name:
+            action, reason = "none", f"{reason}, but the signal names no endpoint"
+    return Decision(
+        action=action,
+        reason=reason,
+        endpoint_name=signal.endpoint_name,
+        variant_name=signal.variant_name,
+        decision_id=ident,
+        execution_name=execution_name(action, signal) if action in WORKFLOW_ACTIONS else None,
+        settings=endpoint.settings(action),
+        dry_run=endpoint.dry_run,
+        max_actions_per_day=endpoint.max_actions_per_day,
+        rule=rule,
+    )

@@ -1,0 +1,60 @@
+"""``UpdateEndpoint`` for moto, which does not implement it (moto 5.2).
+
+The rollback workflow moves an endpoint to another endpoint config with ``UpdateEndpoint``. This
+adds the operation to moto's SageMaker backend and response handler with AWS's documented effect:
+validate that the endpoint and the config exist, then switch the endpoint to the config's
+variants and data capture (``RetainAllVariantProperties=false``), ``InService`` afterwards, and
+return the endpoint ARN. Deployment guardrails (``DeploymentConfig``) are accepted and recorded,
+not simulated: moto has no traffic to shift. Nothing else about moto changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
+
+_INSTALLED = "_sentinel_update_endpoint"
+
+
+def _update_endpoint(
+    self: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str, deployment_config: Any = None
+) -> str:
+    endpoint = self.endpoints.get(endpoint_name)
+    if endpoint is None:
+        arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        raise ValidationError(message=f'Could not find endpoint "{arn}".')
+    try:
+        config = self.describe_endpoint_config(endpoint_config_name)
+    except KeyError:
+        arn = FakeEndpointConfig.arn_formatter(endpoint_config_name, self.account_id, self.region_name)
+        raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.") from None
+    if endpoint.endpoint_status not in {"InService", "Failed"}:
+        raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
+    endpoint.endpoint_config_name = endpoint_config_name
+    endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+    endpoint.data_capture_config = config.get("DataCaptureConfig") or {}
+    endpoint.last_deployment_config = deployment_config  # type: ignore[attr-defined]
+    endpoint.endpoint_status = "InService"
+    return str(endpoint.arn)
+
+
+def _update_endpoint_response(self: SageMakerResponse) -> Any:
+    from moto.core.responses import ActionResult
+
+    arn = self.sagemaker_backend.update_endpoint(  # type: ignore[attr-defined]
+        endpoint_name=self._get_param("EndpointName"),
+        endpoint_config_name=self._get_param("EndpointConfigName"),
+        deployment_config=self._get_param("DeploymentConfig"),
+    )
+    return ActionResult({"EndpointArn": arn})
+
+
+def install() -> None:
+    if getattr(SageMakerModelBackend, _INSTALLED, False):
+        return
+    SageMakerModelBackend.update_endpoint = _update_endpoint  # type: ignore[attr-defined]
+    SageMakerResponse.update_endpoint = _update_endpoint_response  # type: ignore[attr-defined]
+    setattr(SageMakerModelBackend, _INSTALLED, True)
