@@ -1,7 +1,7 @@
 """Every file in events/ runs through its function, as `sam local invoke -e` would run it.
 
 events/<folder>/<case>.json belongs to the function whose CodeUri is functions/<folder>/;
-events/expected.json says what each case must return. A case without an expectation fails.
+events/<folder>/expected.json says what each case must return. A case without an expectation fails.
 """
 
 from __future__ import annotations
@@ -15,8 +15,13 @@ from llmops_sentinel.local.cloud import LocalCloud
 from llmops_sentinel.local.template import load_template
 from tests.conftest import EVENTS, REPO, load_json
 
-EXPECTED: dict[str, Any] = load_json(EVENTS / "expected.json")
-CASES = sorted(str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json"))
+EXPECTED: dict[str, Any] = {
+    f"{folder.name}/{case}": expectation
+    for folder in EVENTS.iterdir()
+    if (folder / "expected.json").is_file()
+    for case, expectation in load_json(folder / "expected.json").items()
+}
+CASES = sorted(str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json") if p.name != "expected.json")
 
 
 def function_for(folder: str) -> str:

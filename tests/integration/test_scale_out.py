@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.demo import ENDPOINT, VARIANT, create_endpoint, instance_count, latency_scene
+from llmops_sentinel.local.demo import ENDPOINT, VARIANT, create_endpoint, instance_count
+from llmops_sentinel.local.scenes.latency import run as latency_scene
 
 PARAMETERS = {"VerifyWaitSeconds": "1", "MaxInstanceCount": "3", "EndpointName": ENDPOINT}
 

@@ -30,6 +30,7 @@ from llmops_sentinel.local import events as event_delivery
 from llmops_sentinel.local import sagemaker as local_sagemaker
 from llmops_sentinel.local import stepfunctions as local_stepfunctions
 from llmops_sentinel.local.alarms import AlarmEvaluator
+from llmops_sentinel.local.emf import EmfExtractor
 from llmops_sentinel.local.lambdas import Invocation, LambdaRuntime
 from llmops_sentinel.local.provision import Stack, StackContext, provision
 from llmops_sentinel.local.template import find_template, load_template, translate
@@ -136,6 +137,7 @@ class LocalCloud:
         self._runtime = LambdaRuntime(self._stack.functions, self.function_environment())
         if self._capture_output:
             self._runtime.install_output_capture()
+        self._runtime.on_invocation(EmfExtractor(self.client("cloudwatch")))
         self._patch_lambda_invoke(self._runtime)
         local_sagemaker.install()
         local_stepfunctions.install()

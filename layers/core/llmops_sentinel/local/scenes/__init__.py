@@ -1,0 +1,1 @@
+"""Demo scenes: one module each, listed in ``llmops_sentinel.local.demo.SCENES``."""
