@@ -1,0 +1,79 @@
+"""EventBridge: put Sentinel events (source ``llmops.sentinel``) on the project's bus.
+
+``PutEvents`` takes at most 10 entries and 256 KB per call and may fail some entries while the call
+succeeds: each failed entry is reported back (``Published.failed``), never dropped silently.
+Throttling raises :class:`ThrottledError` (a Lambda retry or a state machine ``Retry`` handles it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.errors import ThrottledError
+
+SOURCE = "llmops.sentinel"
+MAX_ENTRIES = 10
+
+
+class FailedEntry(BaseModel):
+    index: int
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class Published(BaseModel):
+    sent: int = 0
+    event_ids: list[str] = Field(default_factory=list)
+    failed: list[FailedEntry] = Field(default_factory=list)
+
+
+class BusPublisher:
+    def __init__(self, bus_name: str, events: Any | None = None, source: str = SOURCE) -> None:
+        self.bus_name = bus_name
+        self.source = source
+        self._events = events
+
+    @property
+    def events(self) -> Any:
+        return self._events or client("events")
+
+    def publish(
+        self, detail_type: str, details: Sequence[Mapping[str, Any]], resources: Sequence[Sequence[str]] | None = None
+    ) -> Published:
+        """Put one event per detail (in calls of 10). ``resources[i]`` are ARNs for event ``i``."""
+        out = Published()
+        for start in range(0, len(details), MAX_ENTRIES):
+            chunk = details[start : start + MAX_ENTRIES]
+            entries = [
+                {
+                    "Source": self.source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail, default=str),
+                    "EventBusName": self.bus_name,
+                    "Resources": list(resources[start + i]) if resources else [],
+                }
+                for i, detail in enumerate(chunk)
+            ]
+            try:
+                response = self.events.put_events(Entries=entries)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in {"ThrottlingException", "TooManyRequestsException"}:
+                    raise ThrottledError(f"PutEvents throttled: {exc}") from exc
+                raise
+            for i, entry in enumerate(response.get("Entries", [])):
+                if entry.get("EventId"):
+                    out.sent += 1
+                    out.event_ids.append(str(entry["EventId"]))
+                else:
+                    out.failed.append(
+                        FailedEntry(
+                            index=start + i, error_code=entry.get("ErrorCode"), error_message=entry.get("ErrorMessage")
+                        )
+                    )
+        return out
