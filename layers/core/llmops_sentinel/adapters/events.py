@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from llmops_sentinel.adapters.clients import client
-from llmops_sentinel.errors import ThrottledError
+from llmops_sentinel.errors import SentinelError, ThrottledError
 
 SOURCE = "llmops.sentinel"
 MAX_ENTRIES = 10
@@ -77,3 +77,20 @@ class BusPublisher:
                         )
                     )
         return out
+
+
+class SentinelBus:
+    """One event at a time: put it or raise, for callers whose invocation should fail (and be retried)
+    rather than carry on when the signal did not reach the bus."""
+
+    def __init__(self, bus_name: str, events: Any | None = None) -> None:
+        self.bus_name = bus_name
+        self._publisher = BusPublisher(bus_name, events)
+
+    def put(self, detail_type: str, detail: Mapping[str, Any], resources: Sequence[str] | None = None) -> str:
+        """Returns the event id; a rejected entry raises :class:`SentinelError` with its error code."""
+        published = self._publisher.publish(detail_type, [detail], [resources] if resources else None)
+        if published.failed or not published.event_ids:
+            failure = published.failed[0] if published.failed else FailedEntry(index=0)
+            raise SentinelError(f"PutEvents rejected {detail_type}: {failure.error_code} {failure.error_message}")
+        return published.event_ids[0]
