@@ -15,13 +15,6 @@ from llmops_sentinel.errors import InvalidEventError
 logger = Logger()
 
 
-class _Metric(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    MetricName: str
-    Value: float
-
-
 class EvaluationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -30,7 +23,6 @@ class EvaluationRequest(BaseModel):
     objective_metric: str
     objective: Literal["minimize", "maximize"]
     min_improvement: float = 0.0
-    candidate_metrics: list[_Metric] = Field(default_factory=list)
     training_job_name: str
 
 
@@ -40,9 +32,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         request = EvaluationRequest.model_validate(event)
     except ValidationError as exc:
         raise InvalidEventError(f"bad evaluation input: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
-    current = ModelRegistry().approved_objective(request.model_package_group, request.objective_metric)
+    registry = ModelRegistry()
+    candidate = [MetricValue(metric_name=name, value=value) for name, value in registry.final_metrics(request.training_job_name)]
+    current = registry.approved_objective(request.model_package_group, request.objective_metric)
     result = compare(
-        [MetricValue(metric_name=m.MetricName, value=m.Value) for m in request.candidate_metrics],
+        candidate,
         current,
         request.objective_metric,
         request.objective,

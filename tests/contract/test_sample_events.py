@@ -1,7 +1,8 @@
 """Every file in events/ runs through its function, as `sam local invoke -e` would run it.
 
 events/<folder>/<case>.json belongs to the function whose CodeUri is functions/<folder>/;
-events/<folder>/expected.json says what each case must return. A case without an expectation fails.
+events/<folder>/expected.json says what each case must return ({"result": subset}) or which typed
+error it must raise ({"error": "NameError"}). A case without an expectation fails.
 """
 
 from __future__ import annotations
@@ -52,5 +53,9 @@ def test_sample_event_runs_through_its_handler(case: str) -> None:
     folder = Path(case).parts[0]
     with LocalCloud() as cloud:
         record = cloud.invoke(function_for(folder), load_json(EVENTS / case))
+    expected = EXPECTED[case]
+    if "error" in expected:  # a typed error is the contract for this case
+        assert record.error_type == expected["error"], f"{case}: {record.error_type}: {record.error_message}"
+        return
     assert record.ok, f"{case}: {record.error_type}: {record.error_message}\n{record.logs}"
-    _subset(EXPECTED[case]["result"], record.result)
+    _subset(expected["result"], record.result)

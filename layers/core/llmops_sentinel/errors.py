@@ -45,3 +45,11 @@ class RemediationFailedError(SentinelError):
 
 class VariantNotFoundError(BadInputError):
     """The endpoint has no production variant of the requested name."""
+
+
+class GovernanceScanError(SentinelError):
+    """The periodic governance scan failed (the scan state machine's terminal ``Fail`` error)."""
+
+
+class TrainingJobNotFoundError(BadInputError):
+    """The training job a workflow step names does not exist."""

@@ -7,7 +7,7 @@ Single-table layout (pk, sk):
 | cooldown lock | ``guard#<endpoint>#<action>`` | ``lock`` |
 | daily action counter | ``daily#<endpoint>`` | ``<YYYY-MM-DD>`` |
 | decision (audit) | ``endpoint#<endpoint>`` | ``decision#<occurred ISO>#<decision id>`` |
-| endpoint config seen InService | ``endpoint#<endpoint>`` | ``config#<ISO>`` |
+| endpoint config seen InService | ``endpoint#<endpoint>`` | ``config#<ISO>#<config>`` |
 
 All guardrail writes are conditional, so two routers racing on one endpoint cannot both act.
 """
@@ -95,20 +95,20 @@ class SentinelTable:
             **({"execution_name": {"S": execution_name}} if execution_name else {}),
         }
         try:
-            old = self.ddb.put_item(
+            self.ddb.put_item(
                 TableName=self.name,
                 Item=item,
-                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR decision_id = :id",
-                ExpressionAttributeValues={":now": {"N": str(now_s)}, ":id": {"S": decision_id}},
-                ReturnValues="ALL_OLD",
-            ).get("Attributes", {})
-            previous: str | None = old.get("decision_id", {}).get("S")
-            return previous != decision_id
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": str(now_s)}},
+            )
+            return True
         except ClientError as exc:
             _raise_throttle(exc)
             if _code(exc) != "ConditionalCheckFailedException":
                 raise
         held = self.ddb.get_item(TableName=self.name, Key=key, ConsistentRead=True).get("Item", {})
+        if held.get("decision_id", {}).get("S") == decision_id:
+            return False  # our own lock: a redelivery, which must neither extend nor count
         return Held(
             decision_id=held.get("decision_id", {}).get("S", "?"),
             execution_name=held.get("execution_name", {}).get("S"),
@@ -191,7 +191,7 @@ class SentinelTable:
             TableName=self.name,
             Item={
                 "pk": {"S": f"endpoint#{endpoint}"},
-                "sk": {"S": f"config#{seen_at}"},
+                "sk": {"S": f"config#{seen_at}#{config_name}"},
                 "config_name": {"S": config_name},
             },
         )

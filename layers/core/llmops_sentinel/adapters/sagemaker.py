@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.errors import TrainingJobNotFoundError
 
 
 class ModelRegistry:
@@ -14,6 +17,16 @@ class ModelRegistry:
     @property
     def sm(self) -> Any:
         return self._sm or client("sagemaker")
+
+    def final_metrics(self, training_job_name: str) -> list[tuple[str, float]]:
+        """(name, value) of the metrics a training job reported at its end."""
+        try:
+            described = self.sm.describe_training_job(TrainingJobName=training_job_name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"ValidationException", "ResourceNotFound"}:
+                raise TrainingJobNotFoundError(f"training job {training_job_name!r}: {exc}") from exc
+            raise
+        return [(m["MetricName"], float(m["Value"])) for m in described.get("FinalMetricDataList", [])]
 
     def approved_objective(self, group: str, objective_metric: str) -> float | None:
         """The objective value recorded on the newest Approved package of ``group`` (None if none)."""
@@ -33,3 +46,4 @@ class ModelRegistry:
                 except ValueError:
                     continue
         return None
+

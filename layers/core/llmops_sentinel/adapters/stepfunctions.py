@@ -27,6 +27,17 @@ class StepFunctionsAdapter:
     def sfn(self) -> Any:
         return self._sfn or client("stepfunctions")
 
+    def existing(self, state_machine_arn: str, name: str) -> Started | None:
+        """The execution of that name, if there is one."""
+        arn = _execution_arn(state_machine_arn, name)
+        try:
+            status = self.sfn.describe_execution(executionArn=arn)["status"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return None
+            raise
+        return Started(execution_arn=arn, started=False, status=status)
+
     def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> Started:
         """Start ``name`` once. Step Functions refuses a second execution of the same name
         (``ExecutionAlreadyExists``) for 90 days, which is what makes a redelivered alarm a no-op."""

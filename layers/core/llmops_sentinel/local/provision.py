@@ -374,6 +374,16 @@ def _iam_role(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Crea
     return Created(ref=name, attributes={"Arn": role["Arn"], "RoleId": role["RoleId"]})
 
 
+@creator("AWS::IAM::ManagedPolicy")
+def _managed_policy(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
+    # Created so roles can attach it (Ref = the policy ARN); IAM is not enforced locally.
+    name = props.get("ManagedPolicyName") or ctx.physical_name(logical_id, 128)
+    arn = ctx.clients("iam").create_policy(
+        PolicyName=name, Path=props.get("Path", "/"), PolicyDocument=json.dumps(props["PolicyDocument"])
+    )["Policy"]["Arn"]
+    return Created(ref=arn, attributes={"PolicyArn": arn})
+
+
 def _placeholder_zip() -> bytes:
     """Code moto stores for a function; the real code runs in-process from the template's CodeUri."""
     buffer = io.BytesIO()
@@ -457,15 +467,43 @@ def _bucket(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Create
     name = props.get("BucketName") or ctx.physical_name(logical_id, 63).lower()
     s3.create_bucket(Bucket=name)
     encryption = props.get("BucketEncryption")
-    if encryption:
-        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=encryption)
+    if encryption:  # CloudFormation's list is the API's "Rules"
+        rules = [
+            {("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v for k, v in r.items()}
+            for r in encryption["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if props.get("PublicAccessBlockConfiguration"):
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+        )
+    if props.get("VersioningConfiguration"):
+        s3.put_bucket_versioning(
+            Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]}
+        )
+    lifecycle = [
+        {
+            "ID": rule.get("Id", f"rule{index}"),
+            "Status": rule.get("Status", "Enabled"),
+            "Filter": {"Prefix": rule.get("Prefix", "")},
+            **({"Expiration": {"Days": int(rule["ExpirationInDays"])}} if "ExpirationInDays" in rule else {}),
+        }
+        for index, rule in enumerate(props.get("LifecycleConfiguration", {}).get("Rules", []))
+    ]
+    if lifecycle:
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": lifecycle})
     notification = props.get("NotificationConfiguration", {}).get("EventBridgeConfiguration")
     if notification is not None:
         s3.put_bucket_notification_configuration(
             Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
         )
     return Created(
-        ref=name, attributes={"Arn": f"arn:{PARTITION}:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+        ref=name,
+        attributes={
+            "Arn": f"arn:{PARTITION}:s3:::{name}",
+            "DomainName": f"{name}.s3.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{ctx.region}.amazonaws.com",
+        },
     )
 
 
@@ -495,3 +533,36 @@ def _table(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
         )
     return Created(ref=name, attributes={"Arn": table["TableArn"]})
+
+
+@creator("AWS::S3::BucketPolicy")
+def _bucket_policy(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
+    # Recorded, not applied: moto evaluates bucket policies, and the local server speaks plain HTTP,
+    # which a TLS-only policy (aws:SecureTransport false -> Deny) refuses. IAM is not enforced locally either.
+    json.dumps(props["PolicyDocument"])  # still must be a JSON document
+    return Created(ref=logical_id)
+
+
+@creator("AWS::Logs::LogStream")
+def _log_stream(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
+    name = props.get("LogStreamName") or ctx.physical_name(logical_id)
+    ctx.clients("logs").create_log_stream(logGroupName=props["LogGroupName"], logStreamName=name)
+    return Created(ref=name)
+
+
+_FIREHOSE_DESTINATIONS = ("ExtendedS3DestinationConfiguration", "S3DestinationConfiguration")
+
+
+@creator("AWS::KinesisFirehose::DeliveryStream")
+def _delivery_stream(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
+    """moto stores the stream and its destination; it never calls the processor (local/firehose.py does)."""
+    name = props.get("DeliveryStreamName") or ctx.physical_name(logical_id, 64)
+    args: dict[str, Any] = {
+        "DeliveryStreamName": name,
+        "DeliveryStreamType": props.get("DeliveryStreamType", "DirectPut"),
+        **{key: props[key] for key in _FIREHOSE_DESTINATIONS if key in props},
+    }
+    if props.get("DeliveryStreamEncryptionConfigurationInput"):
+        args["DeliveryStreamEncryptionConfigurationInput"] = props["DeliveryStreamEncryptionConfigurationInput"]
+    arn = ctx.clients("firehose").create_delivery_stream(**args)["DeliveryStreamARN"]
+    return Created(ref=name, attributes={"Arn": arn})

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from llmops_sentinel.adapters.dynamodb import AuditRecord, SentinelTable, audit_key
+from llmops_sentinel.adapters.lambda_ import FunctionInvoker
 from llmops_sentinel.adapters.sns import Notifier
 from llmops_sentinel.adapters.stepfunctions import StepFunctionsAdapter
 from llmops_sentinel.domain.remediation.policy import (
@@ -32,6 +33,7 @@ from llmops_sentinel.domain.remediation.policy import (
 from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.models.alarms import parse_alarm_timestamp
 from llmops_sentinel.models.signals import Signal, parse_signal
+from llmops_sentinel.services.latency_confirmation import confirm_latency_alarm
 
 Outcome = Literal["started", "duplicate", "ignored", "notified", "dry-run", "cooldown", "daily-limit"]
 WORKFLOW_ENV = {
@@ -49,6 +51,8 @@ class RouterSettings(BaseModel):
     table_name: str
     topic_arn: str
     alarm_prefix: str = ""
+    latency_confirm_function: str = ""
+    """Latency monitor asked to confirm latency alarms (empty: latency alarms follow their rule directly)."""
     policy: RemediationPolicy
 
     @classmethod
@@ -65,6 +69,7 @@ class RouterSettings(BaseModel):
             table_name=os.environ["SENTINEL_TABLE_NAME"],
             topic_arn=os.environ["SENTINEL_NOTIFICATION_TOPIC_ARN"],
             alarm_prefix=os.environ.get("SENTINEL_ALARM_PREFIX", ""),
+            latency_confirm_function=os.environ.get("SENTINEL_LATENCY_CONFIRM_FUNCTION", ""),
             policy=policy,
         )
 
@@ -98,7 +103,7 @@ def workflow_input(signal: Signal, decision: Decision, endpoint: EndpointPolicy,
         "variant_name": decision.variant_name or "AllTraffic",
         "dry_run": False,
         "require_approval": decision.settings.require_approval,
-        "approval_timeout_seconds": decision.settings.approval_timeout_minutes * 60,
+        "approval_timeout_seconds": decision.settings.approval_timeout_seconds,
         "bounds": {
             "min_instances": endpoint.min_instances,
             "max_instances": endpoint.max_instances,
@@ -126,6 +131,7 @@ def route_signal(
     table: SentinelTable | None = None,
     sfn: StepFunctionsAdapter | None = None,
     notifier: Notifier | None = None,
+    invoker: FunctionInvoker | None = None,
     now: float | None = None,
 ) -> RouteResult:
     signal = parse_signal(event)
@@ -144,7 +150,13 @@ def route_signal(
             signal=signal.kind,
             decision_id="-",
         )
+    rejection = None
+    if signal.kind == "latency-alarm" and settings.latency_confirm_function:
+        invoker = invoker or FunctionInvoker()
+        signal, rejection = confirm_latency_alarm(signal, settings.latency_confirm_function, invoker)
     decision = decide(signal, settings.policy)
+    if rejection is not None:
+        decision = decision.model_copy(update={"action": "none", "reason": rejection, "execution_name": None})
     endpoint = settings.policy.for_endpoint(signal.endpoint_name)
 
     def result(status: Outcome, reason: str, arn: str | None = None, detail: str | None = None) -> RouteResult:
@@ -221,7 +233,11 @@ def route_signal(
     if lock and not table.count_action(decision.endpoint_name, decision.max_actions_per_day, now=now_s):
         table.release(decision.endpoint_name, decision.action, decision.decision_id)
         return result("daily-limit", f"{decision.endpoint_name} reached {decision.max_actions_per_day} actions today")
-    started = (sfn or StepFunctionsAdapter()).start(state_machine, decision.execution_name, payload)
+    workflows = sfn or StepFunctionsAdapter()
+    # A redelivery (our own lock) starts nothing new, unless the first delivery died before starting.
+    started = (None if lock else workflows.existing(state_machine, decision.execution_name)) or workflows.start(
+        state_machine, decision.execution_name, payload
+    )
     if not started.started:
         return result("duplicate", f"already started ({started.status}): {decision.reason}", started.execution_arn)
     return result("started", decision.reason, started.execution_arn)

@@ -31,15 +31,18 @@ class _Strict(BaseModel):
 class ActionSettings(_Strict):
     cooldown_minutes: int = Field(default=30, ge=0)
     require_approval: bool = False
-    approval_timeout_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    approval_timeout_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    """No answer by then: the workflow ends without acting."""
 
 
 class RetrainSettings(_Strict):
-    """What the retrain workflow runs: a SageMaker Pipeline, or one training job."""
+    """What the retrain workflow runs: a SageMaker Pipeline, or one training job.
+
+    The training job's execution role is the stack's ``TrainingRoleName`` parameter, not a policy
+    setting: the workflow's ``iam:PassRole`` is scoped to exactly that role."""
 
     pipeline_name: str | None = None
     training_image: str | None = None
-    training_role_arn: str | None = None
     training_input_s3_uri: str | None = None
     output_s3_uri: str | None = None
     instance_type: str = "ml.g4dn.xlarge"
