@@ -73,6 +73,10 @@ def _target_input(target: dict[str, Any], event: Any) -> Any:
 
 
 def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+    if self.scheduled_expression and not self.event_pattern.dump():
+        # A schedule rule matches no event (AWS); moto's empty pattern matches every event, and its S3
+        # notifications offer each event to every rule, so a PutObject would run every scheduled function.
+        return
     ours = [t for t in self.targets if _is_ours(t["Arn"])]
     if ours and _deliver is not None and self.event_pattern.matches_event(original_event):
         event = _as_aws_event(original_event)

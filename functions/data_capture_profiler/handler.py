@@ -1,0 +1,38 @@
+"""Data-capture profiler: a SageMaker data-capture file lands in S3 -> one partial profile in S3."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from llmops_sentinel.errors import InvalidEventError
+from llmops_sentinel.services.drift import DriftSettings, profile_data_capture
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def settings() -> DriftSettings:
+    return DriftSettings.from_env()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        result = profile_data_capture(event, settings())
+    except InvalidEventError as exc:
+        logger.warning("rejected event", extra={"error": str(exc)})
+        return {"status": "rejected", "error": type(exc).__name__, "reason": str(exc)}
+    logger.info("data capture", extra=result.model_dump(exclude={"errors"}))
+    if result.status == "profiled":
+        metrics.add_metric(name="CaptureRecordsOk", unit=MetricUnit.Count, value=result.records_ok)
+        metrics.add_metric(name="CaptureRecordsFailed", unit=MetricUnit.Count, value=result.records_failed)
+    return result.model_dump(mode="json")
