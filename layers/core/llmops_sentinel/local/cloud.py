@@ -76,6 +76,7 @@ class LocalCloud:
         self._saved_env: dict[str, str | None] = {}
         self._clients: dict[str, Any] = {}
         self.deliveries: list[Delivered] = []
+        self._pending: list[tuple[str, dict[str, Any], str]] = []
         self.port = 0
         self._stack: Stack | None = None
         self._runtime: LambdaRuntime | None = None
@@ -138,6 +139,7 @@ class LocalCloud:
         if self._capture_output:
             self._runtime.install_output_capture()
         self._runtime.on_invocation(EmfExtractor(self.client("cloudwatch")))
+        self._runtime.on_invocation(self._deliver_pending)
         self._patch_lambda_invoke(self._runtime)
         local_sagemaker.install()
         local_stepfunctions.install()
@@ -259,6 +261,12 @@ class LocalCloud:
         if response.get("FailedEntryCount"):
             raise SentinelError(f"PutEvents failed: {response['Entries']}")
 
+    def firehose_put(self, stream_logical_id: str, records: list[bytes | str], at: Any = None) -> Any:
+        """One Firehose flush through the stream's processor to S3 (moto's Firehose skips the processor)."""
+        from llmops_sentinel.local.firehose import put_records
+
+        return put_records(self, stream_logical_id, records, at)
+
     def wait_for_execution(self, execution_arn: str, timeout_s: float = 60.0) -> dict[str, Any]:
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout_s
@@ -297,6 +305,23 @@ class LocalCloud:
         return points
 
     def _deliver(self, target_arn: str, event: dict[str, Any], rule: str) -> str:
+        """Deliver now, or -- when a function running on another thread is waiting for this PutEvents
+        (a Lambda putting on the bus) and so holds the runtime -- right after that invocation returns,
+        as AWS delivers: asynchronously. Delivering now would deadlock on the runtime's lock."""
+        lock = self.runtime._lock
+        if not lock.acquire(blocking=False):
+            self._pending.append((target_arn, event, rule))
+            return "queued"
+        try:
+            return self._deliver_now(target_arn, event, rule)
+        finally:
+            lock.release()
+
+    def _deliver_pending(self, _invocation: Invocation) -> None:
+        while self._pending:
+            self._deliver_now(*self._pending.pop(0))
+
+    def _deliver_now(self, target_arn: str, event: dict[str, Any], rule: str) -> str:
         detail_type = str(event.get("detail-type", "")) if isinstance(event, dict) else ""
         if ":lambda:" in target_arn:
             record = self.runtime.invoke(target_arn, event, source=f"rule:{rule}")
