@@ -26,11 +26,13 @@ import requests
 from botocore.config import Config
 
 from llmops_sentinel.errors import SentinelError, TemplateError
+from llmops_sentinel.local import cloudwatch as local_cloudwatch
 from llmops_sentinel.local import events as event_delivery
 from llmops_sentinel.local import sagemaker as local_sagemaker
 from llmops_sentinel.local import stepfunctions as local_stepfunctions
 from llmops_sentinel.local.alarms import AlarmEvaluator
 from llmops_sentinel.local.emf import EmfExtractor
+from llmops_sentinel.local.invoke import InlineInvoke
 from llmops_sentinel.local.lambdas import Invocation, LambdaRuntime
 from llmops_sentinel.local.provision import Stack, StackContext, provision
 from llmops_sentinel.local.template import find_template, load_template, translate
@@ -142,6 +144,9 @@ class LocalCloud:
         self._runtime.on_invocation(self._deliver_pending)
         self._patch_lambda_invoke(self._runtime)
         local_sagemaker.install()
+        local_cloudwatch.install()
+        self._inline = InlineInvoke(self._runtime)
+        self._inline.install()
         local_stepfunctions.install()
         event_delivery.install(self._deliver)
         alarm_names = [
@@ -158,6 +163,9 @@ class LocalCloud:
 
     def stop(self) -> None:
         event_delivery.uninstall()
+        if getattr(self, "_inline", None) is not None:
+            self._inline.uninstall()
+            self._inline = None
         self._unpatch_lambda_invoke()
         if self._runtime is not None:
             self._runtime.remove_output_capture()

@@ -1,0 +1,133 @@
+"""The latency monitor's items in the Sentinel table (DynamoDB, KMS-encrypted).
+
+| item | pk | sk |
+| --- | --- | --- |
+| detector state of one endpoint variant | ``latency#<endpoint>#<variant>`` | ``state`` |
+| endpoint config seen InService (written by EndpointTrackerFunction) | ``endpoint#<endpoint>`` | ``config#<ISO>[#<config>]`` |
+
+The state item holds the detector's JSON state (15-36 kB for 1-minute data, under the 400 kB item
+limit), the last alarm episode the monitor reported, and a ``revision`` counter: writes are
+conditional on the revision read, so two overlapping runs cannot both advance one detector.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.errors import SentinelError, ThrottledError
+
+
+class StateConflictError(SentinelError):
+    """Another run advanced the detector state since this run read it."""
+
+
+class StoredState(BaseModel):
+    state_json: str | None = None
+    last_alarm_json: str | None = None
+    revision: int = 0
+
+
+class ConfigSeen(BaseModel):
+    config_name: str
+    seen_at: float
+    """Epoch s the endpoint was first seen InService on this config."""
+
+
+def _epoch(iso: str) -> float | None:
+    try:
+        parsed = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+class LatencyStore:
+    def __init__(self, table_name: str, ddb: Any | None = None) -> None:
+        self.name = table_name
+        self._ddb = ddb
+
+    @property
+    def ddb(self) -> Any:
+        return self._ddb or client("dynamodb")
+
+    @staticmethod
+    def key(endpoint: str, variant: str) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": f"latency#{endpoint}#{variant}"}, "sk": {"S": "state"}}
+
+    def load(self, endpoint: str, variant: str) -> StoredState:
+        try:
+            item = self.ddb.get_item(TableName=self.name, Key=self.key(endpoint, variant), ConsistentRead=True).get(
+                "Item"
+            )
+        except ClientError as exc:
+            _raise_throttle(exc)
+            raise
+        if not item:
+            return StoredState()
+        return StoredState(
+            state_json=item.get("state", {}).get("S"),
+            last_alarm_json=item.get("last_alarm", {}).get("S"),
+            revision=int(item.get("revision", {}).get("N", "0")),
+        )
+
+    def save(
+        self,
+        endpoint: str,
+        variant: str,
+        state_json: str,
+        last_alarm_json: str | None,
+        revision: int,
+        now: float | None = None,
+    ) -> int:
+        """Write the state if nobody else did since ``revision`` was read; returns the new revision."""
+        item: dict[str, Any] = {
+            **self.key(endpoint, variant),
+            "state": {"S": state_json},
+            "revision": {"N": str(revision + 1)},
+            "updated_at": {"S": datetime.fromtimestamp(now if now is not None else time.time(), UTC).isoformat()},
+        }
+        if last_alarm_json:
+            item["last_alarm"] = {"S": last_alarm_json}
+        try:
+            self.ddb.put_item(
+                TableName=self.name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR revision = :rev",
+                ExpressionAttributeValues={":rev": {"N": str(revision)}},
+            )
+        except ClientError as exc:
+            _raise_throttle(exc)
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise StateConflictError(
+                    f"latency state of {endpoint}/{variant} changed since revision {revision}"
+                ) from exc
+            raise
+        return revision + 1
+
+    def config_history(self, endpoint: str, limit: int = 20) -> list[ConfigSeen]:
+        """Configs the endpoint ran InService with, newest first, with when each was first seen."""
+        items = self.ddb.query(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"endpoint#{endpoint}"}, ":prefix": {"S": "config#"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )["Items"]
+        found = []
+        for item in items:
+            seen = _epoch(item["sk"]["S"].removeprefix("config#").split("#")[0])  # config#<ISO>[#<name>]
+            if seen is not None and "config_name" in item:
+                found.append(ConfigSeen(config_name=item["config_name"]["S"], seen_at=seen))
+        return found
+
+
+def _raise_throttle(exc: ClientError) -> None:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code in {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}:
+        raise ThrottledError(str(exc)) from exc

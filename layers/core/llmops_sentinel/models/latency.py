@@ -1,0 +1,142 @@
+"""What the latency monitor accepts and returns.
+
+Two inputs, told apart by shape:
+
+- an EventBridge ``Scheduled Event`` (``source: aws.events``, as AWS publishes it; an optional
+  ``detail.endpoints`` list overrides the configured endpoints): a scheduled run;
+- a confirmation request ``{endpoint_name, variant_name, alarm_name, state_timestamp}``: the router
+  asks whether an alarm transition is a regression the detector sees.
+
+Anything else is an :class:`InvalidEventError`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from llmops_sentinel.errors import InvalidEventError
+from llmops_sentinel.models.alarms import parse_alarm_timestamp
+
+Cause = Literal["deployment", "load", "instance", "unknown"]
+
+
+class MonitoredEndpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    endpoint_name: str = Field(min_length=1, max_length=63)
+    variant_name: str = Field("AllTraffic", min_length=1, max_length=63)
+
+
+class _ScheduledDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    endpoints: list[MonitoredEndpoint] | None = None
+
+
+class ScheduledRun(BaseModel):
+    """An EventBridge Scheduler / rule ``Scheduled Event``; ``time`` is the run's clock."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
+    source: Literal["aws.events", "aws.scheduler"]
+    time: datetime
+    detail: _ScheduledDetail = Field(default_factory=_ScheduledDetail)
+
+
+class ConfirmRequest(BaseModel):
+    """The router's synchronous question for one alarm transition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint_name: str = Field(min_length=1, max_length=63)
+    variant_name: str = Field("AllTraffic", min_length=1, max_length=63)
+    alarm_name: str = Field(min_length=1)
+    state_timestamp: str
+
+    @field_validator("state_timestamp")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        if alarm_time(value) is None:
+            raise ValueError(f"unreadable alarm state timestamp {value!r}")
+        return value
+
+    @property
+    def at(self) -> datetime:
+        parsed = alarm_time(self.state_timestamp)
+        assert parsed is not None  # validated
+        return parsed
+
+
+def alarm_time(raw: str) -> datetime | None:
+    parsed = parse_alarm_timestamp(raw)
+    if parsed is not None:
+        return parsed
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class Regression(BaseModel):
+    """A confirmed regression with its likely cause: the ``Latency Regression Detected`` detail."""
+
+    endpoint_name: str
+    variant_name: str
+    cause: Cause
+    onset: str
+    detected_at: str
+    magnitude: float
+    evidence: dict[str, Any]
+    summary: str
+    previous_endpoint_config: str | None = None
+
+
+class ConfirmResult(BaseModel):
+    confirmed: bool
+    cause: Cause | None = None
+    onset: str | None = None
+    detected_at: str | None = None
+    magnitude: float | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    summary: str
+    previous_endpoint_config: str | None = None
+
+
+class EndpointRun(BaseModel):
+    """One endpoint variant in a scheduled run."""
+
+    endpoint_name: str
+    variant_name: str
+    points: int
+    accepted: int
+    score: float
+    max_score: float
+    alarm: bool
+    status: Literal["ok", "no-data", "conflict"] = "ok"
+    published: list[str] = Field(default_factory=list)
+    """Event ids of ``Latency Regression Detected`` put on the bus in this run."""
+    stale_alarms: int = 0
+    """Alarm episodes found in a backfill but too old to act on (not published)."""
+
+
+class ScheduledResult(BaseModel):
+    mode: Literal["scheduled"] = "scheduled"
+    at: str
+    endpoints: list[EndpointRun]
+
+
+def parse_monitor_event(event: Any) -> ScheduledRun | ConfirmRequest:
+    if not isinstance(event, dict):
+        raise InvalidEventError(f"expected a JSON object, got {type(event).__name__}")
+    model: type[ScheduledRun] | type[ConfirmRequest] = ScheduledRun if "detail-type" in event else ConfirmRequest
+    try:
+        return model.model_validate(event)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "event"
+        what = "scheduled event" if model is ScheduledRun else "confirmation request"
+        raise InvalidEventError(f"not a {what}: {where}: {first['msg']}") from exc
