@@ -105,3 +105,28 @@ def test_dry_run_records_the_decision_and_changes_nothing() -> None:
         assert all_executions(cloud) == []
         assert instance_count(cloud) == 1
         assert [r["outcome"] for r in audit(cloud)] == ["dry-run"]
+
+
+def test_history_cli_prints_the_audit_trail(
+    cloud: LocalCloud, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from llmops_sentinel.cli.main import main
+
+    started = route(cloud, load_regression("occurrence-1"))
+    cloud.wait_for_execution(started["execution_arn"])
+    route(cloud, load_regression("occurrence-2"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", cloud.endpoint_url)
+    table = cloud.stack.ref("SentinelTable")
+    assert main(["history", "--endpoint", ENDPOINT, "--table", table, "--json"]) == 0
+    out = capsys.readouterr().out
+    rows = json.loads(out)
+    assert sorted(r["outcome"] for r in rows) == ["cooldown", "started"]
+    assert main(["history", "--endpoint", ENDPOINT, "--table", table]) == 0
+    text = capsys.readouterr().out
+    assert "latency-regression" in text
+    assert "SUCCEEDED" in text
+    assert main(["history", "--endpoint", "nobody", "--table", table]) == 0
+    assert "no remediation decisions" in capsys.readouterr().out
+    assert main(["history", "--endpoint", ENDPOINT, "--table", "no-such-table"]) == 2

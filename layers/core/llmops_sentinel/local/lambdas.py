@@ -147,6 +147,8 @@ class LambdaRuntime:
         )
         record = Invocation(function=spec.logical_id, request_id=context.aws_request_id, event=event, source=source)
         buffer = io.StringIO()
+        if self._stdout is not None and not isinstance(sys.stdout, _ThreadRoutedStream):
+            sys.stdout = _ThreadRoutedStream(sys.stdout, self._local)  # someone swapped stdout since (pytest)
         with self._lock, self._environment(spec), self._capture(buffer):
             started = time.perf_counter()
             context._deadline = time.monotonic() + spec.timeout
