@@ -137,6 +137,17 @@ def scene(name: str) -> Callable[[LocalCloud, Echo, np.random.Generator], SceneR
     return runner
 
 
+def print_audit_trail(cloud: LocalCloud, echo: Callable[[str], None], endpoint: str = ENDPOINT) -> None:
+    """What ``sentinel history --endpoint`` shows for the demo endpoint after the scenes."""
+    from llmops_sentinel.adapters.dynamodb import SentinelTable
+
+    records = SentinelTable(cloud.stack.ref("SentinelTable"), ddb=cloud.client("dynamodb")).history(endpoint)
+    echo(f"\n== audit trail (sentinel history --endpoint {endpoint})")
+    for r in reversed(records):
+        twice = f" x{r.deliveries}" if r.deliveries > 1 else ""
+        echo(f"  {r.signal:19} -> {r.action:10} {r.outcome + twice:12} {r.status or '-':19} {r.reason[:60]}")
+
+
 def run_demo(echo: Echo = print, seed: int = 7) -> DemoReport:
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -159,6 +170,8 @@ def run_demo(echo: Echo = print, seed: int = 7) -> DemoReport:
             scenes.append(report)
             if echo:
                 echo(f"  => {'OK' if report.ok else 'FAILED'}: {report.summary}")
+        if echo:
+            print_audit_trail(cloud, echo)
         not_emulated = dict(cloud.stack.not_emulated)
     seconds = time.perf_counter() - started
     if echo:

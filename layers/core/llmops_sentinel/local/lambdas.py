@@ -21,6 +21,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -135,6 +136,13 @@ class LambdaRuntime:
             return False
         return True
 
+    def busy_elsewhere(self) -> bool:
+        """True while another thread runs a handler (a nested synchronous invoke would deadlock)."""
+        if self._lock.acquire(blocking=False):
+            self._lock.release()
+            return False
+        return True
+
     # -------------------------------------------------------------- invoke
     def invoke(self, name_or_arn: str, event: Any, *, source: str = "direct") -> Invocation:
         spec = self.spec(name_or_arn)
@@ -154,7 +162,11 @@ class LambdaRuntime:
             context._deadline = time.monotonic() + spec.timeout
             try:
                 handler = self._handler(spec)
-                record.result = handler(_roundtrip(event), context)
+                with warnings.catch_warnings(record=True) as caught:  # Lambda sends these to its log
+                    warnings.simplefilter("default")
+                    record.result = handler(_roundtrip(event), context)
+                for item in caught:
+                    buffer.write(f"{item.category.__name__}: {item.message}\n")
                 _roundtrip(record.result)  # Lambda must serialise the result: fail the same way
             except Exception as exc:
                 record.error_type = type(exc).__name__
