@@ -136,13 +136,6 @@ class LambdaRuntime:
             return False
         return True
 
-    def busy_elsewhere(self) -> bool:
-        """True while another thread runs a handler (a nested synchronous invoke would deadlock)."""
-        if self._lock.acquire(blocking=False):
-            self._lock.release()
-            return False
-        return True
-
     # -------------------------------------------------------------- invoke
     def invoke(self, name_or_arn: str, event: Any, *, source: str = "direct") -> Invocation:
         spec = self.spec(name_or_arn)

@@ -1,0 +1,341 @@
+"""Governance use cases: a CloudTrail event, or one batch of the periodic scan, in; findings out to
+Security Hub and the Sentinel bus; remediation per policy (dry-run unless the policy says otherwise).
+
+Flow of :func:`govern` (both entry points end there):
+
+1. ``evaluate(resources, policies)`` (pure);
+2. Security Hub: every finding except "insufficient data" ones, as ASFF, 100 per call (a partial
+   CloudTrail view must not overwrite what a full evaluation said);
+3. bus: one ``Governance Finding`` event per NON_COMPLIANT finding (the router notifies on it);
+4. remediation: each plan through :class:`RemediationExecutor` (dry-run plans are reported, not run),
+   each outcome logged with its finding.
+
+A CloudTrail record carries only part of a resource. :func:`handle_cloudtrail` therefore re-reads
+the resource it names (the same fetch the scan uses) and evaluates the current state; when the
+resource no longer exists, the record itself is evaluated (violations it shows still count).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, Field
+
+from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.events import SentinelBus
+from llmops_sentinel.adapters.governance_scan import GovernanceScanner
+from llmops_sentinel.adapters.remediation_actions import ActionOutcome, RemediationExecutor
+from llmops_sentinel.adapters.securityhub import SecurityHubImporter
+from llmops_sentinel.domain.governance import (
+    Finding,
+    PolicySet,
+    Resource,
+    Status,
+    evaluate,
+    load_default_policies,
+    normalise_cloudtrail,
+    normalise_scan_bundle,
+    parse_policies,
+    to_asff,
+)
+from llmops_sentinel.domain.governance.resources import EndpointConfig, IamPolicy, KmsKey, ResourceType
+from llmops_sentinel.errors import ConfigError, SentinelError, ThrottledError
+from llmops_sentinel.models.governance import (
+    BatchResult,
+    Listing,
+    ListRequest,
+    ScanBatch,
+    ScanItem,
+    ScanSummary,
+    SummariseRequest,
+)
+
+DETAIL_TYPE = "Governance Finding"
+logger = Logger(child=True)  # logs through the handler's Logger (same service)
+
+
+class GovernanceSettings(BaseModel):
+    """Read once per container from the environment template.yaml sets."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    policies: PolicySet
+    bus_name: str
+    topic_arn: str
+    account_id: str
+    region: str
+    items_bucket: str | None = None
+    batch_size: int = Field(default=50, ge=1, le=1000)
+
+    @classmethod
+    def from_env(cls) -> GovernanceSettings:
+        required = ("SENTINEL_EVENT_BUS_NAME", "SENTINEL_NOTIFICATION_TOPIC_ARN", "SENTINEL_ACCOUNT_ID")
+        missing = [name for name in required if not os.environ.get(name)]
+        if missing:
+            raise ConfigError(f"missing environment: {', '.join(missing)}")
+        override = os.environ.get("SENTINEL_GOVERNANCE_POLICIES", "").strip()
+        policies = parse_policies(override, "SENTINEL_GOVERNANCE_POLICIES") if override else load_default_policies()
+        return cls(
+            policies=policies,
+            bus_name=os.environ["SENTINEL_EVENT_BUS_NAME"],
+            topic_arn=os.environ["SENTINEL_NOTIFICATION_TOPIC_ARN"],
+            account_id=os.environ["SENTINEL_ACCOUNT_ID"],
+            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+            items_bucket=os.environ.get("SENTINEL_SCAN_BUCKET") or None,
+            batch_size=int(os.environ.get("SENTINEL_SCAN_BATCH_SIZE", "50")),
+        )
+
+
+@dataclass
+class GovernanceDeps:
+    """The adapters; each created on first use unless injected (tests inject fakes or moto clients)."""
+
+    settings: GovernanceSettings
+    scanner: GovernanceScanner | None = None
+    hub: SecurityHubImporter = field(default_factory=SecurityHubImporter)
+    bus: SentinelBus | None = None
+    executor: RemediationExecutor | None = None
+    s3: Any | None = None
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.scanner = self.scanner or GovernanceScanner(s.account_id, s.region)
+        self.bus = self.bus or SentinelBus(s.bus_name)
+        self.executor = self.executor or RemediationExecutor(s.topic_arn)
+
+
+class GovernResult(BaseModel):
+    status: str = "evaluated"
+    resources: int = 0
+    findings: int = 0
+    non_compliant: int = 0
+    insufficient_data: int = 0
+    imported: int = 0
+    import_failed: list[str] = Field(default_factory=list)
+    published: int = 0
+    publish_failed: int = 0
+    remediations: list[ActionOutcome] = Field(default_factory=list)
+    violations: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def _endpoint_of(finding: Finding, resources: dict[str, Resource]) -> str | None:
+    resource = resources.get(finding.resource_id)
+    if isinstance(resource, EndpointConfig | KmsKey) and resource.used_by_endpoints:
+        return resource.used_by_endpoints[0]
+    return None
+
+
+def bus_detail(finding: Finding, outcome: ActionOutcome | None, endpoint: str | None) -> dict[str, Any]:
+    """The ``Governance Finding`` event detail the router parses (models/signals.py)."""
+    detail: dict[str, Any] = {
+        "policy": finding.policy,
+        "check": finding.check,
+        "resource_type": finding.resource_type.value,
+        "resource_id": finding.resource_id,
+        "severity": finding.severity.value,
+        "compliant": finding.compliant,
+        "summary": f"{finding.policy}: {finding.reason}"[:300],
+        "finding_id": finding.id,
+        "source": finding.source.value,
+    }
+    if finding.event_name:
+        detail["event_name"] = finding.event_name
+    if finding.remediation is not None:
+        detail["remediation"] = {
+            "action": finding.remediation.action,
+            "plan_status": finding.remediation.status,
+            "outcome": outcome.status if outcome else None,
+            "idempotency_key": finding.remediation.idempotency_key,
+            "summary": outcome.detail[:300] if outcome else finding.remediation.reason,
+        }
+    if endpoint:
+        detail["endpoint_name"] = endpoint
+    return detail
+
+
+def govern(resources: list[Resource], deps: GovernanceDeps, now: datetime | None = None) -> GovernResult:
+    settings = deps.settings
+    assert deps.bus is not None and deps.executor is not None
+    now = now or datetime.now(UTC)
+    findings = evaluate(resources, settings.policies, now=now)
+    by_id = {r.resource_id: r for r in resources}
+    reportable = [f for f in findings if not f.insufficient_data]
+    imported = deps.hub.import_findings(
+        [to_asff(f, account_id=settings.account_id, region=settings.region, now=now) for f in reportable]
+    )
+    for failed in imported.failed:
+        logger.error("Security Hub refused a finding", extra={"finding_id": failed.id, "error": failed.error_message})
+    violations = [f for f in reportable if f.status is Status.NON_COMPLIANT]
+    outcomes: dict[str, ActionOutcome] = {}
+    for finding in violations:
+        if finding.remediation is None:
+            continue
+        outcome = deps.executor.execute(finding.remediation, finding)
+        outcomes[finding.id] = outcome
+        logger.info(
+            "governance remediation",
+            extra={"finding": finding.summary(), "finding_id": finding.id, "outcome": outcome.model_dump()},
+        )
+    published = publish_failed = 0
+    for finding in violations:
+        detail = bus_detail(finding, outcomes.get(finding.id), _endpoint_of(finding, by_id))
+        try:
+            deps.bus.put(DETAIL_TYPE, detail, [finding.resource_arn] if finding.resource_arn else None)
+            published += 1
+        except ThrottledError:
+            raise
+        except SentinelError as exc:
+            publish_failed += 1
+            logger.error("bus refused a finding", extra={"finding_id": finding.id, "error": str(exc)})
+    return GovernResult(
+        resources=len(resources),
+        findings=len(findings),
+        non_compliant=len(violations),
+        insufficient_data=len(findings) - len(reportable),
+        imported=imported.success,
+        import_failed=[f.id for f in imported.failed],
+        published=published,
+        publish_failed=publish_failed,
+        remediations=list(outcomes.values()),
+        violations=[
+            {"policy": f.policy, "resource_id": f.resource_id, "severity": f.severity.value, "reason": f.reason}
+            for f in violations
+        ],
+    )
+
+
+# ------------------------------------------------------------------------------------- CloudTrail
+
+
+def _scan_item(resource: Resource) -> ScanItem:
+    used: list[str] | None = None
+    if isinstance(resource, EndpointConfig | KmsKey) and resource.used_by_endpoints is not None:
+        used = list(resource.used_by_endpoints)
+    ref = resource.arn if isinstance(resource, IamPolicy) and resource.arn else resource.name
+    if isinstance(resource, KmsKey):
+        ref = resource.arn or resource.key_id
+    return ScanItem(type=resource.resource_type, id=ref, used_by_endpoints=used)
+
+
+def refresh(resources: list[Resource], scanner: GovernanceScanner, now: datetime) -> list[Resource]:
+    """The current state of each resource a record names; the record's view when it is gone."""
+    out: list[Resource] = []
+    for resource in resources:
+        bundle, missing = scanner.bundle([_scan_item(resource)], observed_at=now)
+        if missing:
+            out.append(resource)
+            continue
+        for fresh in normalise_scan_bundle(bundle):
+            out.append(fresh.model_copy(update={"event_name": resource.event_name}))
+    return out
+
+
+def handle_cloudtrail(event: dict[str, Any], deps: GovernanceDeps, now: datetime | None = None) -> GovernResult:
+    """An ``AWS API Call via CloudTrail`` event -> findings, reports and remediation.
+
+    Raises :class:`BadInputError` (from the normaliser) when the event is not a CloudTrail record.
+    """
+    now = now or datetime.now(UTC)
+    resources = normalise_cloudtrail(event)
+    if not resources:
+        return GovernResult(status="ignored")
+    assert deps.scanner is not None
+    return govern(refresh(resources, deps.scanner, now), deps, now)
+
+
+# ------------------------------------------------------------------------------------------- scan
+
+
+def scan_list(request: ListRequest, deps: GovernanceDeps, now: datetime | None = None) -> Listing:
+    """List every governed resource, cut it into batches, write them to S3 for the Map's ItemReader."""
+    settings = deps.settings
+    if not settings.items_bucket:
+        raise ConfigError("SENTINEL_SCAN_BUCKET is not set")
+    assert deps.scanner is not None
+    now = now or datetime.now(UTC)
+    scan_id = request.scan_id or now.strftime("scan-%Y%m%dT%H%M%SZ")
+    items = deps.scanner.list_items()
+    size = settings.batch_size
+    batches = [
+        ScanBatch(scan_id=scan_id, batch=i // size, items=items[i : i + size]).model_dump(
+            mode="json", exclude_none=True
+        )
+        for i in range(0, len(items), size)
+    ]
+    key = f"governance-scans/{scan_id}/items.json"
+    (deps.s3 or client("s3")).put_object(
+        Bucket=settings.items_bucket, Key=key, Body=json.dumps(batches).encode(), ContentType="application/json"
+    )
+    return Listing(
+        scan_id=scan_id,
+        bucket=settings.items_bucket,
+        key=key,
+        batches=len(batches),
+        resources=len(items),
+        by_type=dict(Counter(item.type.value for item in items)),
+    )
+
+
+def scan_batch(batch: ScanBatch, deps: GovernanceDeps, now: datetime | None = None) -> BatchResult:
+    """One Map iteration: fetch the batch's resources, evaluate, report, remediate."""
+    assert deps.scanner is not None
+    now = now or datetime.now(UTC)
+    bundle, missing = deps.scanner.bundle(batch.items, observed_at=now)
+    result = govern(normalise_scan_bundle(bundle), deps, now)
+    return BatchResult(
+        scan_id=batch.scan_id,
+        batch=batch.batch,
+        resources=len(batch.items) - len(missing),
+        missing=len(missing),
+        findings=result.findings,
+        non_compliant=result.non_compliant,
+        imported=result.imported,
+        import_failed=len(result.import_failed),
+        published=result.published,
+        publish_failed=result.publish_failed,
+        remediations=dict(Counter(o.status for o in result.remediations)),
+    )
+
+
+def scan_summary(request: SummariseRequest) -> ScanSummary:
+    results = request.results
+    remediations: Counter[str] = Counter()
+    for r in results:
+        remediations.update(r.remediations)
+    return ScanSummary(
+        scan_id=request.listing.scan_id,
+        resources=request.listing.resources,
+        batches=request.listing.batches,
+        batches_reported=len(results),
+        batches_rejected=sum(1 for r in results if r.status == "rejected"),
+        findings=sum(r.findings for r in results),
+        non_compliant=sum(r.non_compliant for r in results),
+        imported=sum(r.imported for r in results),
+        import_failed=sum(r.import_failed for r in results),
+        published=sum(r.published for r in results),
+        publish_failed=sum(r.publish_failed for r in results),
+        missing=sum(r.missing for r in results),
+        remediations=dict(remediations),
+    )
+
+
+__all__ = [
+    "DETAIL_TYPE",
+    "GovernResult",
+    "GovernanceDeps",
+    "GovernanceSettings",
+    "ResourceType",
+    "bus_detail",
+    "govern",
+    "handle_cloudtrail",
+    "refresh",
+    "scan_batch",
+    "scan_list",
+    "scan_summary",
+]
