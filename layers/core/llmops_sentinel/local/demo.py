@@ -127,7 +127,7 @@ def publish_minute(
     )
 
 
-SCENES: tuple[str, ...] = ("latency", "drift")
+SCENES: tuple[str, ...] = ("latency", "drift", "governance")
 """Scene modules in ``llmops_sentinel.local.scenes``, run in this order; each has ``run(cloud, echo, rng)``."""
 
 

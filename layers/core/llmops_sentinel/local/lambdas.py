@@ -136,6 +136,12 @@ class LambdaRuntime:
             return False
         return True
 
+    def update_environment(self, name_or_arn: str, values: dict[str, str]) -> None:
+        """As ``UpdateFunctionConfiguration``: new environment values; the next invoke is a cold start."""
+        spec = self.spec(name_or_arn)
+        spec.environment.update(values)
+        self._modules.pop(spec.logical_id, None)
+
     # -------------------------------------------------------------- invoke
     def invoke(self, name_or_arn: str, event: Any, *, source: str = "direct") -> Invocation:
         spec = self.spec(name_or_arn)

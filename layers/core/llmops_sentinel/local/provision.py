@@ -461,6 +461,9 @@ def _state_machine(ctx: StackContext, logical_id: str, props: dict[str, Any]) ->
     return Created(ref=arn, attributes={"Arn": arn, "Name": name})
 
 
+_SSE_KEYS = {"ServerSideEncryptionByDefault": "ApplyServerSideEncryptionByDefault"}  # CloudFormation -> API
+
+
 @creator("AWS::S3::Bucket")
 def _bucket(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
     s3 = ctx.clients("s3")
@@ -469,7 +472,7 @@ def _bucket(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Create
     encryption = props.get("BucketEncryption")
     if encryption:  # CloudFormation's list is the API's "Rules"
         rules = [
-            {("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v for k, v in r.items()}
+            {_SSE_KEYS.get(k, k): v for k, v in r.items()}
             for r in encryption["ServerSideEncryptionConfiguration"]
         ]
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})

@@ -17,6 +17,7 @@ resource no longer exists, the record itself is evaluated (violations it shows s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter
@@ -35,6 +36,7 @@ from llmops_sentinel.adapters.securityhub import SecurityHubImporter
 from llmops_sentinel.domain.governance import (
     Finding,
     PolicySet,
+    RemediationPlan,
     Resource,
     Status,
     evaluate,
@@ -159,6 +161,54 @@ def bus_detail(finding: Finding, outcome: ActionOutcome | None, endpoint: str | 
     return detail
 
 
+def merge_endpoint_config_replacements(findings: list[Finding]) -> dict[str, RemediationPlan]:
+    """One compliant copy per endpoint config, not one per policy.
+
+    When several policies (KMS, data capture) plan ``replace-endpoint-config`` on the same config,
+    each plan alone would create a copy that fixes only its own check, and the endpoint would be
+    moved twice. Their overrides are merged into one plan whose name and idempotency key derive from
+    the source config and the merged overrides (deterministic: a redelivery finds the same copy).
+    Returns the merged plan for each finding it replaces.
+    """
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        plan = finding.remediation
+        if plan is not None and plan.action == "replace-endpoint-config" and plan.status == "planned":
+            groups.setdefault(str(plan.parameters.get("source_endpoint_config")), []).append(finding)
+    out: dict[str, RemediationPlan] = {}
+    for source, group in groups.items():
+        if len(group) < 2:
+            continue
+        plans = [f.remediation for f in group if f.remediation is not None]
+        overrides: dict[str, Any] = {}
+        for plan in plans:
+            extra = plan.parameters.get("overrides")
+            if isinstance(extra, dict):
+                overrides.update(extra)
+        digest = hashlib.sha256(f"{source}|{json.dumps(overrides, sort_keys=True)}".encode()).hexdigest()
+        first = plans[0]
+        tail = f"-sentinel-{digest[:8]}"
+        name = source[: 63 - len(tail)] + tail
+        endpoints = next((p.parameters.get("endpoints") for p in plans if p.parameters.get("endpoints")), None)
+        merged = first.model_copy(
+            update={
+                "policy": "+".join(sorted({p.policy for p in plans})),
+                "parameters": {
+                    **first.parameters,
+                    "new_endpoint_config": name,
+                    "overrides": overrides,
+                    "endpoints": endpoints,
+                    "move_endpoints": any(p.parameters.get("move_endpoints", True) for p in plans),
+                },
+                "idempotency_key": f"replace-endpoint-config-{digest[:40]}",
+                "steps": tuple(dict.fromkeys(step for p in plans for step in p.steps)),
+            }
+        )
+        for finding in group:
+            out[finding.id] = merged
+    return out
+
+
 def govern(resources: list[Resource], deps: GovernanceDeps, now: datetime | None = None) -> GovernResult:
     settings = deps.settings
     assert deps.bus is not None and deps.executor is not None
@@ -173,10 +223,16 @@ def govern(resources: list[Resource], deps: GovernanceDeps, now: datetime | None
         logger.error("Security Hub refused a finding", extra={"finding_id": failed.id, "error": failed.error_message})
     violations = [f for f in reportable if f.status is Status.NON_COMPLIANT]
     outcomes: dict[str, ActionOutcome] = {}
+    merged = merge_endpoint_config_replacements(violations)
+    done: dict[str, ActionOutcome] = {}
     for finding in violations:
-        if finding.remediation is None:
+        plan = merged.get(finding.id, finding.remediation)
+        if plan is None:
             continue
-        outcome = deps.executor.execute(finding.remediation, finding)
+        if plan.idempotency_key in done:  # one merged copy serves several findings
+            outcome = done[plan.idempotency_key].model_copy(update={"finding_id": finding.id})
+        else:
+            outcome = done[plan.idempotency_key] = deps.executor.execute(plan, finding)
         outcomes[finding.id] = outcome
         logger.info(
             "governance remediation",
