@@ -142,6 +142,7 @@ class LocalCloud:
             self._runtime.install_output_capture()
         self._runtime.on_invocation(EmfExtractor(self.client("cloudwatch")))
         self._runtime.on_invocation(self._deliver_pending)
+        self._marker = _mark_calls(self._runtime)
         self._patch_lambda_invoke(self._runtime)
         local_sagemaker.install()
         local_cloudwatch.install()
@@ -163,6 +164,9 @@ class LocalCloud:
 
     def stop(self) -> None:
         event_delivery.uninstall()
+        if getattr(self, "_marker", None) is not None:
+            boto3._get_default_session().events.unregister("before-call", unique_id=self._marker)
+            self._marker = None
         if getattr(self, "_inline", None) is not None:
             self._inline.uninstall()
             self._inline = None
@@ -313,17 +317,14 @@ class LocalCloud:
         return points
 
     def _deliver(self, target_arn: str, event: dict[str, Any], rule: str) -> str:
-        """Deliver now, or -- when a function running on another thread is waiting for this PutEvents
-        (a Lambda putting on the bus) and so holds the runtime -- right after that invocation returns,
-        as AWS delivers: asynchronously. Delivering now would deadlock on the runtime's lock."""
-        lock = self.runtime._lock
-        if not lock.acquire(blocking=False):
+        """Deliver now, or -- when the API call that caused this event (PutEvents, or an S3 write that
+        notifies EventBridge) came from a running local function, which holds the runtime while it
+        waits -- right after that invocation returns, as AWS delivers: asynchronously. Delivering now
+        would deadlock on the runtime's lock. Such calls carry ``MARK_HEADER`` (see ``_mark_calls``)."""
+        if _from_invocation():
             self._pending.append((target_arn, event, rule))
             return "queued"
-        try:
-            return self._deliver_now(target_arn, event, rule)
-        finally:
-            lock.release()
+        return self._deliver_now(target_arn, event, rule)
 
     def _deliver_pending(self, _invocation: Invocation) -> None:
         while self._pending:
@@ -367,6 +368,29 @@ class LocalCloud:
 
             LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
             self._original_invoke = None
+
+
+MARK_HEADER = "X-Sentinel-Local-Invocation"
+
+
+def _mark_calls(runtime: LambdaRuntime) -> str:
+    """Tag every AWS call a running local function makes (its thread holds the runtime's lock)."""
+    unique_id = f"sentinel-mark-calls-{id(runtime):x}"
+    lock: Any = runtime._lock
+
+    def mark(params: dict[str, Any], **_: Any) -> None:
+        if lock._is_owned():
+            params.setdefault("headers", {})[MARK_HEADER] = "1"
+
+    boto3._get_default_session().events.register("before-call", mark, unique_id=unique_id)
+    return unique_id
+
+
+def _from_invocation() -> bool:
+    """Inside moto's server: does the request being served come from a running local function?"""
+    from flask import has_request_context, request
+
+    return bool(has_request_context() and request.headers.get(MARK_HEADER))
 
 
 @contextmanager
