@@ -83,6 +83,7 @@ class LocalCloud:
         self._stack: Stack | None = None
         self._runtime: LambdaRuntime | None = None
         self._alarms: AlarmEvaluator | None = None
+        self._inline: InlineInvoke | None = None
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> LocalCloud:
@@ -167,7 +168,7 @@ class LocalCloud:
         if getattr(self, "_marker", None) is not None:
             boto3._get_default_session().events.unregister("before-call", unique_id=self._marker)
             self._marker = None
-        if getattr(self, "_inline", None) is not None:
+        if self._inline is not None:
             self._inline.uninstall()
             self._inline = None
         self._unpatch_lambda_invoke()

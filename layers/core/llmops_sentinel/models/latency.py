@@ -97,6 +97,9 @@ class Regression(BaseModel):
 
 class ConfirmResult(BaseModel):
     confirmed: bool
+    verdict: Literal["confirmed", "rejected", "insufficient-history"] = "rejected"
+    """``insufficient-history``: the detector cannot judge yet (too few points); the router then keeps the
+    alarm's own rule instead of suppressing it."""
     cause: Cause | None = None
     onset: str | None = None
     detected_at: str | None = None

@@ -8,8 +8,9 @@ static p99 guard or the anomaly band) is sent to the latency monitor in confirma
   deployment, the previous endpoint config, so the policy picks rollback / scale-out / notify; the
   alarm's ``source_id`` is kept, so a redelivered alarm maps to the same decision and execution name;
 - not confirmed: the decision is recorded as ignored, reason ``not confirmed by the detector: ...``;
-- detector unavailable (invoke failed, malformed answer): the alarm keeps its static rule (fail open:
-  the guard alarm must still act when the detector cannot answer), and the summary says so.
+- detector unavailable (invoke failed, malformed answer) or without enough history to judge (a new
+  endpoint or stack): the alarm keeps its own rule (fail open: the guard alarm must still act when the
+  detector cannot answer), and the summary says so.
 """
 
 from __future__ import annotations
@@ -34,14 +35,9 @@ def confirm_latency_alarm(signal: Signal, function: str, invoker: FunctionInvoke
     try:
         answer = ConfirmResult.model_validate(invoker.call(function, request))
     except (InvocationFailedError, ValidationError) as exc:
-        reason = str(exc).splitlines()[0][:200]
-        unavailable = signal.model_copy(
-            update={
-                "summary": f"{signal.summary[:200]} [detector unavailable: {reason}]",
-                "attributes": {**signal.attributes, "confirmation": f"unavailable: {reason}"},
-            }
-        )
-        return unavailable, None
+        return _undecided(signal, f"detector unavailable: {str(exc).splitlines()[0][:200]}"), None
+    if answer.verdict == "insufficient-history":
+        return _undecided(signal, f"detector cannot judge yet: {answer.summary[:200]}"), None
     if not answer.confirmed:
         return signal, f"not confirmed by the detector: {answer.summary}"
     attributes = {
@@ -66,3 +62,13 @@ def confirm_latency_alarm(signal: Signal, function: str, invoker: FunctionInvoke
         alarm=signal.alarm,
     )
     return confirmed, None
+
+
+def _undecided(signal: Signal, why: str) -> Signal:
+    """The alarm keeps its own rule; the audit summary says why the detector did not decide."""
+    return signal.model_copy(
+        update={
+            "summary": f"{signal.summary[:200]} [{why}]",
+            "attributes": {**signal.attributes, "confirmation": why},
+        }
+    )

@@ -424,6 +424,7 @@ def confirm(request: ConfirmRequest, settings: MonitorSettings, deps: MonitorDep
     if state.n_accepted < min_history:
         return ConfirmResult(
             confirmed=False,
+            verdict="insufficient-history",
             summary=f"detector has {state.n_accepted} points of {request.endpoint_name}/{request.variant_name}, "
             f"needs {min_history} before it can confirm",
             evidence={"accepted_points": state.n_accepted},
@@ -440,6 +441,7 @@ def confirm(request: ConfirmRequest, settings: MonitorSettings, deps: MonitorDep
     how = (last.confirmed_by if last is not None else None) or "scheduled detector alarm"
     return ConfirmResult(
         confirmed=True,
+        verdict="confirmed",
         cause=regression.cause,
         onset=regression.onset,
         detected_at=regression.detected_at,

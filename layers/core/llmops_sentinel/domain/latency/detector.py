@@ -254,6 +254,10 @@ class LatencyDetector:
                     on_level = bool(s_level[i] >= self._h_level)
                     window = (e_level if on_level else e_spread)[i : i + p.cusum_window + 1]
                     last_min = p.cusum_window - int(np.argmin(window[::-1]))
+                    # A spike held at zero and then confirmed ties with the minimum before it: it is
+                    # the episode's first point, so the onset moves back over such ties.
+                    while last_min > 0 and window[last_min - 1] == window[last_min]:
+                        last_min -= 1
                     onset = gi - p.cusum_window + last_min + 1
                     lo = onset - (n0 - hist_n)
                     mag = float(np.expm1(np.median(y_all[lo : hist_n + i + 1]) - lev[i]))
