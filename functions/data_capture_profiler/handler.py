@@ -1,11 +1,14 @@
-"""Data-capture profiler: a SageMaker data-capture file lands in S3 -> one partial profile in S3."""
+"""Data-capture profiler: a SageMaker data-capture file lands in S3 -> one partial profile in S3.
+
+No Powertools Tracer (cold start; see functions/drift_detector/handler.py).
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,7 +16,6 @@ from llmops_sentinel.errors import InvalidEventError
 from llmops_sentinel.services.drift import DriftSettings, profile_data_capture
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
@@ -23,7 +25,6 @@ def settings() -> DriftSettings:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

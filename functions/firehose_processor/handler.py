@@ -2,6 +2,7 @@
 
 Writes one partial profile per endpoint and invocation to S3 and publishes per-batch EMF metrics
 (record counts; latency, TTFT and token values, from which CloudWatch computes percentiles).
+No Powertools Tracer (cold start; see functions/drift_detector/handler.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.data_classes import (
     KinesisFirehoseDataTransformationRecord,
@@ -22,7 +23,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from llmops_sentinel.services.drift import DriftSettings, EndpointBatch, FirehoseRecordIn, ingest_firehose
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 UNITS = {
     "latency_ms": ("LatencyMs", MetricUnit.Milliseconds),
@@ -51,7 +51,6 @@ def publish(batch: EndpointBatch) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_source(data_class=KinesisFirehoseEvent)
 def lambda_handler(event: KinesisFirehoseEvent, context: LambdaContext) -> dict[str, Any]:
