@@ -143,7 +143,7 @@ class LocalCloud:
             self._runtime.install_output_capture()
         self._runtime.on_invocation(EmfExtractor(self.client("cloudwatch")))
         self._runtime.on_invocation(self._deliver_pending)
-        self._marker = _mark_calls(self._runtime)
+        self._marker: str | None = _mark_calls(self._runtime)
         self._patch_lambda_invoke(self._runtime)
         local_sagemaker.install()
         local_cloudwatch.install()

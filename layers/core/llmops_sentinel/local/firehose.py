@@ -100,7 +100,7 @@ def put_records(
     lambda_arn = _processor_arn(config)
     arrival = int(at.timestamp() * 1000)
     raw = [r.encode() if isinstance(r, str) else bytes(r) for r in records]
-    sent = [
+    sent: list[dict[str, Any]] = [
         {"recordId": f"{arrival}{i:06d}{uuid.uuid4().hex[:12]}", "approximateArrivalTimestamp": arrival,
          "data": base64.b64encode(data).decode()}
         for i, data in enumerate(raw)
@@ -109,7 +109,7 @@ def put_records(
              "records": sent}
     invocation = cloud.runtime.invoke(lambda_arn, event, source=f"firehose:{stream}")
     delivery = FirehoseDelivery(invocation=invocation)
-    by_id = {r["recordId"]: r for r in sent}
+    by_id: dict[str, dict[str, Any]] = {str(r["recordId"]): r for r in sent}
     answered = (invocation.result or {}).get("records") if isinstance(invocation.result, dict) else None
     if not invocation.ok:
         delivery.batch_error = "Lambda.FunctionError"
