@@ -1,35 +1,39 @@
-"""The scale-out state machine executes for real in moto (its ASL interpreter) against the template."""
+"""The scale-out state machine's input contract, executed directly (real ASL in moto).
+
+The router builds this input (services/remediation.py ``workflow_input``); these tests start the
+machine with it by hand, so the machine's own branches are checked without the router.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
-import numpy as np
 import pytest
 
 from llmops_sentinel.local.cloud import LocalCloud
 from llmops_sentinel.local.demo import ENDPOINT, VARIANT, create_endpoint, instance_count
-from llmops_sentinel.local.scenes.latency import run as latency_scene
-
-PARAMETERS = {"VerifyWaitSeconds": "1", "MaxInstanceCount": "3", "EndpointName": ENDPOINT}
 
 
 @pytest.fixture
 def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(parameters=PARAMETERS) as running:
+    with LocalCloud(parameters={"VerifyWaitSeconds": "1", "EndpointName": ENDPOINT}) as running:
         yield running
 
 
-def run_scale_out(cloud: LocalCloud, name: str, variant: str = VARIANT) -> dict:
-    sfn = cloud.client("stepfunctions")
+def run_scale_out(cloud: LocalCloud, name: str, variant: str = VARIANT, max_instances: int = 3) -> dict[str, Any]:
     payload = {
         "endpoint_name": ENDPOINT,
         "variant_name": variant,
         "dry_run": False,
-        "signal": {"summary": "test"},
+        "require_approval": False,
+        "approval_timeout_seconds": 60,
+        "bounds": {"min_instances": 1, "max_instances": max_instances, "step": 1},
+        "signal": {"kind": "test", "source_id": name, "occurred_at": "2026-11-26T10:00:00Z", "summary": "test"},
+        "audit": {"table": cloud.stack.ref("SentinelTable"), "pk": f"endpoint#{ENDPOINT}", "sk": f"decision#{name}"},
     }
-    started = sfn.start_execution(
+    started = cloud.client("stepfunctions").start_execution(
         stateMachineArn=cloud.stack.ref("ScaleOutStateMachine"), name=name, input=json.dumps(payload)
     )
     return cloud.wait_for_execution(started["executionArn"], timeout_s=30)
@@ -39,7 +43,15 @@ def notifications(cloud: LocalCloud) -> list[str]:
     return cloud.sns_messages(cloud.stack.ref("NotificationTopic"))
 
 
-def test_scale_out_raises_the_instance_count_and_notifies(cloud: LocalCloud) -> None:
+def audit_status(cloud: LocalCloud, name: str) -> str:
+    item = cloud.client("dynamodb").get_item(
+        TableName=cloud.stack.ref("SentinelTable"),
+        Key={"pk": {"S": f"endpoint#{ENDPOINT}"}, "sk": {"S": f"decision#{name}"}},
+    )["Item"]
+    return str(item["status"]["S"])
+
+
+def test_scale_out_raises_the_instance_count_notifies_and_records(cloud: LocalCloud) -> None:
     create_endpoint(cloud, instances=1)
     execution = run_scale_out(cloud, "t1")
     assert execution["status"] == "SUCCEEDED"
@@ -52,15 +64,17 @@ def test_scale_out_raises_the_instance_count_and_notifies(cloud: LocalCloud) -> 
     }
     assert instance_count(cloud) == 2
     assert any("from 1 to 2 instances" in m for m in notifications(cloud))
+    assert audit_status(cloud, "t1") == "SUCCEEDED"
 
 
-def test_scale_out_stops_at_the_configured_maximum(cloud: LocalCloud) -> None:
+def test_scale_out_stops_at_the_maximum_from_the_input_bounds(cloud: LocalCloud) -> None:
     create_endpoint(cloud, instances=3)
-    execution = run_scale_out(cloud, "t2")
+    execution = run_scale_out(cloud, "t2", max_instances=3)
     assert execution["status"] == "SUCCEEDED"
     assert json.loads(execution["output"])["outcome"] == "unchanged"
     assert instance_count(cloud) == 3
     assert any("maximum of 3" in m for m in notifications(cloud))
+    assert audit_status(cloud, "t2") == "UNCHANGED"
 
 
 def test_unknown_variant_fails_typed_notifies_and_changes_nothing(cloud: LocalCloud) -> None:
@@ -70,18 +84,12 @@ def test_unknown_variant_fails_typed_notifies_and_changes_nothing(cloud: LocalCl
     assert execution["error"] == "RemediationFailedError"
     assert instance_count(cloud) == 1
     failure = [m for m in notifications(cloud) if "failed" in m]
-    assert failure and "VariantNotFoundError" in failure[-1]
+    assert failure
+    assert "VariantNotFoundError" in failure[-1]
+    assert audit_status(cloud, "t3") == "FAILED"
 
 
 def test_missing_endpoint_fails_with_a_notification(cloud: LocalCloud) -> None:
     execution = run_scale_out(cloud, "t4")
     assert execution["status"] == "FAILED"
     assert any("failed" in m for m in notifications(cloud))
-
-
-def test_alarm_to_scale_out_loop_with_duplicate_delivery(cloud: LocalCloud) -> None:
-    report = latency_scene(cloud, None, np.random.default_rng(3))
-    assert report.ok, report.model_dump_json(indent=2)
-    assert report.facts["instances_after"] == report.facts["instances_before"] + 1
-    assert report.facts["executions"] == 1
-    assert "UpdateCapacity" in report.facts["states"]
