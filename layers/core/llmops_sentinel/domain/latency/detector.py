@@ -46,6 +46,12 @@ from llmops_sentinel.errors import BadInputError
 #: Fixed-point scale of CUSUM increments (z units * 2**16): exact integer sums, 1.5e-5 resolution.
 QUANT = 1 << 16
 
+#: Variance of a sample median of n normal points, in units of sigma^2 / n.
+_HALF_PI = math.pi / 2.0
+#: n * relative variance of 1.4826/sqrt(2) * median |successive differences| of n normal points
+#: (simulated: 1.61 at n = 30, 1.64 at n = 120 and 240).
+_MAD_DIFF_RELVAR_N = 1.64
+
 ArrayLike = Sequence[float] | FloatArray
 
 
@@ -67,6 +73,12 @@ class LatencyDetector:
         p1 = 0.5 * math.erfc(p.spread_threshold / p.spread_ratio / math.sqrt(2.0))
         self._q_up = round(math.log(p1 / p0) * QUANT)
         self._q_down = round(math.log((1.0 - p1) / (1.0 - p0)) * QUANT)
+        # Estimation-uncertainty inflation (see _inflation): the CUSUM's critical run length and the
+        # normal quantile its tail sits at, b = min over L of (h + k L)/sqrt(L) = 2 sqrt(h k).
+        self._run = min(p.level_h / p.level_k, float(p.cusum_window)) if p.level_k > 0 else float(p.cusum_window)
+        self._b = (p.level_h + p.level_k * self._run) / math.sqrt(self._run)
+        self._v_full = _HALF_PI / p.level_window
+        self._t_ratio_full = float(self._t_ratio(p.scale_window / _MAD_DIFF_RELVAR_N / 2.0))
         self._hist_len = max(p.level_window, p.scale_window + 1, p.cusum_window) + p.scale_block
         self._n = 0
         self._last_ts = -np.inf
@@ -203,19 +215,29 @@ class LatencyDetector:
         ends = np.arange(first_block, last_block + 1, dtype=np.int64) * p.block - (n0 - hist_n)
         ends = np.maximum(ends, 0)
         level = window_medians(y_all, ends, p.level_window, p.min_history)
+        n_level = np.minimum(ends, p.level_window)
         slope = np.zeros(level.size)
+        half_w = np.zeros(level.size, dtype=np.int64)  # trend half-window per block (0: no trend)
         if p.warmup_trend and not seasonal:
             # Until a seasonal profile is trusted the daily pattern is a local trend: extrapolate the
             # slope between the medians of the window's two halves, capped at what a daily pattern
-            # can do (so a level shift in the window cannot throw the level far off). Zero slope
-            # while the window is not full.
+            # can do (so a level shift in the window cannot throw the level far off). A partial window
+            # (the stream's first level_window points) uses halves of what it has, from 2 * min_history.
             half = p.level_window // 2
             recent = window_medians(y_all, ends, half, half)
             older = window_medians(y_all, ends - half, half, half)
-            cap = p.max_trend_per_hour * p.expected_interval_s / 3600.0
             full = ends >= 2 * half
-            slope = np.where(full, np.clip((recent - older) / half, -cap, cap), 0.0)
-            level = np.where(full, recent + slope * (half / 2 + 0.5), level)
+            partial = ~full & (ends >= 2 * p.min_history)
+            for j in np.flatnonzero(partial).tolist():
+                e, hj = int(ends[j]), int(ends[j]) // 2
+                recent[j] = np.median(y_all[e - hj : e])
+                older[j] = np.median(y_all[e - 2 * hj : e - hj])
+            use = full | partial
+            half_w = np.where(full, half, np.where(partial, ends // 2, 0))
+            hw = np.maximum(half_w, 1)
+            cap = p.max_trend_per_hour * p.expected_interval_s / 3600.0
+            slope = np.where(use, np.clip((recent - older) / hw, -cap, cap), 0.0)
+            level = np.where(use, recent + slope * (hw / 2 + 0.5), level)
         diffs = np.abs(np.diff(y_all)) if y_all.size > 1 else np.empty(0)
         first_sblock, last_sblock = n0 // p.scale_block, (n0 + size - 1) // p.scale_block
         s_ends = np.arange(first_sblock, last_sblock + 1, dtype=np.int64) * p.scale_block - (n0 - hist_n)
@@ -223,9 +245,11 @@ class LatencyDetector:
         scale = DIFF_MAD_TO_SD * window_medians(diffs, s_ends, p.scale_window, p.min_history)
         g = n0 + np.arange(size)
         blk = g // p.block - first_block
+        sblk = g // p.scale_block - first_sblock
         lev = level[blk] + slope[blk] * (g % p.block)
-        raw_sd = scale[g // p.scale_block - first_sblock]
-        sd = np.maximum(raw_sd, p.scale_floor)
+        raw_sd = scale[sblk]
+        infl = self._inflation(n_level[blk], half_w[blk], g % p.block, np.minimum(s_ends, p.scale_window)[sblk])
+        sd = np.maximum(raw_sd, p.scale_floor) * infl
         ok = np.isfinite(lev) & np.isfinite(raw_sd)
         y = y_all[hist_n:]
         z = np.where(ok, (y - np.where(ok, lev, 0.0)) / sd, 0.0)
@@ -285,6 +309,39 @@ class LatencyDetector:
         self._last_score = float(scores[-1])
         self._last_alarm = bool(alarms[-1])
         return scores, alarms
+
+    def _inflation(self, n_level: IntArray, half_w: IntArray, step: IntArray, n_diff: IntArray) -> FloatArray:
+        """Scale inflation for the estimation error of the baseline, relative to a full steady state.
+
+        The CUSUM tail is set by a run of about ``L = level_h / level_k`` points; over such a run the
+        level's error is common to every point, so the run sum has variance ``L (1 + L v)`` with ``v``
+        the level estimator's variance in units of the noise variance (median of n: pi/(2n); trend
+        extrapolated by ``a`` points from two half-window medians: pi/(2h) ((1 + a/h)^2 + (a/h)^2)).
+        The scale estimate's relative variance is 1.64/n (MAD of n successive differences), i.e. a
+        t-like law with ``nu = n / 3.28`` degrees of freedom; the CUSUM's tail quantile ``b`` is
+        mapped by the Cornish-Fisher expansion of Student's t. Both factors are divided by their
+        value at the steady state (full windows, no trend), so a warmed-up seasonal detector scores
+        exactly as before and the warm-up keeps the steady state's false-alarm rate instead of a
+        higher one.
+        """
+        p = self.params
+        steady = (half_w == 0) & (n_level >= p.level_window) & (n_diff >= p.scale_window)
+        if not p.uncertainty_correction or steady.all():
+            return np.ones(n_level.size)
+        hw = np.maximum(half_w, 1).astype(np.float64)
+        a = (hw / 2.0 + 0.5 + step) / hw
+        v = np.where(half_w > 0, _HALF_PI / hw * ((1.0 + a) ** 2 + a**2), _HALF_PI / np.maximum(n_level, 1))
+        lvl = np.sqrt((1.0 + self._run * v) / (1.0 + self._run * self._v_full))
+        nu = np.maximum(n_diff, 1) / _MAD_DIFF_RELVAR_N / 2.0
+        return np.maximum(lvl * (self._t_ratio(nu) / self._t_ratio_full), 1.0)
+
+    def _t_ratio(self, nu: FloatArray | float) -> FloatArray:
+        """Student-t quantile / normal quantile at the CUSUM's tail quantile b (Cornish-Fisher)."""
+        b = self._b
+        return np.asarray(
+            1.0 + (b**2 + 1.0) / (4.0 * nu) + (5.0 * b**4 + 16.0 * b**2 + 3.0) / (96.0 * np.square(nu)),
+            dtype=np.float64,
+        )
 
     def _profile(self, t0: float) -> tuple[SeasonalProfile | None, FloatArray | None]:
         """The longest trusted season and its profile for the segment's cycle, if any.

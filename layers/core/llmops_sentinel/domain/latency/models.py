@@ -74,6 +74,9 @@ class LatencyParams(BaseModel):
     max_trend_per_hour: float = Field(
         0.1, ge=0, description="trend cap, log units per hour (a daily swing of +-38 % at its steepest)"
     )
+    uncertainty_correction: bool = Field(
+        True, description="inflate the scale for the baseline's estimation error while windows fill"
+    )
     level_k: float = Field(1.0, ge=0, description="CUSUM reference for level shifts, in scale units")
     level_h: float = Field(6.0, gt=0, description="CUSUM decision interval for level shifts")
     spread_threshold: float = Field(2.0, gt=0, description="z above which a point counts as an exceedance")
