@@ -7,10 +7,12 @@ Per accepted point (timestamps strictly increasing), in log units ``x = log(valu
 2. Level ``m`` = median of the last ``level_window`` ``y`` and scale ``sd`` = 1.4826/sqrt(2) * median
    |successive differences| of the last ``scale_window`` ones, both taken at the start of the point's
    block of ``block`` accepted points (so they never include the point itself).
-3. ``z = (y - m) / max(sd, scale_floor)``, winsorised to ``[-clip, clip]``.
+3. ``z = (y - m) / (max(sd, scale_floor) * c)``, winsorised to ``[-clip, clip]``; ``c >= 1`` inflates the scale
+   for the estimation error of ``m`` and ``sd`` while their windows fill (exactly 1 in the steady state).
 4. Two one-sided CUSUMs, limited to the last ``cusum_window`` points: level ``z - level_k`` and a
-   Bernoulli CUSUM on upper exceedances ``z > spread_threshold`` (a variance burst in latency fattens
-   the upper tail; each point adds bounded evidence, so isolated spikes cannot raise it alone). Increments are
+   scale CUSUM, the log-likelihood ratio of the upper half-normal with scale ``spread_ratio`` against
+   the fitted one, ``-log r + z^2/2 (1 - 1/r^2)`` for ``z > 0`` and 0 below (a variance burst in latency
+   fattens the upper tail; winsorised z bounds each point's evidence). Increments are
    fixed-point integers, so cumulative sums are exact and any chunking of the stream gives bit-identical
    scores: ``detect`` over a batch equals ``update`` point by point.
 5. ``score = 1 - 2**(-max(S_level/level_h, S_spread/spread_h))`` (0.5 exactly at the threshold) and
@@ -67,8 +69,15 @@ class LatencyDetector:
         p = self.params
         self._h_level = round(p.level_h * QUANT)
         self._h_spread = round(p.spread_h * QUANT)
-        # Bernoulli CUSUM on exceedances z > a: log-likelihood ratio of P(exceed) under a noise scale
-        # ``spread_ratio`` times larger (p1) against the fitted scale (p0), both upper tails of a normal.
+        # Scale CUSUM (spread_statistic "scale"): log-likelihood ratio of the upper half of the noise
+        # under a scale ``spread_ratio`` times larger against the fitted one. A variance burst keeps
+        # the median, so P(z > 0) = 1/2 under both and points below the level carry no evidence (a
+        # latency improvement never alarms); above it the half-normal LLR is
+        # -log r + z^2/2 (1 - 1/r^2), with z winsorised at ``clip`` (bounded evidence per point).
+        r = p.spread_ratio
+        self._scale_a = -math.log(r)
+        self._scale_b = 0.5 * (1.0 - 1.0 / (r * r))
+        # Legacy Bernoulli CUSUM on exceedances z > a (spread_statistic "exceedance").
         p0 = 0.5 * math.erfc(p.spread_threshold / math.sqrt(2.0))
         p1 = 0.5 * math.erfc(p.spread_threshold / p.spread_ratio / math.sqrt(2.0))
         self._q_up = round(math.log(p1 / p0) * QUANT)
@@ -110,6 +119,8 @@ class LatencyDetector:
         det._hist_x = np.asarray(state.hist_x, dtype=np.float64)
         det._carry_level = np.asarray(state.carry_level, dtype=np.int64)
         det._carry_spread = np.asarray(state.carry_spread, dtype=np.int64)
+        if state.version == 1 and p.spread_statistic == "scale":
+            det._carry_spread = np.zeros(1, dtype=np.int64)  # exceedance evidence, other units
         det._last_score = state.last_score
         det._last_alarm = state.last_alarm
         det._last_extreme = state.last_extreme
@@ -260,7 +271,11 @@ class LatencyDetector:
         z = np.clip(z, -p.clip, p.clip)
 
         q_level = np.where(lone, 0, np.rint((z - p.level_k) * QUANT).astype(np.int64))
-        q_spread = np.where(lone, 0, np.where(ok & (z > p.spread_threshold), self._q_up, self._q_down))
+        if p.spread_statistic == "scale":
+            llr = np.where(ok & (z > 0), self._scale_a + self._scale_b * np.square(z), 0.0)
+            q_spread = np.where(lone, 0, np.rint(llr * QUANT).astype(np.int64))
+        else:
+            q_spread = np.where(lone, 0, np.where(ok & (z > p.spread_threshold), self._q_up, self._q_down))
         s_level, e_level, self._carry_level = self._cusum(q_level, self._carry_level)
         s_spread, e_spread, self._carry_spread = self._cusum(q_spread, self._carry_spread)
         ratio = np.maximum(s_level / self._h_level, s_spread / self._h_spread)

@@ -79,9 +79,12 @@ class LatencyParams(BaseModel):
     )
     level_k: float = Field(1.0, ge=0, description="CUSUM reference for level shifts, in scale units")
     level_h: float = Field(6.0, gt=0, description="CUSUM decision interval for level shifts")
+    spread_statistic: Literal["scale", "exceedance"] = Field(
+        "scale", description="variance-burst CUSUM: half-normal scale LLR, or the legacy exceedance count"
+    )
     spread_threshold: float = Field(2.0, gt=0, description="z above which a point counts as an exceedance")
     spread_ratio: float = Field(3.0, gt=1, description="noise-scale ratio the exceedance CUSUM is tuned to")
-    spread_h: float = Field(11.5, gt=0, description="exceedance CUSUM threshold, nats (log ARL0 ~ 1e5)")
+    spread_h: float = Field(11.5, gt=0, description="spread CUSUM threshold, nats (Wald: ARL0 >= e^h ~ 1e5)")
     cusum_window: int = Field(60, ge=2, description="evidence older than this many points is forgotten")
     cusum_reset_gap: float = Field(10.0, gt=1, description="a gap this long (in intervals) resets CUSUM")
     baseline_reset_gap: float = Field(1440.0, gt=1, description="a gap this long also resets the baseline")
@@ -139,7 +142,9 @@ class DetectorState(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: Literal[1] = 1
+    #: 2: ``carry_spread`` holds the scale CUSUM (default ``spread_statistic``). A version-1 state (the
+    #: exceedance CUSUM) still loads: its spread evidence restarts from zero, everything else resumes.
+    version: Literal[1, 2] = 2
     params: LatencyParams
     n_accepted: int = 0
     last_ts: float | None = None
