@@ -66,8 +66,9 @@ def test_variance_burst_alarms_on_the_spread_statistic(rng: np.random.Generator)
     assert a.onset_index >= 1470  # type: ignore[attr-defined]
 
 
-# Series shorter than three days run in warm-up, where the default trend baseline adds a few false
-# alarms per 10,000 points (docs/latency.md); tests of other mechanisms switch it off to isolate them.
+# Series shorter than three days run in warm-up, where the default trend baseline (with the warm-up
+# inflation, about 0.2 false alarms per 10,000 points, docs/latency.md) is slower to react; tests of
+# other mechanisms switch it off to isolate them.
 NO_TREND = LatencyParams(warmup_trend=False)
 
 
