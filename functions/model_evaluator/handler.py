@@ -33,7 +33,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except ValidationError as exc:
         raise InvalidEventError(f"bad evaluation input: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
     registry = ModelRegistry()
-    candidate = [MetricValue(metric_name=name, value=value) for name, value in registry.final_metrics(request.training_job_name)]
+    final = registry.final_metrics(request.training_job_name)
+    candidate = [MetricValue(metric_name=name, value=value) for name, value in final]
     current = registry.approved_objective(request.model_package_group, request.objective_metric)
     result = compare(
         candidate,

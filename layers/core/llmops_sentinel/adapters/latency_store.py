@@ -3,7 +3,7 @@
 | item | pk | sk |
 | --- | --- | --- |
 | detector state of one endpoint variant | ``latency#<endpoint>#<variant>`` | ``state`` |
-| endpoint config seen InService (written by EndpointTrackerFunction) | ``endpoint#<endpoint>`` | ``config#<ISO>[#<config>]`` |
+| config seen InService (by EndpointTrackerFunction) | ``endpoint#<endpoint>`` | ``config#<ISO>[#<config>]`` |
 
 The state item holds the detector's JSON state (15-36 kB for 1-minute data, under the 400 kB item
 limit), the last alarm episode the monitor reported, and a ``revision`` counter: writes are
