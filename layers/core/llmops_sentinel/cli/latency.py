@@ -38,6 +38,7 @@ def register(sub: Any) -> None:
         "--interval", type=float, default=None, help="metric period in s (default: median spacing in the file)"
     )
     det.add_argument("--json", action="store_true", help="print the summary as JSON")
+    det.add_argument("--plot", type=Path, default=None, help="write a PNG: series, alarms, onsets and score")
     det.set_defaults(func=run)
 
 
@@ -141,6 +142,11 @@ def run(args: argparse.Namespace) -> int:
             for k, i in enumerate(order.tolist()):
                 out.writerow([t_raw[i], v_raw[i], f"{result.scores[k]:.6f}", int(result.alarms[k])])
     info = summary(result, interval)
+    if args.plot is not None:
+        from llmops_sentinel.cli.plots import latency_figure
+
+        latency_figure(ts, vs, result.scores, result.alarms, [a.onset for a in result.alarm_records], args.plot,
+                       title=f"{args.input.name}: {len(info['alarms'])} regression alarm(s)")
     if args.json:
         emit_json(info)
         return 0
