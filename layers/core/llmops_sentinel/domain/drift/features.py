@@ -41,6 +41,17 @@ REFUSAL_PATTERNS: tuple[str, ...] = (  # ['\u2019] = straight or typographic apo
 )
 _REFUSAL_RE = re.compile(r"\s*[\"'\u201c]?(?:" + "|".join(REFUSAL_PATTERNS) + ")", re.IGNORECASE)
 
+# Every refusal pattern opens with a literal letter (a unit test checks it), so a match can only start
+# with whitespace, an opening quote or one of those letters in either case. ASCII characters outside that
+# set rule out both flags on the first character alone; anything else (including every non-ASCII head)
+# goes to the regex. The columnar ingest uses this to run the regex on a minority of answers.
+_REFUSAL_FIRST_RE = re.compile(
+    r"[\s\"'\u201c]|" + "|".join(re.escape(p[0]) for p in REFUSAL_PATTERNS), re.IGNORECASE
+)
+ASCII_NOT_REFUSAL_OR_EMPTY: frozenset[str] = frozenset(
+    c for c in map(chr, range(128)) if not c.isspace() and _REFUSAL_FIRST_RE.match(c) is None
+)
+
 
 @dataclass(frozen=True, slots=True)
 class FeatureExtractor:
@@ -241,6 +252,11 @@ def _fused_llm_columns(records: Sequence[InferenceRecord], names: set[str]) -> d
 _FUSED: dict[str, Callable[[InferenceRecord], Any]] = {
     name: ex.fn for name, ex in _REGISTRY.items() if ex.group == "llm"
 }
+
+
+def is_builtin(ex: FeatureExtractor) -> bool:
+    """True for the extractors defined here (the columnar ingest computes those without records)."""
+    return _FUSED.get(ex.name) is ex.fn or (ex.name == "embedding" and ex.fn is _embedding)
 
 
 @dataclass(slots=True)

@@ -114,7 +114,11 @@ class NumericProfile:
             return
         self.sketch.update(x)
         mean_b = float(x.mean())
-        m2_b = float(np.dot(x - mean_b, x - mean_b))
+        d = x - mean_b
+        d *= d
+        # not np.dot: BLAS wakes its thread pool for a 20k-vector dot (~6 ms on a shared 2-vCPU box,
+        # 8x the KLL update); numpy's pairwise sum is as accurate and stays on this core.
+        m2_b = float(d.sum())
         self._combine(n_b, mean_b, m2_b, float(x.min()), float(x.max()))
 
     def _combine(self, n_b: int, mean_b: float, m2_b: float, min_b: float, max_b: float) -> None:
@@ -403,6 +407,47 @@ def merge_all(profiles: Sequence[EndpointProfile], rng: np.random.Generator | No
     return out
 
 
+def profile_column(
+    name: str, kind: FeatureKind, col: Sequence[Any] | FloatArray | Counter[Any], *,
+    rng: np.random.Generator | None = None, k: int = DEFAULT_KLL_K, reservoir: int = DEFAULT_RESERVOIR,
+) -> FeatureProfile | None:
+    """One feature's values -> its profile; None when the column has no value at all.
+
+    ``col`` is one value per record (None = missing); numeric columns may be a float array (NaN =
+    missing), categorical/boolean ones a ``Counter`` of raw values already counted (``None`` key = missing).
+    """
+    if kind == "numeric":
+        arr = np.asarray(col, dtype=np.float64)
+        if np.isnan(arr).all():
+            return None
+        p = NumericProfile.empty(k)
+        p.update(arr)
+        return p
+    if kind == "embedding":
+        vecs = [v for v in col if v is not None]
+        if not vecs:
+            return None
+        try:
+            mat = np.array(vecs, dtype=np.float64)
+        except ValueError:
+            raise ProfileMismatchError(f"feature {name}: embeddings of different lengths") from None
+        e = EmbeddingProfile(mat.shape[1], reservoir)
+        e.missing = len(col) - len(vecs)
+        e.update(mat, rng if rng is not None else np.random.default_rng(0))
+        return e
+    counts = col.copy() if isinstance(col, Counter) else Counter(col)
+    missing = counts.pop(None, 0)
+    if not counts:
+        return None
+    c = CategoricalProfile.empty(kind)
+    labelled: dict[str, int] = {}
+    for key, n in counts.items():
+        label = _label(key)
+        labelled[label] = labelled.get(label, 0) + n
+    c.update_counts(labelled, missing)
+    return c
+
+
 def profile_table(
     table: FeatureTable, *, rng: np.random.Generator | None = None, k: int = DEFAULT_KLL_K,
     reservoir: int = DEFAULT_RESERVOIR,
@@ -410,34 +455,9 @@ def profile_table(
     """Columnar features -> one profile per feature. Features with no value at all are left out."""
     out: dict[str, FeatureProfile] = {}
     for name, kind in table.kinds.items():
-        col = table.values[name]
-        if kind == "numeric":
-            arr = np.array(col, dtype=np.float64)
-            if np.isnan(arr).all():
-                continue
-            p = NumericProfile.empty(k)
-            p.update(arr)
+        p = profile_column(name, kind, table.values[name], rng=rng, k=k, reservoir=reservoir)
+        if p is not None:
             out[name] = p
-        elif kind == "embedding":
-            vecs = [v for v in col if v is not None]
-            if not vecs:
-                continue
-            try:
-                mat = np.array(vecs, dtype=np.float64)
-            except ValueError:
-                raise ProfileMismatchError(f"feature {name}: embeddings of different lengths") from None
-            e = EmbeddingProfile(mat.shape[1], reservoir)
-            e.missing = len(col) - len(vecs)
-            e.update(mat, rng if rng is not None else np.random.default_rng(0))
-            out[name] = e
-        else:
-            counts = Counter(col)
-            missing = counts.pop(None, 0)
-            if not counts:
-                continue
-            c = CategoricalProfile.empty(kind)
-            c.update_counts({_label(key): n for key, n in counts.items()}, missing)
-            out[name] = c
     return out
 
 

@@ -402,7 +402,8 @@ def _decode_capture_payload(part: Any, ref: str, side: str) -> Any:
 
 def _time(value: Any) -> str | None:
     # Real captures carry ISO-8601; the SDK's test fixture carries a literal "{%s}": not a time.
-    if isinstance(value, str) and value[:1].isdigit():
+    # ASCII digit only (str.isdigit also takes e.g. Arabic-Indic digits; the fast paths check "0".."9")
+    if isinstance(value, str) and "0" <= value[:1] <= "9":
         return value
     return None
 
