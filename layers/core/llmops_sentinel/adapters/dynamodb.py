@@ -56,7 +56,7 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def _raise_throttle(exc: ClientError) -> None:
+def raise_throttle(exc: ClientError) -> None:
     if _code(exc) in {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}:
         raise ThrottledError(str(exc)) from exc
 
@@ -103,7 +103,7 @@ class SentinelTable:
             )
             return True
         except ClientError as exc:
-            _raise_throttle(exc)
+            raise_throttle(exc)
             if _code(exc) != "ConditionalCheckFailedException":
                 raise
         held = self.ddb.get_item(TableName=self.name, Key=key, ConsistentRead=True).get("Item", {})
@@ -145,7 +145,7 @@ class SentinelTable:
             )
             return True
         except ClientError as exc:
-            _raise_throttle(exc)
+            raise_throttle(exc)
             if _code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
@@ -197,8 +197,8 @@ class SentinelTable:
         )
         return True
 
-    def configs(self, endpoint: str, limit: int = 10) -> list[str]:
-        """Configs the endpoint was InService with, newest first."""
+    def config_history(self, endpoint: str, limit: int = 10) -> list[tuple[str, str]]:
+        """(first seen ISO, config name) the endpoint was InService with, newest first."""
         items = self.ddb.query(
             TableName=self.name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
@@ -206,7 +206,15 @@ class SentinelTable:
             ScanIndexForward=False,
             Limit=limit,
         )["Items"]
-        return [item["config_name"]["S"] for item in items]
+        return [
+            (item["sk"]["S"].removeprefix("config#").split("#")[0], item["config_name"]["S"])  # config#<ISO>#<name>
+            for item in items
+            if "config_name" in item
+        ]
+
+    def configs(self, endpoint: str, limit: int = 10) -> list[str]:
+        """Configs the endpoint was InService with, newest first."""
+        return [name for _, name in self.config_history(endpoint, limit)]
 
 
 def _audit_from_item(item: dict[str, Any]) -> AuditRecord:

@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from llmops_sentinel.adapters.clients import client
-from llmops_sentinel.errors import SentinelError, ThrottledError
+from llmops_sentinel.adapters.dynamodb import SentinelTable, raise_throttle
+from llmops_sentinel.errors import SentinelError
 
 
 class StateConflictError(SentinelError):
@@ -66,7 +67,7 @@ class LatencyStore:
                 "Item"
             )
         except ClientError as exc:
-            _raise_throttle(exc)
+            raise_throttle(exc)
             raise
         if not item:
             return StoredState()
@@ -102,7 +103,7 @@ class LatencyStore:
                 ExpressionAttributeValues={":rev": {"N": str(revision)}},
             )
         except ClientError as exc:
-            _raise_throttle(exc)
+            raise_throttle(exc)
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise StateConflictError(
                     f"latency state of {endpoint}/{variant} changed since revision {revision}"
@@ -112,22 +113,9 @@ class LatencyStore:
 
     def config_history(self, endpoint: str, limit: int = 20) -> list[ConfigSeen]:
         """Configs the endpoint ran InService with, newest first, with when each was first seen."""
-        items = self.ddb.query(
-            TableName=self.name,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"endpoint#{endpoint}"}, ":prefix": {"S": "config#"}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )["Items"]
         found = []
-        for item in items:
-            seen = _epoch(item["sk"]["S"].removeprefix("config#").split("#")[0])  # config#<ISO>[#<name>]
-            if seen is not None and "config_name" in item:
-                found.append(ConfigSeen(config_name=item["config_name"]["S"], seen_at=seen))
+        for seen_iso, name in SentinelTable(self.name, ddb=self.ddb).config_history(endpoint, limit):
+            seen = _epoch(seen_iso)
+            if seen is not None:
+                found.append(ConfigSeen(config_name=name, seen_at=seen))
         return found
-
-
-def _raise_throttle(exc: ClientError) -> None:
-    code = exc.response.get("Error", {}).get("Code", "")
-    if code in {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}:
-        raise ThrottledError(str(exc)) from exc
