@@ -40,6 +40,7 @@ from llmops_sentinel.adapters.events import SentinelBus
 from llmops_sentinel.adapters.s3 import DriftStore, baseline_key
 from llmops_sentinel.domain.drift.baseline import baseline_from_statistics, is_statistics_document
 from llmops_sentinel.domain.drift.features import extract_features, registered_features
+from llmops_sentinel.domain.drift.ingest import profile_lines
 from llmops_sentinel.domain.drift.monitors import ENDPOINT_PATTERN, Monitor, MonitorsFile, load_monitors
 from llmops_sentinel.domain.drift.profiles import (
     EndpointProfile,
@@ -394,17 +395,23 @@ def profile_data_capture(
         )
     endpoint, variant = located
     store = store or settings.store()
-    result = parse_bytes(store.get(created.key, bucket=created.bucket))
-    if not result.records and not result.errors:
-        return CaptureResult(status="ignored", endpoint=endpoint, variant=variant, reason="empty file", **base)
+    data = store.get(created.key, bucket=created.bucket)
     batch_id = hashlib.sha256(f"{created.bucket}/{created.key}#{created.etag}".encode()).hexdigest()[:32]
     monitor = settings.monitors.monitor_for(endpoint)
-    profile = profile_batch(result, features=monitor.config.features, endpoint=endpoint,
-                            rng=rng if rng is not None else _rng_for(batch_id))
+    rng = rng if rng is not None else _rng_for(batch_id)
+    if data.lstrip()[:1] == b"{" and b"\n" in data.strip():  # JSON lines, what data capture writes
+        ingested = profile_lines(data.splitlines(), features=monitor.config.features, endpoint=endpoint, rng=rng)
+        profile, errors = ingested.profile, ingested.errors
+    else:  # one JSON document or CSV: the general path
+        result = parse_bytes(data)
+        profile = profile_batch(result, features=monitor.config.features, endpoint=endpoint, rng=rng)
+        errors = result.errors
+    if not profile.records_ok and not errors:
+        return CaptureResult(status="ignored", endpoint=endpoint, variant=variant, reason="empty file", **base)
     key = store.put_profile(endpoint, created.created_at, batch_id, profile_to_json(profile))
     return CaptureResult(
-        status="profiled", endpoint=endpoint, variant=variant, records_ok=len(result.records),
-        records_failed=len(result.errors), profile_key=key, errors=[str(e) for e in result.errors[:5]], **base,
+        status="profiled", endpoint=endpoint, variant=variant, records_ok=profile.records_ok,
+        records_failed=len(errors), profile_key=key, errors=[str(e) for e in errors[:5]], **base,
     )
 
 
