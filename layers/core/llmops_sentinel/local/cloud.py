@@ -35,7 +35,7 @@ from llmops_sentinel.local.emf import EmfExtractor
 from llmops_sentinel.local.invoke import InlineInvoke
 from llmops_sentinel.local.lambdas import Invocation, LambdaRuntime
 from llmops_sentinel.local.provision import Stack, StackContext, provision
-from llmops_sentinel.local.template import find_template, load_template, translate
+from llmops_sentinel.local.template import find_template, load_template, translate_cached
 
 DEFAULT_STACK = "sentinel"
 DEFAULT_REGION = "us-east-1"
@@ -110,7 +110,7 @@ class LocalCloud:
         from moto.server import ThreadedMotoServer
 
         source = load_template(self.template_path)
-        translated = translate(source, self.region)
+        translated = translate_cached(source, self.region)
         self.port = _free_port()
         self._set_env(
             {
@@ -137,6 +137,7 @@ class LocalCloud:
             clients=self.client,
             source=source,
         )
+        local_stepfunctions.install()  # before the state machines are created: parse cache
         self._stack = provision(translated, context, self.parameters)
         self._runtime = LambdaRuntime(self._stack.functions, self.function_environment())
         if self._capture_output:
@@ -149,7 +150,6 @@ class LocalCloud:
         local_cloudwatch.install()
         self._inline = InlineInvoke(self._runtime)
         self._inline.install()
-        local_stepfunctions.install()
         event_delivery.install(self._deliver)
         alarm_names = [
             self._stack.ref(lid) for lid, kind in self._stack.resource_types.items() if kind == "AWS::CloudWatch::Alarm"

@@ -73,6 +73,17 @@ class _NoManagedPolicies:
         return {}
 
 
+_TRANSLATED: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def translate_cached(source: SourceTemplate, region: str) -> dict[str, Any]:
+    """:func:`translate`, once per template content and region in this process (a fresh copy each call)."""
+    key = (json.dumps(source.raw, sort_keys=True, default=str), region)
+    if key not in _TRANSLATED:
+        _TRANSLATED[key] = translate(source, region)
+    return copy.deepcopy(_TRANSLATED[key])
+
+
 def translate(source: SourceTemplate, region: str) -> dict[str, Any]:
     """SAM -> CloudFormation with aws-sam-translator, as CloudFormation's transform would do.
 
