@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from llmops_sentinel.domain.idle import IdleResult
 from llmops_sentinel.errors import InvalidEventError
 from llmops_sentinel.models.alarms import parse_alarm_timestamp
 
@@ -124,6 +125,8 @@ class EndpointRun(BaseModel):
     """Event ids of ``Latency Regression Detected`` put on the bus in this run."""
     stale_alarms: int = 0
     """Alarm episodes found in a backfill but too old to act on (not published)."""
+    idle: IdleResult | None = None
+    """The idle check of this endpoint variant (``Endpoint Idle`` is put once per idle episode)."""
 
 
 class ScheduledResult(BaseModel):

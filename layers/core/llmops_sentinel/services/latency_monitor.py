@@ -43,6 +43,7 @@ from llmops_sentinel.domain.latency import (
     MetricSeries,
     classify_cause,
 )
+from llmops_sentinel.domain.remediation.policy import RemediationPolicy, load_policy
 from llmops_sentinel.errors import ConfigError, SentinelError
 from llmops_sentinel.models.latency import (
     ConfirmRequest,
@@ -53,6 +54,7 @@ from llmops_sentinel.models.latency import (
     ScheduledResult,
     ScheduledRun,
 )
+from llmops_sentinel.services.idle import IdleEpisodes, check_idle
 
 DETAIL_TYPE = "Latency Regression Detected"
 MAX_PULL_S = 14 * 86_400
@@ -78,6 +80,8 @@ class MonitorSettings(BaseModel):
     confirm_threshold_ratio: float = Field(
         0.5, gt=0, le=1, description="decision thresholds of the one look a confirmation takes, relative"
     )
+    idle_policy: RemediationPolicy | None = None
+    """Remediation policy whose per-endpoint ``idle_hours`` the idle check uses (None: no idle check)."""
     cause: CauseParams = Field(default_factory=lambda: CauseParams(min_points=2))
     """Two points after the onset are enough here: a confirmation comes two or three periods after it, and
     per-minute invocation counts and error sums are far less noisy than latency."""
@@ -94,7 +98,15 @@ class MonitorSettings(BaseModel):
             period_s=int(os.environ.get("SENTINEL_LATENCY_PERIOD_SECONDS", "60")),
             statistic=os.environ.get("SENTINEL_LATENCY_STATISTIC", "p99"),  # type: ignore[arg-type]
             lookback_s=int(os.environ.get("SENTINEL_LATENCY_LOOKBACK_MINUTES", "4320")) * 60,
+            idle_policy=_idle_policy(),
         )
+
+
+def _idle_policy() -> RemediationPolicy | None:
+    if os.environ.get("SENTINEL_IDLE_CHECK", "on").lower() in {"off", "false", "0"}:
+        return None
+    override = os.environ.get("SENTINEL_REMEDIATION_POLICY", "").strip()
+    return load_policy(text=override) if override else load_policy()
 
 
 def parse_endpoints(text: str) -> list[MonitoredEndpoint]:
@@ -350,7 +362,22 @@ def run_scheduled(run: ScheduledRun, settings: MonitorSettings, deps: MonitorDep
     targets = run.detail.endpoints or settings.endpoints
     if not targets:
         raise ConfigError("no endpoints to monitor (SENTINEL_LATENCY_ENDPOINTS is empty)")
-    return ScheduledResult(at=iso(now), endpoints=[_run_one(t, end, now, settings, deps) for t in targets])
+    runs = []
+    for target in targets:
+        run_one = _run_one(target, end, now, settings, deps)
+        if settings.idle_policy is not None:
+            run_one.idle = check_idle(
+                target.endpoint_name,
+                target.variant_name,
+                now,
+                settings.idle_policy,
+                deps.metrics,
+                deps.endpoints,
+                IdleEpisodes(deps.store.name, deps.store.ddb),
+                deps.bus,
+            )
+        runs.append(run_one)
+    return ScheduledResult(at=iso(now), endpoints=runs)
 
 
 def _run_one(

@@ -117,6 +117,8 @@ def workflow_input(signal: Signal, decision: Decision, endpoint: EndpointPolicy,
         },
         "audit": {"table": table, **audit_key(decision.endpoint_name, occurred_iso(signal), decision.decision_id)},
     }
+    if decision.action == "scale-down" and signal.kind == "idle":
+        payload["bounds"]["step"] = endpoint.max_instances  # idle: straight to the floor, not one step
     if decision.action == "rollback":
         payload["target_config"] = signal.attributes.get("previous_endpoint_config")
     if decision.action == "retrain":

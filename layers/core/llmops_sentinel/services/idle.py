@@ -1,0 +1,104 @@
+"""Idle endpoints: one ``Endpoint Idle`` event per idle episode, which the router turns into a
+scale-down to the configured floor.
+
+Run by the latency monitor's scheduled invocation for each watched endpoint variant. The idle
+window is the remediation policy's ``idle_hours`` for the endpoint (one source of truth). An
+episode item in the Sentinel table (``idle#<endpoint>#<variant>`` / ``episode``, conditional put)
+makes the event fire once per episode; traffic ends the episode (the item is deleted).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from llmops_sentinel.adapters.cloudwatch import MetricQuery, MetricsReader
+from llmops_sentinel.adapters.endpoints import EndpointReader
+from llmops_sentinel.adapters.events import BusPublisher
+from llmops_sentinel.domain.idle import IdleResult, assess_idle
+from llmops_sentinel.domain.remediation.policy import RemediationPolicy
+from llmops_sentinel.errors import SentinelError
+
+DETAIL_TYPE = "Endpoint Idle"
+
+
+class IdleEpisodes:
+    """The episode items (conditional writes in the Sentinel table)."""
+
+    def __init__(self, table_name: str, ddb: Any) -> None:
+        self.name = table_name
+        self.ddb = ddb
+
+    def _key(self, endpoint: str, variant: str) -> dict[str, Any]:
+        return {"pk": {"S": f"idle#{endpoint}#{variant}"}, "sk": {"S": "episode"}}
+
+    def begin(self, endpoint: str, variant: str, since: float) -> bool:
+        """True if this starts a new episode (nobody reported it yet)."""
+        try:
+            self.ddb.put_item(
+                TableName=self.name,
+                Item={**self._key(endpoint, variant), "since": {"N": str(int(since))}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def forget(self, endpoint: str, variant: str) -> None:
+        """Delete the item: the episode is over or was not reported (a later run retries)."""
+        self.ddb.delete_item(TableName=self.name, Key=self._key(endpoint, variant))
+
+
+class IdlePublishError(SentinelError):
+    """EventBridge refused the idle event; the episode is not recorded, so the next run retries."""
+
+
+def check_idle(
+    endpoint: str,
+    variant: str,
+    now: float | None,
+    policy: RemediationPolicy,
+    metrics: MetricsReader,
+    endpoints: EndpointReader,
+    episodes: IdleEpisodes,
+    bus: BusPublisher,
+) -> IdleResult:
+    at = now if now is not None else time.time()
+    hours = policy.for_endpoint(endpoint).idle_hours
+    period = 3600 if hours >= 3 else 300
+    end = datetime.fromtimestamp(at, UTC)
+    start = end - timedelta(hours=hours)
+    query = MetricQuery(
+        id="invocations",
+        namespace="AWS/SageMaker",
+        metric="Invocations",
+        dimensions={"EndpointName": endpoint, "VariantName": variant},
+        stat="Sum",
+        period=period,
+    )
+    series = metrics.series([query], start, end).get("invocations")
+    described = endpoints.describe(endpoint)
+    verdict = assess_idle(series.values if series else [], described.last_modified if described else None, at, hours)
+    if not verdict.idle:
+        episodes.forget(endpoint, variant)
+        return IdleResult(status="unknown" if described is None else "active", reason=verdict.reason)
+    if not episodes.begin(endpoint, variant, at - hours * 3600):
+        return IdleResult(status="idle", reason=f"{verdict.reason} (already reported)")
+    detail = {
+        "endpoint_name": endpoint,
+        "variant_name": variant,
+        "idle_hours": hours,
+        "since": start.isoformat().replace("+00:00", "Z"),
+        "summary": f"{endpoint}/{variant}: {verdict.reason}",
+    }
+    sent = bus.publish(DETAIL_TYPE, [detail])
+    if sent.failed:
+        episodes.forget(endpoint, variant)
+        failed = sent.failed[0]
+        raise IdlePublishError(f"PutEvents rejected {DETAIL_TYPE}: {failed.error_code} {failed.error_message}")
+    return IdleResult(status="idle-reported", reason=verdict.reason, event_id=sent.event_ids[0])
