@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from llmops_sentinel.domain.drift import features as features_module
+from llmops_sentinel.domain.drift import ingest
 from llmops_sentinel.domain.drift.features import (
     _REFUSAL_RE,
     ASCII_NOT_REFUSAL_OR_EMPTY,
@@ -26,7 +27,7 @@ from llmops_sentinel.domain.drift.profiles import (
     NumericProfile,
     profile_batch,
 )
-from llmops_sentinel.domain.drift.records import parse_lines
+from llmops_sentinel.domain.drift.records import _ALIAS_EXTRAS, parse_lines
 
 
 def assert_same_profile(fast: EndpointProfile, general: EndpointProfile) -> None:
@@ -85,6 +86,11 @@ def _chat(content: object = "hi", answer: object = "hello", usage: object = None
         k: extra.pop(k) for k in ("event_id", "when", "encoding") if k in extra})
 
 
+_REQ = '{"messages":[{"role":"user","content":"hi"}]}'
+_RESP = ('{"choices":[{"message":{"content":"ok"},"finish_reason":"stop"}],'
+         '"usage":{"completion_tokens":1,"prompt_tokens":2}}')
+
+
 def mixed_batch(chat_lines: Callable[[int, int], list[bytes]]) -> list[bytes]:
     good = chat_lines(400, 11)
     odd = [
@@ -122,6 +128,34 @@ def mixed_batch(chat_lines: Callable[[int, int], list[bytes]]) -> list[bytes]:
         orjson.dumps({"captureData": {"endpointInput": {"data": "1,2", "encoding": "XML"}}}),
         orjson.dumps({"age": 3, "country": "FR", "latency_ms": 2.5}),
         orjson.dumps({"prompt": "hello", "response": "I'm sorry", "input_tokens": 2}),
+        # typed decoding (msgspec) vs the general path (orjson): each of these must end the same way
+        _chat(content="h\u00e9llo w\u00f6rld \u2713", answer="r\u00e9ponse \U0001f600"),  # non-ASCII, valid
+        _chat().replace(b'"eventId":"e"', b'"eventId":"\xffe"'),  # bad UTF-8 in a field no feature reads
+        _chat().replace(b'\\"stop\\"', b'\\"st\xc0\xafp\\"'),  # overlong UTF-8 in a payload string
+        _chat(usage={"prompt_tokens": 2**63, "completion_tokens": 2}),  # int, beyond int64: general path
+        _chat(usage={"prompt_tokens": 2**64 - 1, "completion_tokens": 2}),
+        _chat(usage={"prompt_tokens": 3}),  # no completion_tokens
+        _chat(usage={"prompt_tokens": None, "completion_tokens": 2}),
+        _chat(latency_ms=2**64 - 1, ttft_ms=-0.0),  # int beyond int64 as a float, negative zero
+        _chat(latency_ms=None, ttft_ms=None, tokens_per_s=None),
+        _chat(tokens_per_second=12.0), _chat(time_to_first_token_ms=None), _chat(embedding=None),
+        _chat(content=["a", {"type": "text", "text": "bc"}, {"text": None}, {"type": "image_url"}]),
+        _chat(content=[{"text": 5}]), _chat(content=[3]), _chat(content={"text": "x"}),
+        _chat(answer=["a"]), _chat(when=5), _chat(reason=""),
+        _capture({"messages": [{"content": "q"}, "not an object"]}, {"choices": []}),
+        _capture({"messages": [{"content": "q"}]}, {"choices": [{"message": {"content": "a"}, "finish_reason": "stop"}],
+                                                   "usage": {"prompt_tokens": 1, "completion_tokens": 1}}).replace(
+            b'"eventMetadata":{"eventId":"e","inferenceTime":"2024-05-01T10:00:00Z"}', b'"eventMetadata":null'),
+        orjson.dumps({"captureData": orjson.loads(_chat())["captureData"]}),  # no eventMetadata
+        _chat().replace(b'{"captureData"', b'{"captureData":{},"captureData"', 1),  # duplicate key: last wins
+        _capture(_REQ, _RESP.replace('"usage":{', '"usage":{"prompt_tokens":-5,')),  # duplicate, first bad
+        _capture(_REQ, _RESP.replace('"usage":{', '"usage":{"prompt_tokens":"x",')),
+        _capture(_REQ, _RESP.replace('"finish_reason":"stop"', '"finish_reason":"stop","finish_reason":"length"')),
+        _capture(_REQ, _RESP.replace('"choices":', '"choices":[],"choices":')),
+        _chat().replace(b'"hello', b'"\\ud800hello'),  # lone surrogate escape in a payload
+        _chat(deep=orjson.loads("[" * 40 + "1" + "]" * 40)),  # nested unread field
+        # nesting orjson takes (<= 1024) and msgspec does not (~1000): general path
+        _chat().replace(b'"eventId":"e"', b'"eventId":"e","deep":' + b"[" * 1010 + b"]" * 1010),
     ]
     out = []
     for i, line in enumerate(good):  # spread the odd ones through the batch
@@ -152,6 +186,32 @@ def test_fast_equals_general_on_shared_fixtures(sagemaker_fixtures: Path) -> Non
     assert files
     for path in files:
         check(path.read_bytes().splitlines())
+
+
+def test_str_lines_equal_bytes_lines(chat_lines: Callable[[int, int], list[bytes]]) -> None:
+    # str input, lone surrogates included (what decode(errors="surrogateescape") gives for bad UTF-8)
+    check([line.decode("utf-8", "surrogateescape") for line in mixed_batch(chat_lines)])  # type: ignore[misc]
+
+
+def test_typed_decoding_sends_every_alias_key_to_the_general_path() -> None:
+    assert {*_ALIAS_EXTRAS, "embedding"} == ingest._TYPED_ALIASES
+    for key in sorted(ingest._TYPED_ALIASES):
+        line = _chat(**{key: 1.0})
+        assert ingest._scan([line], 0)[2] == [0], key
+        check([line, _chat()])
+
+
+def test_known_difference_number_beyond_float_range_in_an_unread_field() -> None:
+    # The one place typed decoding is more lenient than orjson: it skips fields no feature reads without
+    # converting their numbers, so 1e400 there does not fail it; orjson (the general path) rejects the
+    # line. The record's features are all valid, so the fast path profiles it.
+    line = _chat().replace(b'"eventId":"e"', b'"eventId":"e","n":1e400')
+    assert [type(e).__name__ for e in parse_lines([line]).errors] == ["MalformedRecordError"]
+    result = profile_lines([line])
+    assert (result.profile.records_ok, result.errors) == (1, [])
+    inside = _capture(_REQ, _RESP.replace('"usage":{', '"usage":{"total_tokens":1e400,'))  # in a payload
+    assert len(parse_lines([inside]).errors) == 1
+    assert profile_lines([inside]).profile.records_ok == 1
 
 
 def test_empty_and_all_bad_batches() -> None:
