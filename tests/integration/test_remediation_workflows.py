@@ -47,14 +47,14 @@ def cloud() -> Iterator[LocalCloud]:
         yield running
 
 
-def test_idle_endpoint_scales_down_to_the_floor_step(cloud: LocalCloud) -> None:
+def test_idle_endpoint_scales_down_to_the_floor(cloud: LocalCloud) -> None:
     create_endpoint(cloud, instances=3)
     started = route(cloud, router_event("endpoint_idle.json"))
     assert (started["status"], started["action"]) == ("started", "scale-down")
     execution = cloud.wait_for_execution(started["execution_arn"])
     assert execution["status"] == "SUCCEEDED"
-    assert json.loads(execution["output"])["instances"] == 2
-    assert instance_count(cloud) == 2
+    assert json.loads(execution["output"])["instances"] == 1  # idle: straight to min_instances
+    assert instance_count(cloud) == 1
 
 
 def test_scale_out_keeps_the_autoscaling_minimum_in_step(cloud: LocalCloud) -> None:
