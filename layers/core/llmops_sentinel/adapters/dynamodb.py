@@ -8,6 +8,7 @@ Single-table layout (pk, sk):
 | daily action counter | ``daily#<endpoint>`` | ``<YYYY-MM-DD>`` |
 | decision (audit) | ``endpoint#<endpoint>`` | ``decision#<occurred ISO>#<decision id>`` |
 | endpoint config seen InService | ``endpoint#<endpoint>`` | ``config#<ISO>#<config>`` |
+| idle episode reported | ``idle#<endpoint>#<variant>`` | ``episode`` |
 
 All guardrail writes are conditional, so two routers racing on one endpoint cannot both act.
 """
@@ -180,6 +181,30 @@ class SentinelTable:
             Limit=limit,
         )["Items"]
         return [_audit_from_item(item) for item in items]
+
+    # ------------------------------------------------------------------ idle episodes
+    @staticmethod
+    def _idle_key(endpoint: str, variant: str) -> dict[str, Any]:
+        return {"pk": {"S": f"idle#{endpoint}#{variant}"}, "sk": {"S": "episode"}}
+
+    def begin_idle(self, endpoint: str, variant: str, since: float) -> bool:
+        """True if this starts a new idle episode (nobody reported it yet): a conditional put."""
+        try:
+            self.ddb.put_item(
+                TableName=self.name,
+                Item={**self._idle_key(endpoint, variant), "since": {"N": str(int(since))}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            raise_throttle(exc)
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def end_idle(self, endpoint: str, variant: str) -> None:
+        """The episode is over, or was not reported (a later run retries)."""
+        self.ddb.delete_item(TableName=self.name, Key=self._idle_key(endpoint, variant))
 
     # ------------------------------------------------------------------ endpoint config history
     def record_config(self, endpoint: str, config_name: str, seen_at: str) -> bool:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from botocore.exceptions import ClientError
 
 from llmops_sentinel.adapters.cloudwatch import MetricQuery, MetricsReader
+from llmops_sentinel.adapters.dynamodb import SentinelTable
 from llmops_sentinel.adapters.endpoints import EndpointReader
 from llmops_sentinel.adapters.events import BusPublisher
 from llmops_sentinel.domain.idle import IdleResult, assess_idle
@@ -23,35 +21,6 @@ from llmops_sentinel.domain.remediation.policy import RemediationPolicy
 from llmops_sentinel.errors import SentinelError
 
 DETAIL_TYPE = "Endpoint Idle"
-
-
-class IdleEpisodes:
-    """The episode items (conditional writes in the Sentinel table)."""
-
-    def __init__(self, table_name: str, ddb: Any) -> None:
-        self.name = table_name
-        self.ddb = ddb
-
-    def _key(self, endpoint: str, variant: str) -> dict[str, Any]:
-        return {"pk": {"S": f"idle#{endpoint}#{variant}"}, "sk": {"S": "episode"}}
-
-    def begin(self, endpoint: str, variant: str, since: float) -> bool:
-        """True if this starts a new episode (nobody reported it yet)."""
-        try:
-            self.ddb.put_item(
-                TableName=self.name,
-                Item={**self._key(endpoint, variant), "since": {"N": str(int(since))}},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def forget(self, endpoint: str, variant: str) -> None:
-        """Delete the item: the episode is over or was not reported (a later run retries)."""
-        self.ddb.delete_item(TableName=self.name, Key=self._key(endpoint, variant))
 
 
 class IdlePublishError(SentinelError):
@@ -65,7 +34,7 @@ def check_idle(
     policy: RemediationPolicy,
     metrics: MetricsReader,
     endpoints: EndpointReader,
-    episodes: IdleEpisodes,
+    episodes: SentinelTable,
     bus: BusPublisher,
 ) -> IdleResult:
     at = now if now is not None else time.time()
@@ -85,9 +54,9 @@ def check_idle(
     described = endpoints.describe(endpoint)
     verdict = assess_idle(series.values if series else [], described.last_modified if described else None, at, hours)
     if not verdict.idle:
-        episodes.forget(endpoint, variant)
+        episodes.end_idle(endpoint, variant)
         return IdleResult(status="unknown" if described is None else "active", reason=verdict.reason)
-    if not episodes.begin(endpoint, variant, at - hours * 3600):
+    if not episodes.begin_idle(endpoint, variant, at - hours * 3600):
         return IdleResult(status="idle", reason=f"{verdict.reason} (already reported)")
     detail = {
         "endpoint_name": endpoint,
@@ -98,7 +67,7 @@ def check_idle(
     }
     sent = bus.publish(DETAIL_TYPE, [detail])
     if sent.failed:
-        episodes.forget(endpoint, variant)
+        episodes.end_idle(endpoint, variant)
         failed = sent.failed[0]
         raise IdlePublishError(f"PutEvents rejected {DETAIL_TYPE}: {failed.error_code} {failed.error_message}")
     return IdleResult(status="idle-reported", reason=verdict.reason, event_id=sent.event_ids[0])

@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from llmops_sentinel.adapters.cloudwatch import MetricsReader, Series, latency_queries
+from llmops_sentinel.adapters.dynamodb import SentinelTable
 from llmops_sentinel.adapters.endpoints import EndpointReader, EndpointState
 from llmops_sentinel.adapters.events import BusPublisher
 from llmops_sentinel.adapters.latency_store import ConfigSeen, LatencyStore, StateConflictError, StoredState
@@ -54,7 +55,7 @@ from llmops_sentinel.models.latency import (
     ScheduledResult,
     ScheduledRun,
 )
-from llmops_sentinel.services.idle import IdleEpisodes, check_idle
+from llmops_sentinel.services.idle import check_idle
 
 DETAIL_TYPE = "Latency Regression Detected"
 MAX_PULL_S = 14 * 86_400
@@ -373,7 +374,7 @@ def run_scheduled(run: ScheduledRun, settings: MonitorSettings, deps: MonitorDep
                 settings.idle_policy,
                 deps.metrics,
                 deps.endpoints,
-                IdleEpisodes(deps.store.name, deps.store.ddb),
+                SentinelTable(deps.store.name, ddb=deps.store.ddb),
                 deps.bus,
             )
         runs.append(run_one)
