@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from llmops_sentinel.local.template import find_template, load_template
+from sentinel_dev.local.template import find_template, load_template
 
 FLOOR = "boto3, numpy, aws_lambda_powertools"
 

@@ -23,9 +23,9 @@ from llmops_sentinel.adapters.governance_scan import GovernanceScanner
 from llmops_sentinel.adapters.remediation_actions import RemediationExecutor
 from llmops_sentinel.adapters.securityhub import SecurityHubImporter
 from llmops_sentinel.domain.governance import load_default_policies, normalise_scan_bundle
-from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.scenes.governance import KEY_ALIAS, create_fleet
 from llmops_sentinel.services.governance import GovernanceDeps, GovernanceSettings, govern
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.scenes.governance import KEY_ALIAS, create_fleet
 
 
 def naive_loop(cloud: LocalCloud) -> tuple[float, int, int]:

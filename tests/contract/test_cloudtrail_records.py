@@ -11,8 +11,8 @@ import pytest
 from botocore.session import get_session
 from botocore.validate import ParamValidator
 
-from llmops_sentinel.cli.main import main
 from llmops_sentinel.domain.governance import Status, evaluate, load_default_policies, normalise_document, to_asff
+from sentinel_dev.cli.main import main
 
 RECORDS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "aws-events" / "cloudtrail_records"
 NAMES = sorted(p.name for p in RECORDS.glob("*.json"))

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 from llmops_sentinel.domain.drift.monitors import load_monitors
-from llmops_sentinel.local import traffic
-from llmops_sentinel.local.cloud import LocalCloud
 from llmops_sentinel.services.drift import DriftSettings, FirehoseRecordIn, ingest_firehose
+from sentinel_dev.local import traffic
+from sentinel_dev.local.cloud import LocalCloud
 from tests.conftest import aws_event
 
 EVENTS = [

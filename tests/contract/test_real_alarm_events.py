@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from llmops_sentinel.local.cloud import LocalCloud
+from sentinel_dev.local.cloud import LocalCloud
 from tests.conftest import AWS_EVENTS, aws_event
 
 ALARM_EVENTS = sorted(p.name for p in AWS_EVENTS.glob("cloudwatch_alarm_*.json"))

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.template import load_template
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.template import load_template
 from tests.conftest import EVENTS, REPO, load_json
 
 EXPECTED: dict[str, Any] = {

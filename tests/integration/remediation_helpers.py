@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from llmops_sentinel.local.cloud import LocalCloud
+from sentinel_dev.local.cloud import LocalCloud
 from tests.conftest import EVENTS, load_json
 
 ENDPOINT = "demo-llm-endpoint"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_sentinel.cli.main import main
+from sentinel_dev.cli.main import main
 from tests.conftest import EVENTS
 
 

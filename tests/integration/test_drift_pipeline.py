@@ -16,8 +16,8 @@ import pytest
 
 from llmops_sentinel.domain.drift.baseline import build_baseline
 from llmops_sentinel.domain.drift.profiles import profile_from_json, profile_to_json
-from llmops_sentinel.local import traffic
-from llmops_sentinel.local.cloud import LocalCloud
+from sentinel_dev.local import traffic
+from sentinel_dev.local.cloud import LocalCloud
 
 ENDPOINT = "demo-llm-endpoint"
 

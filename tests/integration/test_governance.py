@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.scenes.governance import (
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.scenes.governance import (
     CONFIG,
     ENDPOINT,
     ENFORCE_POLICIES,

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from llmops_sentinel.adapters.dynamodb import SentinelTable
-from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.demo import create_endpoint, instance_count
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.demo import create_endpoint, instance_count
 from tests.integration.remediation_helpers import ENDPOINT, all_executions, audit, load_regression, policy_text, route
 
 BASE = {"VerifyWaitSeconds": "1", "EndpointName": ENDPOINT}
@@ -112,7 +112,7 @@ def test_history_cli_prints_the_audit_trail(
 ) -> None:
     import json
 
-    from llmops_sentinel.cli.main import main
+    from sentinel_dev.cli.main import main
 
     started = route(cloud, load_regression("occurrence-1"))
     cloud.wait_for_execution(started["execution_arn"])

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from llmops_sentinel.adapters.latency_store import LatencyStore
-from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.demo import ENDPOINT, create_endpoint, instance_count
-from llmops_sentinel.local.scenes.latency import (
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.demo import ENDPOINT, create_endpoint, instance_count
+from sentinel_dev.local.scenes.latency import (
     current_config,
     deploy,
     endpoint_in_service,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.demo import VARIANT, create_endpoint, instance_count
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.demo import VARIANT, create_endpoint, instance_count
 from tests.integration.remediation_helpers import (
     ENDPOINT,
     audit,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import llmops_sentinel
-from llmops_sentinel.local.template import load_template, translate
+from sentinel_dev.local.template import load_template, translate
 from tests.conftest import REPO
 
 TEMPLATE = REPO / "template.yaml"

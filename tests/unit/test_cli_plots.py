@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from llmops_sentinel.cli.main import main
+from sentinel_dev.cli.main import main
 
 
 def write_series(path: Path, rng: np.random.Generator) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from llmops_sentinel.cli.main import main
+from sentinel_dev.cli.main import main
 
 
 def _write(path: Path, lines: list[bytes]) -> Path:

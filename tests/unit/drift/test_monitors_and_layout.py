@@ -10,9 +10,9 @@ import pytest
 from llmops_sentinel.adapters.s3 import baseline_key, hour_prefixes, profile_key, profile_time, report_key
 from llmops_sentinel.domain.drift.monitors import DEFAULT_MONITORS_PATH, load_monitors
 from llmops_sentinel.errors import ConfigError, InvalidEventError
-from llmops_sentinel.local.template import load_template
 from llmops_sentinel.models.drift_events import parse_check_request, parse_time
 from llmops_sentinel.services.drift import capture_location, stream_name
+from sentinel_dev.local.template import load_template
 from tests.conftest import REPO
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_sentinel.cli.main import main
+from sentinel_dev.cli.main import main
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 import pytest
 
-from llmops_sentinel.cli.main import main
+from sentinel_dev.cli.main import main
 from tests.unit.latency.latency_series import series, with_step
 
 

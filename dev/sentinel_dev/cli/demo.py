@@ -13,8 +13,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from llmops_sentinel.cli.output import emit_json
-    from llmops_sentinel.local.demo import run_demo
+    from sentinel_dev.cli.output import emit_json
+    from sentinel_dev.local.demo import run_demo
 
     report = run_demo(echo=None if args.json else print)
     if args.json:

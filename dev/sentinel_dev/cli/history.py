@@ -45,7 +45,7 @@ def table_name(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from llmops_sentinel.adapters.dynamodb import SentinelTable
-    from llmops_sentinel.cli.output import emit_json
+    from sentinel_dev.cli.output import emit_json
 
     if args.limit < 1:
         raise BadInputError("--limit must be at least 1")

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from llmops_sentinel.cli.output import emit_json
 from llmops_sentinel.domain.latency import DetectionResult, LatencyParams, PointStatus, detect
 from llmops_sentinel.errors import BadInputError
+from sentinel_dev.cli.output import emit_json
 
 
 class SeriesFileError(BadInputError):
@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
                 out.writerow([t_raw[i], v_raw[i], f"{result.scores[k]:.6f}", int(result.alarms[k])])
     info = summary(result, interval)
     if args.plot is not None:
-        from llmops_sentinel.cli.plots import latency_figure
+        from sentinel_dev.cli.plots import latency_figure
 
         latency_figure(ts, vs, result.scores, result.alarms, [a.onset for a in result.alarm_records], args.plot,
                        title=f"{args.input.name}: {len(info['alarms'])} regression alarm(s)")

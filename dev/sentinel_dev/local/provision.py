@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from llmops_sentinel.errors import TemplateError
-from llmops_sentinel.local.intrinsics import Resolver, references
-from llmops_sentinel.local.template import SourceTemplate
+from sentinel_dev.local.intrinsics import Resolver, references
+from sentinel_dev.local.template import SourceTemplate
 
 PARTITION = "aws"
 
@@ -388,7 +388,7 @@ def _placeholder_zip() -> bytes:
     """Code moto stores for a function; the real code runs in-process from the template's CodeUri."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "Runs in-process from template.yaml's CodeUri (llmops_sentinel.local).\n")
+        archive.writestr("README.txt", "Runs in-process from template.yaml's CodeUri (sentinel_dev.local).\n")
     return buffer.getvalue()
 
 

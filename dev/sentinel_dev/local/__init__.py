@@ -13,5 +13,5 @@ moto lacks, each piece in its own module:
 - ``alarms``: evaluates the template's alarms on the metrics published to moto (moto returns no
   percentiles and never fires alarms) and emits real-shaped ``CloudWatch Alarm State Change`` events.
 
-Import :class:`llmops_sentinel.local.cloud.LocalCloud` to use it. Dev-only: never shipped in the layer.
+Import :class:`sentinel_dev.local.cloud.LocalCloud` to use it. Dev-only: never shipped in the layer.
 """

@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from llmops_sentinel.errors import TemplateError
-from llmops_sentinel.local.provision import FunctionSpec
+from sentinel_dev.local.provision import FunctionSpec
 
 
 @dataclass

@@ -10,9 +10,9 @@ import numpy as np
 
 from llmops_sentinel.domain.drift.baseline import build_baseline
 from llmops_sentinel.domain.drift.profiles import profile_to_json
-from llmops_sentinel.local import traffic
-from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.demo import ENDPOINT, Echo, SceneReport, Timeline
+from sentinel_dev.local import traffic
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.demo import ENDPOINT, Echo, SceneReport, Timeline
 
 BATCH = 400
 

@@ -47,7 +47,7 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from llmops_sentinel.local.cloud import LocalCloud
+    from sentinel_dev.local.cloud import LocalCloud
 
     event = read_event(args.event)
     with LocalCloud(template=args.template, parameters=parse_overrides(args.parameter_overrides)) as cloud:

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 from llmops_sentinel.errors import TemplateError
 
 if TYPE_CHECKING:
-    from llmops_sentinel.local.cloud import LocalCloud
-    from llmops_sentinel.local.lambdas import Invocation
+    from sentinel_dev.local.cloud import LocalCloud
+    from sentinel_dev.local.lambdas import Invocation
 
 _JAVA_TOKENS = (("yyyy", "%Y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"), ("mm", "%M"), ("ss", "%S"))
 

@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from llmops_sentinel.local.lambdas import Invocation
+from sentinel_dev.local.lambdas import Invocation
 
 
 def documents(logs: str) -> list[dict[str, Any]]:

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from llmops_sentinel.cli.baseline import load_sources, read_config, read_json_file
-from llmops_sentinel.cli.output import emit_json
 from llmops_sentinel.domain.drift.baseline import config_from_constraints
 from llmops_sentinel.domain.drift.stat_tests import DriftReport, check_drift
+from sentinel_dev.cli.baseline import load_sources, read_config, read_json_file
+from sentinel_dev.cli.output import emit_json
 
 
 def register(sub: Any) -> None:

@@ -25,7 +25,7 @@ from urllib.parse import unquote
 import boto3
 from botocore.response import StreamingBody
 
-from llmops_sentinel.local.lambdas import LambdaRuntime
+from sentinel_dev.local.lambdas import LambdaRuntime
 
 _EVENT = "before-call.lambda.Invoke"
 

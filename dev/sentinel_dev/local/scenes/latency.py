@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.demo import ENDPOINT, VARIANT, Echo, SceneReport, Timeline, create_endpoint
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.demo import ENDPOINT, VARIANT, Echo, SceneReport, Timeline, create_endpoint
 
 BASELINE_US = 800_000.0
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from llmops_sentinel.local.cloud import LocalCloud
+from sentinel_dev.local.cloud import LocalCloud
 
 Echo = Callable[[str], None] | None
 
@@ -128,11 +128,11 @@ def publish_minute(
 
 
 SCENES: tuple[str, ...] = ("latency", "drift", "governance")
-"""Scene modules in ``llmops_sentinel.local.scenes``, run in this order; each has ``run(cloud, echo, rng)``."""
+"""Scene modules in ``sentinel_dev.local.scenes``, run in this order; each has ``run(cloud, echo, rng)``."""
 
 
 def scene(name: str) -> Callable[[LocalCloud, Echo, np.random.Generator], SceneReport]:
-    module = importlib.import_module(f"llmops_sentinel.local.scenes.{name}")
+    module = importlib.import_module(f"sentinel_dev.local.scenes.{name}")
     runner: Callable[[LocalCloud, Echo, np.random.Generator], SceneReport] = module.run
     return runner
 

@@ -26,16 +26,16 @@ import requests
 from botocore.config import Config
 
 from llmops_sentinel.errors import SentinelError, TemplateError
-from llmops_sentinel.local import cloudwatch as local_cloudwatch
-from llmops_sentinel.local import events as event_delivery
-from llmops_sentinel.local import sagemaker as local_sagemaker
-from llmops_sentinel.local import stepfunctions as local_stepfunctions
-from llmops_sentinel.local.alarms import AlarmEvaluator
-from llmops_sentinel.local.emf import EmfExtractor
-from llmops_sentinel.local.invoke import InlineInvoke
-from llmops_sentinel.local.lambdas import Invocation, LambdaRuntime
-from llmops_sentinel.local.provision import Stack, StackContext, provision
-from llmops_sentinel.local.template import find_template, load_template, translate_cached
+from sentinel_dev.local import cloudwatch as local_cloudwatch
+from sentinel_dev.local import events as event_delivery
+from sentinel_dev.local import sagemaker as local_sagemaker
+from sentinel_dev.local import stepfunctions as local_stepfunctions
+from sentinel_dev.local.alarms import AlarmEvaluator
+from sentinel_dev.local.emf import EmfExtractor
+from sentinel_dev.local.invoke import InlineInvoke
+from sentinel_dev.local.lambdas import Invocation, LambdaRuntime
+from sentinel_dev.local.provision import Stack, StackContext, provision
+from sentinel_dev.local.template import find_template, load_template, translate_cached
 
 DEFAULT_STACK = "sentinel"
 DEFAULT_REGION = "us-east-1"
@@ -276,7 +276,7 @@ class LocalCloud:
 
     def firehose_put(self, stream_logical_id: str, records: list[bytes | str], at: Any = None) -> Any:
         """One Firehose flush through the stream's processor to S3 (moto's Firehose skips the processor)."""
-        from llmops_sentinel.local.firehose import put_records
+        from sentinel_dev.local.firehose import put_records
 
         return put_records(self, stream_logical_id, records, at)
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from moto.cloudwatch.models import CloudWatchBackend, MetricAggregatedDatum, MetricDatum
 
-from llmops_sentinel.local.alarms import statistic
+from sentinel_dev.local.alarms import statistic
 
 _INSTALLED = "_sentinel_get_metric_data"
 _ORIGINAL: Any = CloudWatchBackend.get_metric_data

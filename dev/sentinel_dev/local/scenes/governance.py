@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from llmops_sentinel.local.cloud import LocalCloud
-from llmops_sentinel.local.demo import Echo, SceneReport, Timeline
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.demo import Echo, SceneReport, Timeline
 
 KEY_ALIAS = "alias/llm-endpoints"
 ENDPOINT = "team-llm"

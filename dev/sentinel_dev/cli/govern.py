@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from llmops_sentinel.cli.output import emit_json
 from llmops_sentinel.domain.governance import (
     Finding,
     evaluate,
@@ -25,6 +24,7 @@ from llmops_sentinel.domain.governance import (
 )
 from llmops_sentinel.domain.governance.resources import Resource
 from llmops_sentinel.errors import BadInputError
+from sentinel_dev.cli.output import emit_json
 
 
 def register(sub: Any) -> None:

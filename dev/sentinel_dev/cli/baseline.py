@@ -15,12 +15,12 @@ from typing import Any
 import orjson
 import yaml
 
-from llmops_sentinel.cli.output import emit_json
 from llmops_sentinel.domain.drift.baseline import load_profile_source
 from llmops_sentinel.domain.drift.profiles import EndpointProfile, merge_all, profile_to_json
 from llmops_sentinel.domain.drift.records import RecordError
 from llmops_sentinel.domain.drift.stat_tests import MonitorConfig, load_monitor_config
 from llmops_sentinel.errors import BadInputError, ConfigError
+from sentinel_dev.cli.output import emit_json
 
 
 def register(sub: Any) -> None:

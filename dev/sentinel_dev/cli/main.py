@@ -1,6 +1,6 @@
 """Entry point of the ``sentinel`` console script.
 
-Subcommands live in one module each under ``llmops_sentinel.cli`` and expose
+Subcommands live in one module each under ``sentinel_dev.cli`` and expose
 ``register(subparsers)``; adding one is one module plus one name in ``COMMANDS``.
 Exit codes: 0 ran fine (whatever it found), 2 bad input (one-line reason on stderr).
 """
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMANDS:
-        module = importlib.import_module(f"llmops_sentinel.cli.{name}")
+        module = importlib.import_module(f"sentinel_dev.cli.{name}")
         module.register(sub)
     return parser
 

@@ -1,0 +1,1 @@
+"""Demo scenes: one module each, listed in ``sentinel_dev.local.demo.SCENES``."""

@@ -1,1 +1,0 @@
-"""Demo scenes: one module each, listed in ``llmops_sentinel.local.demo.SCENES``."""
