@@ -6,11 +6,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.clients import LazyClient, error_code, raise_if_throttled
 from llmops_sentinel.domain.remediation.deployment import CurrentModel, ModelPackage
-from llmops_sentinel.errors import BadInputError, ThrottledError
+from llmops_sentinel.errors import BadInputError
 
-_THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 _NOT_FOUND = {"ValidationException", "ResourceNotFound"}
 
 
@@ -18,25 +17,18 @@ class DeploymentTargetNotFoundError(BadInputError):
     """The endpoint, its config, its model or the model package does not exist."""
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class ModelDeployer:
     def __init__(self, sagemaker: Any | None = None) -> None:
         self._sm = sagemaker
 
-    @property
-    def sm(self) -> Any:
-        return self._sm or client("sagemaker")
+    sm = LazyClient("sagemaker")
 
     def _read(self, what: str, call: Any, **kwargs: Any) -> dict[str, Any]:
         try:
             return dict(call(**kwargs))
         except ClientError as exc:
-            if _code(exc) in _THROTTLED:
-                raise ThrottledError(f"{what}: {exc}") from exc
-            if _code(exc) in _NOT_FOUND:
+            raise_if_throttled(exc, what)
+            if error_code(exc) in _NOT_FOUND:
                 raise DeploymentTargetNotFoundError(f"{what}: {exc}") from exc
             raise
 
@@ -64,18 +56,16 @@ class ModelDeployer:
             describe(**key)
             return False
         except ClientError as exc:
-            if _code(exc) in _THROTTLED:
-                raise ThrottledError(f"{what}: {exc}") from exc
-            if _code(exc) not in _NOT_FOUND:
+            raise_if_throttled(exc, what)
+            if error_code(exc) not in _NOT_FOUND:
                 raise
         try:
             call(**request)
         except ClientError as exc:
             message = str(exc.response.get("Error", {}).get("Message", ""))
-            if _code(exc) == "ValidationException" and "already exist" in message:
+            if error_code(exc) == "ValidationException" and "already exist" in message:
                 return False
-            if _code(exc) in _THROTTLED:
-                raise ThrottledError(f"{what}: {exc}") from exc
+            raise_if_throttled(exc, what)
             raise
         return True
 
