@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from llmops_sentinel.domain.drift.profiles import PROFILE_VERSION
 from sentinel_dev.cli.main import main
 
 
@@ -23,7 +24,7 @@ def test_baseline_build_then_drift_check_json(
     cur = _write(tmp_path / "cur.jsonl", [*chat_lines(300, 2), b"{broken"])
     out = tmp_path / "baseline.json"
     assert main(["baseline", "build", "--input", str(ref), "--output", str(out)]) == 0
-    assert orjson.loads(out.read_bytes())["version"] == 1
+    assert orjson.loads(out.read_bytes())["version"] == PROFILE_VERSION == 2
     capsys.readouterr()
     assert main(["drift", "check", "--baseline", str(out), "--current", str(cur), "--json"]) == 0
     report = orjson.loads(capsys.readouterr().out)
