@@ -243,14 +243,6 @@ class FeatureMonitor(_Model):
     enabled: bool = True
 
 
-class ExtraFields(_Model):
-    """Fields outside ``features`` (record attributes such as ``model`` or ``region``, tabular columns):
-    profiled too, type inferred, at most ``max_fields`` of them per batch (first seen first)."""
-
-    enabled: bool = True
-    max_fields: int = Field(16, ge=0, le=256)
-
-
 class MonitorConfig(_Model):
     """What to profile and how to judge drift for one endpoint (YAML/JSON, validated at the boundary)."""
 
@@ -259,9 +251,8 @@ class MonitorConfig(_Model):
     features: list[str] | None = None  # extractor names or groups for profiling; None = all
     alpha: float = Field(0.05, gt=0, lt=1)  # Benjamini-Hochberg false discovery rate
     share_threshold: float = Field(0.25, gt=0, le=1)  # weighted share of drifted features
-    # one drifted feature of at least this severity flags the endpoint ("large" + share: the old rule)
+    # one drifted feature of at least this severity flags the endpoint (docs/drift.md, "Endpoint verdict")
     endpoint_severity: Severity = "small"
-    extra_fields: ExtraFields = ExtraFields()
     min_count: int = Field(30, ge=2)  # fewer observations on either side -> feature not tested
     defaults: DefaultTests = DefaultTests()
     overrides: list[FeatureMonitor] = []
