@@ -98,3 +98,21 @@ def test_config_file_selects_tests(
     report = orjson.loads(capsys.readouterr().out)
     assert {f["feature"]: f["method"] for f in report["features"]} == {
         "prompt_chars": "wasserstein", "refusal_like": "chisquare"}
+
+
+def test_drift_check_text_names_severity_and_reasons(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    ref, cur = tmp_path / "ref.jsonl", tmp_path / "cur.jsonl"
+    ref.write_bytes(b"\n".join(orjson.dumps({"x": float(v), "y": float(w)})
+                               for v, w in zip(rng.normal(0, 1, 2000), rng.normal(0, 1, 2000), strict=True)))
+    cur.write_bytes(b"\n".join(orjson.dumps({"x": float(v), "y": float(w)})
+                               for v, w in zip(rng.normal(1.2, 1, 2000), rng.normal(0, 1, 2000), strict=True)))
+    assert main(["drift", "check", "--baseline", str(ref), "--current", str(cur)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("DRIFT: 1/2 features drifted")
+    assert "  because x: large effect (tv" in out
+    lines = out.splitlines()
+    assert "severity" in next(line for line in lines if line.startswith("feature"))
+    assert " large " in next(line for line in lines if line.startswith("x "))

@@ -9,8 +9,10 @@
   exact running sum, so the mean is exact and the sample is uniform over the merged window.
 
 ``merge`` never mutates its inputs. It is associative: exactly for counts, moments, min/max and (below
-the capacity) category counts; for KLL quantiles and reservoirs up to the sketch's stated error (both are
-randomised summaries: different merge orders give different but equally valid summaries).
+the capacity) category counts; for KLL quantiles and reservoirs up to the sketch's stated error (different
+merge orders give different but equally valid summaries). Identical input -- the same values, batches and
+merge order, the same seeded generator for reservoirs -- gives byte-identical profiles: the KLL's
+compaction coins come from a fixed-seed stream, and the JSON form has sorted keys and canonical sketches.
 """
 
 from __future__ import annotations

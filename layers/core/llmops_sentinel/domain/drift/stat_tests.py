@@ -10,7 +10,10 @@ sample. Correction and aggregation live once, in :func:`check_drift`, above the 
 Verdict of a feature with a p-value: significant after Benjamini-Hochberg across the window's features
 **and** effect size at or above a practical floor (so that a million-row window does not alarm on a
 negligible shift). Without a p-value (Wasserstein, PSI, Jensen-Shannon): statistic >= threshold.
-Endpoint verdict: share of tested features drifted >= ``share_threshold``, or any critical feature drifted.
+Each feature also gets a severity (negligible / small / medium / large) from its effect measure and that
+measure's scale (:data:`EFFECT_SCALES`, published anchors; docs/drift.md). Endpoint verdict
+(:func:`endpoint_verdict`): one drifted feature of at least ``endpoint_severity``, or a critical feature
+drifted, or the importance-weighted share of drifted features >= ``share_threshold``.
 
 ``scipy.special`` is imported inside the functions that need it: the module must import in milliseconds.
 """
