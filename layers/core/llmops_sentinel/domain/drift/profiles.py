@@ -154,7 +154,9 @@ class KLLSketch:
             if self.num_retained <= sum(caps):
                 return
             h = next(i for i, lvl in enumerate(self.levels) if lvl.size > caps[i])
-            ordered = np.sort(self.levels[h], kind="stable")
+            level = self.levels[h]
+            # a level that one compaction filled is already sorted (every other item of a sorted run)
+            ordered = level if bool((level[1:] >= level[:-1]).all()) else np.sort(level)
             keep = ordered[-1:] if ordered.size % 2 else ordered[:0]  # odd: the largest stays (no rank error)
             pairs = ordered[: ordered.size - keep.size]
             offset = _coin(self.seed, self.compactions)
