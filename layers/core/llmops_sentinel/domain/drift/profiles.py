@@ -149,22 +149,31 @@ class KLLSketch:
         self._compress()
 
     def _compress(self) -> None:
-        while True:
-            caps = [self._capacity(h) for h in range(len(self.levels))]
-            if self.num_retained <= sum(caps):
-                return
-            h = next(i for i, lvl in enumerate(self.levels) if lvl.size > caps[i])
-            level = self.levels[h]
+        levels = self.levels
+        caps = [self._capacity(h) for h in range(len(levels))]
+        room = sum(caps)
+        retained = sum(int(lvl.size) for lvl in levels)
+        # hysteresis: compress once the sketch holds k/2 items more than its capacity, then down to the
+        # capacity, so small updates pile up and compact together (fewer, larger compactions)
+        if len(levels) > 1 and retained <= room + self.k // 2:
+            return
+        while retained > room:
+            h = next(i for i, lvl in enumerate(levels) if lvl.size > caps[i])
+            level = levels[h]
             # a level that one compaction filled is already sorted (every other item of a sorted run)
             ordered = level if bool((level[1:] >= level[:-1]).all()) else np.sort(level)
             keep = ordered[-1:] if ordered.size % 2 else ordered[:0]  # odd: the largest stays (no rank error)
             pairs = ordered[: ordered.size - keep.size]
             offset = _coin(self.seed, self.compactions)
             self.compactions += 1
-            self.levels[h] = keep
-            if h + 1 == len(self.levels):
-                self.levels.append(np.empty(0))
-            self.levels[h + 1] = np.concatenate([self.levels[h + 1], pairs[offset::2]])
+            levels[h] = keep
+            retained -= pairs.size // 2
+            if h + 1 == len(levels):
+                levels.append(np.empty(0))
+                caps = [self._capacity(i) for i in range(len(levels))]
+                room = sum(caps)
+            up = pairs[offset::2]
+            levels[h + 1] = np.concatenate([levels[h + 1], up]) if levels[h + 1].size else up
 
     def weighted_items(self) -> tuple[FloatArray, FloatArray]:
         """Retained items sorted, with their weights (``2^level``); weights sum to ``n``."""
