@@ -93,13 +93,13 @@ def line_chart(
     values = [v for line in lines for _, v in line.points if math.isfinite(v)]
     if not values or t1 <= t0:
         return _empty(chart_id, title, width, height, empty)
-    left, right, top, bottom = 58, 16, 22 + (14 if markers else 0), 28
+    left, right, top, bottom = 58, 16, 22 + (26 if markers else 0), 28
     plot_w, plot_h = width - left - right, height - top - bottom
     if y_range is not None:
         y0, y1 = y_range
     else:
-        y0 = min(0.0, *values, *(h.value for h in hlines))
-        y1 = max(*values, *(h.value for h in hlines))
+        bounds = [*values, *(h.value for h in hlines)]
+        y0, y1 = min(0.0, *bounds), max(bounds)
         y1 = y1 + (y1 - y0) * 0.08 if y1 > y0 else y0 + 1.0
 
     def x(t: float) -> float:
@@ -169,11 +169,14 @@ def line_chart(
         if not t0 <= m.t <= t1:
             continue
         colour = MARKER_COLOURS[m.kind]
-        label_y = 12 + (index % 2) * 12
+        label_y = 11 + (index % 3) * 11
+        right_half = x(m.t) > left + plot_w * 0.6
+        label_x, anchor = (x(m.t) - 3, "end") if right_half else (x(m.t) + 3, "start")
         body = (
             f'<line class="marker" x1="{x(m.t):.1f}" x2="{x(m.t):.1f}" y1="{top}" y2="{top + plot_h}" '
             f'stroke="{colour}" stroke-width="1.2" stroke-dasharray="2 2"/>'
-            f'<text x="{x(m.t) + 3:.1f}" y="{label_y}" class="mlabel" fill="{colour}">{escape(m.label)}</text>'
+            f'<text x="{label_x:.1f}" y="{label_y}" text-anchor="{anchor}" class="mlabel" fill="{colour}">'
+            f"{escape(m.label)}</text>"
             f"<title>{escape(m.kind)} {time_label(m.t, True)}: {escape(m.label)}</title>"
         )
         out.append(f'<a href="#{escape(m.link)}">{body}</a>' if m.link else f"<g>{body}</g>")
