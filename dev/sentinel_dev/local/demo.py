@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import textwrap
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -149,7 +150,8 @@ def print_audit_trail(cloud: LocalCloud, echo: Callable[[str], None], endpoint: 
     echo(f"\n== audit trail (sentinel history --endpoint {endpoint})")
     for r in reversed(records):
         twice = f" x{r.deliveries}" if r.deliveries > 1 else ""
-        echo(f"  {r.signal:19} -> {r.action:10} {r.outcome + twice:12} {r.status or '-':19} {r.reason[:60]}")
+        reason = textwrap.shorten(r.reason, width=90, placeholder=" ...")  # whole words only
+        echo(f"  {r.signal:19} -> {r.action:10} {r.outcome + twice:12} {r.status or '-':19} {reason}")
 
 
 def run_demo(
