@@ -280,9 +280,11 @@ def endpoint_view(
     costs = []
     if book is not None:
         tokens_in, tokens_out = _tokens(store, endpoint, start, end)
-        all_inv = sum(len(b) for b in busy.values()) or 1
+        # Tokens are per endpoint (profiles); each variant gets its share of the minutes with traffic
+        # (an even split when no Invocations were published).
+        all_busy = sum(len(b) for b in busy.values())
         for variant, segs in sorted(capacity.items()):
-            share_of_traffic = len(busy.get(variant, [])) / all_inv
+            share_of_traffic = len(busy.get(variant, [])) / all_busy if all_busy else 1 / len(capacity)
             types = sorted({s.instance_type for s in segs if s.instance_type})
             hours = {
                 it: instance_hours([(s.t, s.count if s.instance_type == it else 0) for s in segs], start, end)
