@@ -107,7 +107,9 @@ def _latency(view: EndpointView, report: ReportModel) -> str:
         "<p class='note'>Markers: <span style='color:#dc2626'>onset</span> (CUSUM estimate), "
         "<span style='color:#f97316'>detected</span>, <span style='color:#059669'>action</span> "
         "(click: its audit row), <span style='color:#6b7280'>config InService</span>. The score is the "
-        "latency detector re-run on the plotted p99 series.</p>"
+        "scheduled latency detector re-run on the plotted p99 series; an alarm's confirmation look uses "
+        "lowered thresholds (confirm_threshold_ratio), so a confirmed regression can be acted on before "
+        "this score peaks.</p>"
     )
     return "".join(parts)
 
