@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml layers/core/requirements.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/sentinel demo
+	$(BIN)/sentinel demo --report build/report.html
 
 # The demo on the local cloud, its HTML report, and a check in headless Chromium (apt-get install chromium):
 # every chart drawn, no console errors, a screenshot next to the report.
