@@ -12,6 +12,10 @@ Sources and their wire shapes:
 | ``idle`` | bus event ``Endpoint Idle`` (detail: endpoint_name, variant_name, idle_hours) |
 | ``governance-finding`` | bus event ``Governance Finding`` (detail: policy, resource_id, remediation, ...) |
 
+Bus event details are parsed with the shared models of :mod:`llmops_sentinel.models.bus_events`
+(one per detail-type, strict); ``previous_endpoint_config`` never becomes a signal attribute (a
+rollback target comes from the tracked config history only).
+
 Every signal has a ``source_id`` that identifies the occurrence (alarm ARN + state + state
 timestamp, or the bus event's ``id``); execution names and decision ids derive from it, so a
 redelivered occurrence is recognised as the same one.
