@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from llmops_sentinel.adapters.dynamodb import SentinelTable
+from llmops_sentinel.adapters.dynamodb import Lease, SentinelTable
 from llmops_sentinel.adapters.sns import Notifier
 from llmops_sentinel.adapters.stepfunctions import StepFunctionsAdapter
-from llmops_sentinel.services.remediation import RouteResult, RouterSettings, route_signal
+from llmops_sentinel.domain.remediation.policy import decide
+from llmops_sentinel.errors import ThrottledError
+from llmops_sentinel.models.signals import parse_signal
+from llmops_sentinel.services.remediation import CLAIM_STALE_S, RouteResult, RouterSettings, route_signal
 from sentinel_dev.local.cloud import LocalCloud
 from sentinel_dev.local.demo import create_endpoint
 from tests.integration.remediation_helpers import (
@@ -164,3 +167,59 @@ def test_weaker_action_is_superseded_and_stronger_is_queued_then_the_lease_is_ha
     assert (again["action"], again["status"]) == ("retrain", "started")  # handed over: the holder ended
     assert sorted(r["outcome"] for r in audit(cloud)) == ["queued", "started", "started", "superseded"]
 
+
+
+class ThrottledOnce(StepFunctionsAdapter):
+    """The real adapter, whose first StartExecution is throttled (as Step Functions may do)."""
+
+    def __init__(self, sfn: Any) -> None:
+        super().__init__(sfn)
+        self.throttled = False
+
+    def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> Any:
+        if not self.throttled:
+            self.throttled = True
+            raise ThrottledError("StartExecution throttled")
+        return super().start(state_machine_arn, name, payload)
+
+
+def test_a_failed_start_releases_the_lease_so_the_retry_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    with LocalCloud(parameters=BASE) as cloud:
+        create_endpoint(cloud, instances=1)
+        settings = settings_of(cloud, monkeypatch)
+        table = SentinelTable(settings.table_name, ddb=cloud.client("dynamodb"))
+        sfn = ThrottledOnce(cloud.client("stepfunctions"))
+        event = load_regression("throttled-once")
+        with pytest.raises(ThrottledError):
+            route_signal(event, settings, table=table, sfn=sfn)
+        assert table.lease(ENDPOINT) is None
+        assert all_executions(cloud) == []
+        retried = route_signal(event, settings, table=table, sfn=sfn)
+        assert retried.status == "started"
+        assert [r["outcome"] for r in audit(cloud)] == ["started"]
+
+
+@pytest.mark.parametrize(("claimed_ago", "status"), [(10, "duplicate"), (CLAIM_STALE_S + 1, "started")])
+def test_a_claim_by_a_delivery_that_died_is_taken_over_once_stale(
+    monkeypatch: pytest.MonkeyPatch, claimed_ago: int, status: str
+) -> None:
+    with LocalCloud(parameters=BASE) as cloud:
+        create_endpoint(cloud, instances=1)
+        settings = settings_of(cloud, monkeypatch)
+        table = SentinelTable(settings.table_name, ddb=cloud.client("dynamodb"))
+        sfn = StepFunctionsAdapter(cloud.client("stepfunctions"))
+        event = load_regression("died-after-claim")
+        now = time.time()
+        decision_id = decide(parse_signal(event), settings.policy).decision_id
+        dead = Lease(
+            decision_id=decision_id,
+            action="scale-out",
+            rank=1,
+            token="dead-delivery",
+            claimed_at=int(now - claimed_ago),
+            expires_at=int(now + 3600),
+        )
+        assert table.take_lease(ENDPOINT, dead, now - claimed_ago) is None
+        result = route_signal(event, settings, table=table, sfn=sfn, now=now)
+        assert result.status == status
+        assert len(all_executions(cloud)) == (1 if status == "started" else 0)
