@@ -39,6 +39,24 @@ BASE = {"VerifyWaitSeconds": "1", "VerifyMaxAttempts": "3", "EndpointName": ENDP
 THREADS = 20
 
 
+@pytest.fixture(autouse=True)
+def _item_writes_are_atomic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each write to an item atomically; moto's in-process server does not (two
+    concurrent UpdateItem ``ADD`` can lose one). Give moto's backend that one guarantee, nothing more:
+    the router's own ordering and conditions are what the tests below check."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "get_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, atomic)
+
+
 def settings_of(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> RouterSettings:
     for key, value in cloud.runtime.spec("AlarmRouterFunction").environment.items():
         monkeypatch.setenv(key, value)
