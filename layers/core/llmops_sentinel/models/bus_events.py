@@ -63,6 +63,9 @@ class ModelDriftDetail(SentinelDetail):
     share_threshold: float | None = None
     drifted_features: list[str] = Field(default_factory=list)
     critical_drifted: list[str] = Field(default_factory=list)
+    severity: Literal["negligible", "small", "medium", "large"] | None = None
+    """The largest severity among drifted features (domain/drift/stat_tests.py ``Severity``)."""
+    reasons: list[str] = Field(default_factory=list)
     window_start: str | None = None
     window_end: str | None = None
     records_current: int | None = None

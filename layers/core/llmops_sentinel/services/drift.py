@@ -474,6 +474,7 @@ def summary_of(report: DriftReport, monitor: Monitor, window_end: datetime) -> s
         f"{len(names)} of {tested} features drifted ({listed}) on {monitor.endpoint} in the "
         f"{monitor.window_minutes}-min window ending {window_end:%H:%MZ}"
         + (f"; critical: {', '.join(report.critical_drifted)}" if report.critical_drifted else "")
+        + (f"; largest effect {report.severity}" if report.drifted_features else "")
     )
 
 
@@ -531,6 +532,8 @@ def check_endpoint(
             share_threshold=report.share_threshold,
             drifted_features=list(report.drifted_features),
             critical_drifted=list(report.critical_drifted),
+            severity=report.severity,
+            reasons=list(report.reasons),
             window_start=_iso(start),
             window_end=_iso(end),
             records_current=report.records_current,
