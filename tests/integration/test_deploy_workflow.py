@@ -17,7 +17,8 @@ import pytest
 from llmops_sentinel.adapters.dynamodb import audit_key
 from sentinel_dev.local.cloud import LocalCloud
 from sentinel_dev.local.demo import create_endpoint
-from tests.integration.remediation_helpers import ENDPOINT
+from tests.conftest import aws_event
+from tests.integration.remediation_helpers import ENDPOINT, route
 
 PARAMS = {
     "VerifyWaitSeconds": "1",
@@ -129,3 +130,57 @@ def test_a_package_not_approved_in_the_registry_is_refused(cloud: LocalCloud) ->
     assert json.loads(execution["output"])["outcome"] == "refused"
     assert endpoint(cloud)["EndpointConfigName"] == f"{ENDPOINT}-config-v1"
     assert audit_status(cloud) == "REFUSED"
+
+
+def approval_event(package_arn: str, group: str = "demo-llm", status: str = "Approved") -> dict[str, Any]:
+    """AWS's documented model package state change (duplicate ``source`` key and all), for this package."""
+    event: dict[str, Any] = aws_event("sagemaker_model_package_state_change__awsdocs.json")
+    event["detail"].update(
+        {"ModelPackageGroupName": group, "ModelPackageArn": package_arn, "ModelApprovalStatus": status}
+    )
+    event["resources"] = [package_arn]
+    return event
+
+
+def test_the_registry_approval_event_starts_the_deploy_through_the_router(cloud: LocalCloud) -> None:
+    create_endpoint(cloud)
+    package = approved_package(cloud)
+    event = approval_event(package)
+    assert event["source"] == ["aws.sagemaker"]  # the documented example's quirk, kept
+    started = route(cloud, event)
+    assert (started["status"], started["action"], started["endpoint_name"]) == ("started", "deploy", ENDPOINT)
+    execution = cloud.wait_for_execution(started["execution_arn"])
+    assert execution["status"] == "SUCCEEDED", cloud.execution_history(started["execution_arn"])[-3:]
+    assert json.loads(execution["output"])["outcome"] == "deployed"
+    assert endpoint(cloud)["EndpointConfigName"] != f"{ENDPOINT}-config-v1"
+    assert route(cloud, event)["status"] == "duplicate"  # a redelivery starts nothing
+
+
+def test_approval_events_the_stack_does_not_own_start_nothing(cloud: LocalCloud) -> None:
+    create_endpoint(cloud)
+    other = approve_elsewhere(cloud)
+    assert route(cloud, approval_event(other, group="someone-elses"))["status"] == "ignored"
+    # A forged event claims the watched group for a package that is not Approved in the registry.
+    pending = approved_package(cloud, status="PendingManualApproval")
+    forged = route(cloud, approval_event(pending))
+    assert forged["status"] == "started"  # the event passes the router's checks ...
+    execution = cloud.wait_for_execution(forged["execution_arn"])
+    assert json.loads(execution["output"])["outcome"] == "refused"  # ... and the fresh registry read refuses it
+    assert endpoint(cloud)["EndpointConfigName"] == f"{ENDPOINT}-config-v1"
+    rejected = route(cloud, approval_event(pending, status="Rejected"))
+    assert rejected["status"] == "ignored"
+
+
+def approve_elsewhere(cloud: LocalCloud) -> str:
+    sm = cloud.client("sagemaker")
+    sm.create_model_package_group(ModelPackageGroupName="someone-elses")
+    arn: str = sm.create_model_package(
+        ModelPackageGroupName="someone-elses",
+        ModelApprovalStatus="Approved",
+        InferenceSpecification={
+            "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/other:1"}],
+            "SupportedContentTypes": ["application/json"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+    )["ModelPackageArn"]
+    return arn

@@ -104,7 +104,8 @@ def test_missing_policy_file_is_a_config_error(tmp_path: Any) -> None:
 def test_precedence_is_configurable_and_validated() -> None:
     rules = [rule.model_dump() for rule in load_policy().rules]
     default = load_policy()
-    assert [default.rank(a) for a in ("rollback", "scale-out", "scale-down", "retrain")] == [0, 1, 2, 3]
+    order = ("rollback", "scale-out", "scale-down", "deploy", "retrain")
+    assert [default.rank(a) for a in order] == [0, 1, 2, 3, 4]
     custom = load_policy(text=json.dumps({"version": 1, "rules": rules, "precedence": ["retrain", "rollback"]}))
     assert custom.rank("retrain") < custom.rank("rollback") < custom.rank("scale-down") < custom.rank("scale-out")
     cases = ((["rollback", "rollback"], "twice"), (["notify"], "not a workflow"), (["reboot"], "unknown"))
@@ -122,6 +123,7 @@ def test_workflow_actions_are_registered_by_name_with_their_state_machine_variab
         "scale-down": "SENTINEL_SCALE_DOWN_STATE_MACHINE_ARN",
         "rollback": "SENTINEL_ROLLBACK_STATE_MACHINE_ARN",
         "retrain": "SENTINEL_RETRAIN_STATE_MACHINE_ARN",
+        "deploy": "SENTINEL_DEPLOY_STATE_MACHINE_ARN",
     }
 
 

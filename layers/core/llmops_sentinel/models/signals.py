@@ -11,6 +11,10 @@ Sources and their wire shapes:
 | ``drift`` | bus event ``Model Drift Detected`` (detail: endpoint_name, report_id, share_drifted, ...) |
 | ``idle`` | bus event ``Endpoint Idle`` (detail: endpoint_name, variant_name, idle_hours) |
 | ``governance-finding`` | bus event ``Governance Finding`` (detail: policy, resource_id, remediation, ...) |
+| ``model-approved`` | ``SageMaker Model Package State Change`` from ``aws.sagemaker`` (no endpoint in it: see below) |
+
+A model package event names a package group, not an endpoint: the router maps the group to the
+watched endpoint whose policy names it (``retrain.model_package_group``).
 
 Bus event details are parsed with the shared models of :mod:`llmops_sentinel.models.bus_events`
 (one per detail-type, strict); ``previous_endpoint_config`` never becomes a signal attribute (a
@@ -38,9 +42,17 @@ from llmops_sentinel.models.bus_events import (
     is_sentinel_detail_type,
     parse_bus_event,
 )
+from llmops_sentinel.models.sagemaker_events import MODEL_PACKAGE_STATE_CHANGE, parse_model_package_state_change
 
 SignalKind = Literal[
-    "latency-alarm", "drift-alarm", "alarm", "latency-regression", "drift", "idle", "governance-finding"
+    "latency-alarm",
+    "drift-alarm",
+    "alarm",
+    "latency-regression",
+    "drift",
+    "idle",
+    "governance-finding",
+    "model-approved",
 ]
 BUS_DETAIL_TYPES: dict[type[SentinelDetail], SignalKind] = {
     LatencyRegressionDetail: "latency-regression",
@@ -111,6 +123,24 @@ def _from_bus(event: dict[str, Any]) -> Signal:
     )
 
 
+def _from_model_package(event: dict[str, Any]) -> Signal:
+    parsed = parse_model_package_state_change(event)
+    detail = parsed.detail
+    return Signal(
+        kind="model-approved",
+        source_id=parsed.id,
+        occurred_at=parsed.time,
+        summary=f"model package {detail.ModelPackageGroupName}/{detail.ModelPackageVersion} is "
+        f"{detail.ModelApprovalStatus or 'unknown'}",
+        attributes={
+            "model_package_group": detail.ModelPackageGroupName,
+            "model_package_arn": detail.ModelPackageArn,
+            "model_package_version": detail.ModelPackageVersion,
+            "approval_status": detail.ModelApprovalStatus,
+        },
+    )
+
+
 def parse_signal(event: Any) -> Signal:
     """Any supported event -> Signal; anything else is an :class:`InvalidEventError`."""
     if isinstance(event, dict):
@@ -119,4 +149,6 @@ def parse_signal(event: Any) -> Signal:
             return _from_alarm(parse_alarm_event(event))
         if event.get("source") == SOURCE or is_sentinel_detail_type(detail_type):
             return _from_bus(event)
+        if detail_type == MODEL_PACKAGE_STATE_CHANGE:
+            return _from_model_package(event)
     return _from_alarm(parse_alarm_event(event))  # raises the alarm parser's precise error

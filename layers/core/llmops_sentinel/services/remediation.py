@@ -171,6 +171,8 @@ def confirm(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
         settings.alarm_prefix
     ):
         return r.settle("ignored", f"alarm {signal.alarm.alarm_name!r} is not managed by this stack", audited=False)
+    if signal.kind == "model-approved" and signal.endpoint_name is None:
+        return _package_endpoint(r, settings, deps)
     if _unwatched(signal, deps) and signal.kind != "governance-finding":  # governance covers the account
         return _unwatched_outcome(r)
     if signal.kind == "latency-alarm" and settings.latency_confirm_function:
@@ -383,6 +385,21 @@ def route_signal(
 
 
 # ----------------------------------------------------------------------------------------- helpers
+def _package_endpoint(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
+    """A model package event names a group: the watched endpoint whose policy deploys that group."""
+    group = str(r.signal.attributes.get("model_package_group", ""))
+    candidates = set(settings.watched_endpoints) | set(settings.policy.endpoints)
+    owners = sorted(
+        name
+        for name in candidates
+        if deps.watched.watches(name) and settings.policy.for_endpoint(name).retrain.model_package_group == group
+    )
+    if len(owners) != 1:
+        why = "no watched endpoint" if not owners else f"{len(owners)} watched endpoints ({', '.join(owners)})"
+        return r.settle("ignored", f"{why} deploy model package group {group!r}", audited=False)
+    return replace(r, signal=r.signal.model_copy(update={"endpoint_name": owners[0]}))
+
+
 def _unwatched(signal: Signal, deps: RouterDeps) -> bool:
     return signal.endpoint_name is not None and not deps.watched.watches(signal.endpoint_name)
 

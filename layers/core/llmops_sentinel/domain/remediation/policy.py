@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Self
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from llmops_sentinel.domain.remediation.deployment import DeploymentSettings
 from llmops_sentinel.domain.remediation.registry import is_workflow, known_action, workflow_actions
 from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.models.signals import Signal, SignalKind
@@ -30,7 +31,7 @@ def _known(action: str) -> str:
 
 ActionName = Annotated[str, AfterValidator(_known)]
 """A registered workflow action (domain/remediation/actions/), ``notify`` or ``none``."""
-DEFAULT_PRECEDENCE = ("rollback", "scale-out", "scale-down", "retrain")
+DEFAULT_PRECEDENCE = ("rollback", "scale-out", "scale-down", "deploy", "retrain")
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "config" / "remediation.yaml"
 
 
@@ -90,6 +91,8 @@ class EndpointPolicy(_Strict):
     idle_hours: float = Field(default=6.0, gt=0)
     actions: dict[ActionName, ActionSettings] = Field(default_factory=dict)
     retrain: RetrainSettings = Field(default_factory=RetrainSettings)
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    """How an approved model package from ``retrain.model_package_group`` reaches traffic."""
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:
