@@ -17,7 +17,8 @@ def test_onset_of_a_large_step_is_its_first_point() -> None:
     result = detect(t, v, LatencyParams(expected_interval_s=60))
     (record,) = result.alarm_records
     assert record.onset == t[at]
-    assert record.detected_index - record.onset_index <= 2
+    # held point, then two clipped points (three when the AR(1) estimate shrinks the evidence a little)
+    assert record.detected_index - record.onset_index <= 3
 
 
 def test_onset_of_a_moderate_step_is_unchanged_by_the_tie_rule() -> None:

@@ -36,3 +36,16 @@ def window_medians(a: FloatArray, ends: IntArray, width: int, min_count: int) ->
     for j in np.flatnonzero(~full & (ends >= min_count)):
         out[j] = np.median(a[: ends[j]])
     return out
+
+
+def nan_window_medians(a: FloatArray, ends: IntArray, width: int, min_count: int, first: int = 0) -> FloatArray:
+    """Median of the finite values of ``a[max(first, e - width):e]``; NaN where fewer than ``min_count``."""
+    out = np.full(ends.size, np.nan)
+    finite = np.isfinite(a)
+    csum = np.concatenate(([0], np.cumsum(finite)))
+    for j, e in enumerate(ends.tolist()):
+        lo = max(first, e - width)
+        if csum[e] - csum[lo] >= min_count:
+            seg = a[lo:e]
+            out[j] = np.median(seg[np.isfinite(seg)])
+    return out
