@@ -177,17 +177,31 @@ def report(series: list[dict[str, Any]], mode: str, verbose: bool) -> dict[str, 
             e, n = s["episodes"]
             print(f"  {s['key']:<62} episodes outside windows {e:3d} ({1e4 * e / max(n, 1):5.1f}/10k)")
     print(f"mode {mode}: {'':<30}{'standard':>9}{'low_FP':>9}{'low_FN':>9}   episodes/10k outside windows")
-    print(f"  {'sentinel':<36}" + "".join(f"{ours[p]:>9.2f}" for p in PROFILES)
-          + f"   real {1e4 * ep_real[0] / ep_real[1]:.2f} ({ep_real[0]} in {ep_real[1]} pts),"
-          f" all {1e4 * ep_all[0] / ep_all[1]:.2f}")
+    print(
+        f"  {'sentinel':<36}"
+        + "".join(f"{ours[p]:>9.2f}" for p in PROFILES)
+        + f"   real {1e4 * ep_real[0] / ep_real[1]:.2f} ({ep_real[0]} in {ep_real[1]} pts),"
+        f" all {1e4 * ep_all[0] / ep_all[1]:.2f}"
+    )
     print(f"  {'numenta HTM (published scores)':<36}" + "".join(f"{numenta[p]:>9.2f}" for p in PROFILES))
-    return {"mode": mode, "sentinel": ours, "numenta": numenta,
-            "episodes_per_10k_real": 1e4 * ep_real[0] / ep_real[1], "episodes_per_10k_all": 1e4 * ep_all[0] / ep_all[1]}
+    return {
+        "mode": mode,
+        "sentinel": ours,
+        "numenta": numenta,
+        "episodes_per_10k_real": 1e4 * ep_real[0] / ep_real[1],
+        "episodes_per_10k_all": 1e4 * ep_all[0] / ep_all[1],
+    }
 
 
 def official(mode: str, categories: str) -> None:
-    cmd = [sys.executable, str(NAB / "nab_score.py"), "--sentinel", str(Path(sys.executable).with_name("sentinel")),
-           "--detect-args", f"--mode {mode}"]
+    cmd = [
+        sys.executable,
+        str(NAB / "nab_score.py"),
+        "--sentinel",
+        str(Path(sys.executable).with_name("sentinel")),
+        "--detect-args",
+        f"--mode {mode}",
+    ]
     if categories:
         cmd += ["--categories", categories]
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)

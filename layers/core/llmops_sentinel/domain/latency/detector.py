@@ -64,6 +64,11 @@ _MAD_DIFF_RELVAR_N = 1.64
 #: two MADs' relative variances (1.64/n, 1.36/n) partly cancel (same points); simulated on iid normal
 #: noise: sd 0.093 at n = 240, 0.13 at n = 120. The estimate is shrunk by one standard error.
 _PHI_SE_SQRT_N = 1.45
+#: Score calibration: evidence ratios (statistic / its threshold) are binned 16 per octave from 1/4 up;
+#: weaker evidence never scores above 0.
+_CAL_BINS_PER_OCTAVE = 16
+_CAL_MIN_RATIO = 0.25
+_CAL_NBINS = 16 * 40
 #: Largest AR(1) coefficient used (tau = 19): beyond it a series is a random walk at this window.
 _PHI_MAX = 0.9
 
@@ -114,6 +119,8 @@ class LatencyDetector:
         self._level_start = 0
         self._hold_until = -1
         self._last_warming_up = True
+        self._cal = np.zeros(_CAL_NBINS, dtype=np.int64)
+        self._cal_n = 0
         self._last_score = 0.0
         self._last_alarm = False
         self._last_extreme = False
@@ -146,6 +153,11 @@ class LatencyDetector:
         det._level_start = state.level_start
         det._hold_until = state.hold_until
         det._last_warming_up = state.last_warming_up
+        for b, c in state.evidence_counts.items():
+            if not 0 <= b < _CAL_NBINS or c < 0:
+                raise DetectorStateError("stored evidence histogram is inconsistent")
+            det._cal[b] = c
+        det._cal_n = state.evidence_points
         if state.version == 1 and p.spread_statistic == "scale":
             det._carry_spread = np.zeros(1, dtype=np.int64)  # exceedance evidence, other units
         det._last_score = state.last_score
@@ -173,6 +185,8 @@ class LatencyDetector:
             carry_spread=self._carry_spread.tolist(),
             carry_down=self._carry_down.tolist(),
             last_warming_up=self._last_warming_up,
+            evidence_counts={int(b): int(self._cal[b]) for b in np.flatnonzero(self._cal).tolist()},
+            evidence_points=self._cal_n,
             last_score=self._last_score,
             last_alarm=self._last_alarm,
             last_extreme=self._last_extreme,
@@ -228,9 +242,7 @@ class LatencyDetector:
             warming_up=warm.astype(bool),
         )
 
-    def _process(
-        self, t: FloatArray, x: FloatArray
-    ) -> tuple[FloatArray, BoolArray, BoolArray, list[AlarmRecord]]:
+    def _process(self, t: FloatArray, x: FloatArray) -> tuple[FloatArray, BoolArray, BoolArray, list[AlarmRecord]]:
         if t.size == 0:
             return np.empty(0), np.empty(0, dtype=bool), np.empty(0, dtype=bool), []
         p = self.params
@@ -360,7 +372,11 @@ class LatencyDetector:
         sblk = g // p.scale_block - first_sblock
         raw_sd = scale[sblk]
         infl = self._inflation(n_level[blk], half_w[blk], g % p.block, n_res[sblk])
-        floor = p.scale_floor if p.transform == "log" else p.scale_floor * np.abs(np.nan_to_num(lev)) + 1e-12
+        floor = (
+            p.scale_floor
+            if p.transform == "log"
+            else np.maximum(p.scale_floor * np.abs(np.nan_to_num(lev)), p.scale_floor_abs) + 1e-12
+        )
         sd = np.maximum(raw_sd, floor) * infl
         ok = np.isfinite(lev) & np.isfinite(raw_sd)
         z = np.where(ok, (y - np.where(ok, lev, 0.0)) / sd, 0.0)
@@ -414,7 +430,7 @@ class LatencyDetector:
             used = int(crossed[0]) + 1
         sl = slice(0, used)
         ratio, cross = ratio[sl], cross[sl]
-        scores = 1.0 - np.exp2(-ratio)
+        scores = self._calibrate(ratio, ok[sl])
         gu = g[sl]
         alarms = cross | (gu <= self._hold_until)
         warm = ~ok[sl] | (infl[sl] > 1.0) | (bool(p.seasons) and not seasonal)
@@ -428,9 +444,24 @@ class LatencyDetector:
                 gi = n0 + i
                 if cross[i] and not was[i] and (prev_end is None or gi - prev_end > p.alarm_merge):
                     records.append(
-                        self._record(i, gi, base, hist_n, t, t_all, x, y, y_all, lev, scores,
-                                     (s_level, s_down, s_spread), (e_level, e_down, e_spread), spike,
-                                     cross_up, cross_down)
+                        self._record(
+                            i,
+                            gi,
+                            base,
+                            hist_n,
+                            t,
+                            t_all,
+                            x,
+                            y,
+                            y_all,
+                            lev,
+                            scores,
+                            (s_level, s_down, s_spread),
+                            (e_level, e_down, e_spread),
+                            spike,
+                            cross_up,
+                            cross_down,
+                        )
                     )
                 prev_end = gi
             self._last_alarm_index = n0 + int(alarm_idx[-1])
@@ -471,6 +502,36 @@ class LatencyDetector:
         else:
             self._carry_level, self._carry_spread, self._carry_down = carry_level, carry_spread, carry_down
         return used
+
+    def _calibrate(self, ratio: FloatArray, ok: BoolArray) -> FloatArray:
+        """Score = (1 - p) / 2, plus 1/2 where a statistic crosses its threshold (an alarm).
+
+        ``p`` is the share of this series' earlier scored points with at least as much evidence, with
+        ``calibration_prior`` pseudo-points of none (so a young series scores low). A score >= 0.5
+        therefore means exactly "the detector alarms here", and its height says how rare that evidence
+        is for this series.
+
+        ``ratio`` is the strongest statistic relative to its decision threshold (1 = alarm). Under the
+        model the CUSUM thresholds fix the false-alarm rate; real series have heavier tails and more
+        correlation than any model, and their own history measures how rare the evidence really is, so
+        one threshold on the score means the same rarity on every series. Causal: point i only sees
+        points before it.
+        """
+        prior = self.params.calibration_prior
+        scores = np.zeros(ratio.size)
+        with np.errstate(divide="ignore"):
+            bins = np.floor(np.log2(np.maximum(ratio, 1e-300) / _CAL_MIN_RATIO) * _CAL_BINS_PER_OCTAVE)
+        bins = np.clip(bins, -1, _CAL_NBINS - 1).astype(np.int64)
+        n_before = self._cal_n + np.cumsum(ok) - ok
+        cal = self._cal
+        for i in np.flatnonzero(ok & (bins >= 0)).tolist():
+            b = int(bins[i])
+            at_least = int(cal[b:].sum())
+            rarity = 1.0 - (at_least + 1.0) / (float(n_before[i]) + prior)
+            scores[i] = 0.5 * max(rarity, 0.0) + (0.5 if ratio[i] >= 1.0 else 0.0)
+            cal[b] += 1
+        self._cal_n += int(np.count_nonzero(ok))
+        return scores
 
     def _reset_evidence(self) -> None:
         self._carry_level = np.zeros(1, dtype=np.int64)

@@ -89,6 +89,9 @@ class LatencyParams(BaseModel):
     block: int = Field(16, ge=1, description="the level is refreshed every `block` accepted points")
     scale_block: int = Field(64, ge=1, description="the scale is refreshed every `scale_block` points")
     scale_floor: float = Field(0.01, gt=0, description="lowest noise scale, log units (about 1 %)")
+    scale_floor_abs: float = Field(
+        0.0, ge=0, description="linear transform: lowest noise scale in the metric's units (error rate: 0.01)"
+    )
     clip: float = Field(4.0, gt=0, description="robust z-scores are winsorised to [-clip, clip]")
     spike_z: float = Field(6.0, gt=0, description="a lone point above this z is held as a spike (adds 0)")
     warmup_trend: bool = Field(True, description="extrapolate a robust trend until a season is trusted")
@@ -105,6 +108,9 @@ class LatencyParams(BaseModel):
     )
     spread_threshold: float = Field(2.0, gt=0, description="z above which a point counts as an exceedance")
     spread_ratio: float = Field(3.0, gt=1, description="noise-scale ratio the exceedance CUSUM is tuned to")
+    calibration_prior: int = Field(
+        100, ge=1, description="score: pseudo-points of no evidence before the series' own history counts"
+    )
     spread_min_points: int = Field(
         4, ge=1, description="the spread CUSUM needs at least this many points (per-point evidence cap h/n)"
     )
@@ -190,6 +196,10 @@ class DetectorState(BaseModel):
     carry_spread: list[int] = Field(default_factory=lambda: [0])
     carry_down: list[int] = Field(default_factory=lambda: [0])
     last_warming_up: bool = True
+    evidence_counts: dict[int, int] = Field(
+        default_factory=dict, description="scored points per evidence bin (score calibration histogram)"
+    )
+    evidence_points: int = Field(0, ge=0, description="points scored so far (the histogram's total)")
     last_score: float = 0.0
     last_alarm: bool = False
     last_extreme: bool = False
