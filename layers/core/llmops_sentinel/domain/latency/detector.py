@@ -45,7 +45,8 @@ from llmops_sentinel.domain.latency.robust import (
     DIFF_MAD_TO_SD,
     INT_BIG,
     MAD_TO_SD,
-    nan_window_medians,
+    Q90_TO_SD,
+    nan_window_quantiles,
     sliding_min,
     window_medians,
 )
@@ -355,7 +356,11 @@ class LatencyDetector:
         s_starts = np.maximum(np.arange(first_sblock, last_sblock + 1, dtype=np.int64) * p.scale_block - base, 0)
         s_ends = np.maximum(s_starts - 1, 0)
         sd_diff = DIFF_MAD_TO_SD * window_medians(diffs, s_ends, p.scale_window, p.min_history)
-        sd_res = MAD_TO_SD * nan_window_medians(np.abs(r_all), s_starts, p.scale_window, p.min_history, first)
+        # Two robust scales of the residuals: the MAD (the centre of the law) and the 90th percentile
+        # of |r| / 1.645 (the tail the CUSUMs read, z of 1.6-4). They agree on normal noise; heavy
+        # tails or discrete values make the MAD too small, so the larger one is used.
+        qs = nan_window_quantiles(np.abs(r_all), s_starts, p.scale_window, p.min_history, first, (0.5, 0.9))
+        sd_res = np.maximum(MAD_TO_SD * qs[:, 0], Q90_TO_SD * qs[:, 1])
         have_res = np.isfinite(sd_res)
         scale = sd_res
         fin = np.concatenate(([0], np.cumsum(np.isfinite(r_all))))
@@ -392,8 +397,13 @@ class LatencyDetector:
         zc = np.clip(z, -p.clip, p.clip)
         zl = zc / np.sqrt(tau[sblk])  # effective-sample-size scaling of the level evidence
 
-        q_level = np.where(lone, 0, np.rint((zl - p.level_k) * QUANT).astype(np.int64))
-        q_down = np.where(ok, np.rint((-zl - p.level_k) * QUANT).astype(np.int64), 0) if anomaly else None
+        # A burst shorter than level_min_points is not a sustained change: each point's evidence is
+        # capped at level_h / level_min_points (a >= 30 % step still alarms within 5 points).
+        cap = p.level_h / p.level_min_points
+        q_level = np.where(lone, 0, np.rint(np.minimum(zl - p.level_k, cap) * QUANT).astype(np.int64))
+        q_down = (
+            np.where(ok, np.rint(np.minimum(-zl - p.level_k, cap) * QUANT).astype(np.int64), 0) if anomaly else None
+        )
         if p.spread_statistic == "scale":
             upper = ok if anomaly else ok & (zc > 0)
             # Two-sided (anomaly): the full-normal LLR, same formula (both halves carry evidence).

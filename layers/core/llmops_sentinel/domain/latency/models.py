@@ -111,6 +111,9 @@ class LatencyParams(BaseModel):
     calibration_prior: int = Field(
         100, ge=1, description="score: pseudo-points of no evidence before the series' own history counts"
     )
+    level_min_points: int = Field(
+        4, ge=1, description="the level CUSUM needs at least this many points (per-point evidence cap h/n)"
+    )
     spread_min_points: int = Field(
         4, ge=1, description="the spread CUSUM needs at least this many points (per-point evidence cap h/n)"
     )
