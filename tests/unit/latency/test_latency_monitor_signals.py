@@ -127,7 +127,7 @@ def test_backfill_follows_getmetricdata_retention() -> None:
 
 def test_a_first_run_backfills_and_is_out_of_warm_up(rng: np.random.Generator) -> None:
     data = {"latency_p99": minutes(10, rng, 2e5, 0.05)}
-    deps, metrics, store, bus = deps_for(data)
+    deps, metrics, _, bus = deps_for(data)
     now = START + 10 * DAY
     result = run_scheduled(at(now), settings(), deps)
     (run,) = result.endpoints
