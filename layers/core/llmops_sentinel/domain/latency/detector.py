@@ -70,6 +70,8 @@ _PHI_SE_SQRT_N = 1.45
 _CAL_BINS_PER_OCTAVE = 16
 _CAL_MIN_RATIO = 0.25
 _CAL_NBINS = 16 * 40
+#: The calibration history is a ring of this many blocks of scored points (exact integer counts).
+_CAL_RING = 8
 #: Largest AR(1) coefficient used (tau = 19): beyond it a series is a random walk at this window.
 _PHI_MAX = 0.9
 
@@ -120,8 +122,11 @@ class LatencyDetector:
         self._level_start = 0
         self._hold_until = -1
         self._last_warming_up = True
-        self._cal = np.zeros(_CAL_NBINS, dtype=np.int64)
+        self._cal = np.zeros(_CAL_NBINS, dtype=np.int64)  # sum of the kept blocks
+        self._cal_blocks: dict[int, IntArray] = {}
         self._cal_n = 0
+        horizon = max(math.ceil(p.calibration_horizon_s / p.expected_interval_s), p.level_window)
+        self._cal_block = -(-horizon // _CAL_RING)
         self._last_score = 0.0
         self._last_alarm = False
         self._last_extreme = False
@@ -154,10 +159,14 @@ class LatencyDetector:
         det._level_start = state.level_start
         det._hold_until = state.hold_until
         det._last_warming_up = state.last_warming_up
-        for b, c in state.evidence_counts.items():
-            if not 0 <= b < _CAL_NBINS or c < 0:
-                raise DetectorStateError("stored evidence histogram is inconsistent")
-            det._cal[b] = c
+        for blk, counts in state.evidence_blocks.items():
+            row = np.zeros(_CAL_NBINS, dtype=np.int64)
+            for b, c in counts.items():
+                if not 0 <= b < _CAL_NBINS or c < 0:
+                    raise DetectorStateError("stored evidence histogram is inconsistent")
+                row[b] = c
+            det._cal_blocks[int(blk)] = row
+            det._cal += row
         det._cal_n = state.evidence_points
         if state.version == 1 and p.spread_statistic == "scale":
             det._carry_spread = np.zeros(1, dtype=np.int64)  # exceedance evidence, other units
@@ -186,7 +195,10 @@ class LatencyDetector:
             carry_spread=self._carry_spread.tolist(),
             carry_down=self._carry_down.tolist(),
             last_warming_up=self._last_warming_up,
-            evidence_counts={int(b): int(self._cal[b]) for b in np.flatnonzero(self._cal).tolist()},
+            evidence_blocks={
+                blk: {int(b): int(row[b]) for b in np.flatnonzero(row).tolist()}
+                for blk, row in sorted(self._cal_blocks.items())
+            },
             evidence_points=self._cal_n,
             last_score=self._last_score,
             last_alarm=self._last_alarm,
@@ -532,13 +544,22 @@ class LatencyDetector:
         with np.errstate(divide="ignore"):
             bins = np.floor(np.log2(np.maximum(ratio, 1e-300) / _CAL_MIN_RATIO) * _CAL_BINS_PER_OCTAVE)
         bins = np.clip(bins, -1, _CAL_NBINS - 1).astype(np.int64)
-        n_before = self._cal_n + np.cumsum(ok) - ok
-        cal = self._cal
+        g_before = self._cal_n + np.cumsum(ok) - ok  # scored points before each point
+        cal, size = self._cal, self._cal_block
         for i in np.flatnonzero(ok & (bins >= 0)).tolist():
-            b = int(bins[i])
+            g, b = int(g_before[i]), int(bins[i])
+            # The history is the last _CAL_RING complete blocks of scored points plus the current one.
+            oldest = g // size - _CAL_RING
+            for blk in [k for k in self._cal_blocks if k < oldest]:
+                cal -= self._cal_blocks.pop(blk)
+            n_before = g - max(oldest * size, 0)
             at_least = int(cal[b:].sum())
-            rarity = 1.0 - (at_least + 1.0) / (float(n_before[i]) + prior)
+            rarity = 1.0 - (at_least + 1.0) / (float(n_before) + prior)
             scores[i] = 0.5 * max(rarity, 0.0) + (0.5 if ratio[i] >= 1.0 else 0.0)
+            row = self._cal_blocks.get(g // size)
+            if row is None:
+                row = self._cal_blocks[g // size] = np.zeros(_CAL_NBINS, dtype=np.int64)
+            row[b] += 1
             cal[b] += 1
         self._cal_n += int(np.count_nonzero(ok))
         return scores

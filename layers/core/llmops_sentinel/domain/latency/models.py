@@ -108,6 +108,9 @@ class LatencyParams(BaseModel):
     )
     spread_threshold: float = Field(2.0, gt=0, description="z above which a point counts as an exceedance")
     spread_ratio: float = Field(3.0, gt=1, description="noise-scale ratio the exceedance CUSUM is tuned to")
+    calibration_horizon_s: float = Field(
+        14 * 86_400.0, gt=0, description="score: rarity is judged against this much history (the daily season's)"
+    )
     calibration_prior: int = Field(
         100, ge=1, description="score: pseudo-points of no evidence before the series' own history counts"
     )
@@ -199,8 +202,8 @@ class DetectorState(BaseModel):
     carry_spread: list[int] = Field(default_factory=lambda: [0])
     carry_down: list[int] = Field(default_factory=lambda: [0])
     last_warming_up: bool = True
-    evidence_counts: dict[int, int] = Field(
-        default_factory=dict, description="scored points per evidence bin (score calibration histogram)"
+    evidence_blocks: dict[int, dict[int, int]] = Field(
+        default_factory=dict, description="score calibration: per block of scored points, points per evidence bin"
     )
     evidence_points: int = Field(0, ge=0, description="points scored so far (the histogram's total)")
     last_score: float = 0.0
