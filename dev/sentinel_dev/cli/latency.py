@@ -166,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
             [a.onset for a in result.alarm_records],
             args.plot,
             title=f"{args.input.name}: {len(info['alarms'])} {args.mode} alarm(s)",
+            warming_up=result.warming_up,
         )
     if args.json:
         emit_json(info)
