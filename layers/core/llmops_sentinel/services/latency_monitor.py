@@ -295,8 +295,17 @@ def _resume(state_json: str | None, params: LatencyParams) -> LatencyDetector:
 def _confirming(detector: LatencyDetector, ratio: float) -> LatencyDetector:
     """The same detector with its decision thresholds times ``ratio``, for one look after an alarm."""
     state = detector.state()
-    params = state.params.model_copy(
-        update={"level_h": state.params.level_h * ratio, "spread_h": state.params.spread_h * ratio}
+    p = state.params
+    # No minimum run length and no spike hold: the alarm being confirmed already required a sustained
+    # breach (the guard alarms on 2 breaching minutes), so the look takes every point's evidence as it is.
+    params = p.model_copy(
+        update={
+            "level_h": p.level_h * ratio,
+            "spread_h": p.spread_h * ratio,
+            "level_min_points": 1,
+            "spread_min_points": 1,
+            "spike_z": 1e6,
+        }
     )
     return LatencyDetector.from_state(state.model_copy(update={"params": params}))
 
@@ -679,8 +688,10 @@ def confirm(request: ConfirmRequest, settings: MonitorSettings, deps: MonitorDep
             episodes[name] = (record, f"thresholds x{settings.confirm_threshold_ratio}")
         for name, record in advanced.alarms():
             episodes[name] = (record, "detector alarm")
-        if episodes:
-            name = PRIMARY if PRIMARY in episodes else max(episodes, key=lambda n: episodes[n][0].detected_at)
+        # Only episodes recent enough to be this alarm's (a backfill's old ones confirm nothing).
+        recent = [n for n, (r, _) in episodes.items() if at - settings.confirm_window_s <= r.detected_at]
+        if recent:
+            name = PRIMARY if PRIMARY in recent else max(recent, key=lambda n: episodes[n][0].detected_at)
             record, how = episodes[name]
             last = StoredAlarm(record=record, source="confirmation", confirmed_by=how, signal=name)
         candidate = last.record if last else None
