@@ -41,12 +41,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return answer.model_dump(mode="json", exclude_none=True)
     result = run_scheduled(request, settings())
     for run in result.endpoints:
-        with single_metric(
-            name="LatencyRegressionScore",
-            unit=MetricUnit.NoUnit,
-            value=run.max_score,
-            default_dimensions={"EndpointName": run.endpoint_name, "VariantName": run.variant_name},
+        dims = {"EndpointName": run.endpoint_name, "VariantName": run.variant_name}
+        for name, unit, value in (
+            ("LatencyRegressionScore", MetricUnit.NoUnit, run.max_score),
+            ("LatencyDetectorWarmingUp", MetricUnit.Count, float(run.warming_up)),
         ):
-            pass
+            with single_metric(name=name, unit=unit, value=value, default_dimensions=dims):
+                pass
     logger.info("scheduled run", extra=result.model_dump())
     return result.model_dump(mode="json")

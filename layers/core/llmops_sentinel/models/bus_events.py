@@ -51,6 +51,8 @@ class LatencyRegressionDetail(SentinelDetail):
     evidence: dict[str, Any] = Field(default_factory=dict)
     previous_endpoint_config: str | None = None
     """Informational only: the router never rolls back to a config named by an event."""
+    signal: Literal["latency", "ttft", "tokens_per_s", "error_rate"] = "latency"
+    """The detector that raised the episode (p99 latency, time to first token, tokens/s, 5XX rate)."""
 
 
 class ModelDriftDetail(SentinelDetail):
