@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from llmops_sentinel import __version__
 from llmops_sentinel.errors import BadInputError, SentinelError
 
-COMMANDS: tuple[str, ...] = ("invoke", "demo", "baseline", "drift", "govern", "latency", "history")
+COMMANDS: tuple[str, ...] = ("invoke", "demo", "baseline", "drift", "govern", "latency", "history", "redrive")
 
 EXIT_OK = 0
 EXIT_ERROR = 1
