@@ -367,3 +367,27 @@ def test_every_function_and_state_machine_has_a_health_alarm_to_the_notification
         name = json.dumps(alarm["Properties"].get("AlarmName"))
         if ".health." in name:  # never routed to remediation: the router listens to "<stack>-" alarms only
             assert not name.startswith('{"Fn::Sub": "${AWS::StackName}-'), logical_id
+
+
+def test_the_services_that_write_to_the_kms_queues_may_use_the_stack_key() -> None:
+    """Lambda sends on-failure records with the function's role; EventBridge with its service principal."""
+    roles = of_type("AWS::IAM::Role", TRANSLATED)
+    for logical_id, function in FUNCTIONS.items():
+        if not function["Properties"].get("EventInvokeConfig"):
+            continue
+        role = roles[f"{logical_id}Role"]
+        granting = {o for o, _ in _statements(TRANSLATED)} & _refs(role["Properties"].get("ManagedPolicyArns", []))
+        statements = [s for o, s in _statements(TRANSLATED) if o == f"{logical_id}Role" or o in granting]
+        assert any(
+            s["Effect"] == "Allow" and "kms:GenerateDataKey" in s["Action"] and "SentinelKey" in _refs(s["Resource"])
+            for s in statements
+        ), f"{logical_id}: cannot encrypt its on-failure record"
+    key = RESOURCES["SentinelKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(
+        s["Principal"].get("Service")
+        and "events.amazonaws.com" in s["Principal"]["Service"]
+        and {"kms:GenerateDataKey", "kms:Decrypt"} <= set(s["Action"])
+        and s["Condition"]["StringEquals"].get("aws:SourceAccount") == {"Ref": "AWS::AccountId"}
+        for s in key
+        if isinstance(s.get("Principal"), dict) and s.get("Condition")
+    ), "EventBridge cannot write dead letters to the KMS queue"
