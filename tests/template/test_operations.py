@@ -391,3 +391,14 @@ def test_the_services_that_write_to_the_kms_queues_may_use_the_stack_key() -> No
         for s in key
         if isinstance(s.get("Principal"), dict) and s.get("Condition")
     ), "EventBridge cannot write dead letters to the KMS queue"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SAM's AWS::Serverless::StateMachine does not pass EncryptionConfiguration through "
+    "(aws/serverless-application-model#3925): execution data uses the Step Functions owned key",
+)
+def test_state_machine_execution_data_is_on_the_stack_key() -> None:
+    for logical_id, machine in of_type("AWS::StepFunctions::StateMachine", TRANSLATED).items():
+        config = machine["Properties"].get("EncryptionConfiguration", {})
+        assert config.get("Type") == "CUSTOMER_MANAGED_KMS_KEY", logical_id

@@ -506,6 +506,7 @@ def _bucket(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Create
             "Status": rule.get("Status", "Enabled"),
             "Filter": {"Prefix": rule.get("Prefix", "")},
             **({"Expiration": {"Days": int(rule["ExpirationInDays"])}} if "ExpirationInDays" in rule else {}),
+            **({"Expiration": {"ExpiredObjectDeleteMarker": True}} if rule.get("ExpiredObjectDeleteMarker") else {}),
             **(
                 {"NoncurrentVersionExpiration": {"NoncurrentDays": int(noncurrent["NoncurrentDays"])}}
                 if (noncurrent := rule.get("NoncurrentVersionExpiration"))
