@@ -30,6 +30,7 @@ SYNCHRONOUS_ONLY = {
     "GovernanceScanFunction": "Step Functions task (RequestResponse): the scan workflow's Catch notifies",
     "GovernanceScanWorkerFunction": "Distributed Map item processor (RequestResponse): the map run counts failures",
     "FirehoseProcessorFunction": "Firehose invokes it synchronously, retries, then writes records to firehose-errors/",
+    "DeploymentPlannerFunction": "Step Functions task (RequestResponse): the deploy workflow's Catch notifies",
 }
 
 

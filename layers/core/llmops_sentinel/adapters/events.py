@@ -14,8 +14,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from llmops_sentinel.adapters.clients import client
-from llmops_sentinel.errors import SentinelError, ThrottledError
+from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
+from llmops_sentinel.errors import SentinelError
 
 SOURCE = "llmops.sentinel"
 MAX_ENTRIES = 10
@@ -39,9 +39,7 @@ class BusPublisher:
         self.source = source
         self._events = events
 
-    @property
-    def events(self) -> Any:
-        return self._events or client("events")
+    events = LazyClient("events")
 
     def publish(
         self, detail_type: str, details: Sequence[Mapping[str, Any]], resources: Sequence[Sequence[str]] | None = None
@@ -63,8 +61,7 @@ class BusPublisher:
             try:
                 response = self.events.put_events(Entries=entries)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in {"ThrottlingException", "TooManyRequestsException"}:
-                    raise ThrottledError(f"PutEvents throttled: {exc}") from exc
+                raise_if_throttled(exc, "PutEvents")
                 raise
             for i, entry in enumerate(response.get("Entries", [])):
                 if entry.get("EventId"):
