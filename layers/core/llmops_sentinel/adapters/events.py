@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 
 from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 from llmops_sentinel.errors import SentinelError
+from llmops_sentinel.models.bus_events import SOURCE, SentinelDetail
 
-SOURCE = "llmops.sentinel"
 MAX_ENTRIES = 10
 
 
@@ -75,6 +75,10 @@ class BusPublisher:
                     )
         return out
 
+    def publish_detail(self, detail: SentinelDetail, resources: Sequence[str] | None = None) -> Published:
+        """Put one modelled Sentinel event (models/bus_events.py): its detail-type comes from the model."""
+        return self.publish(detail.DETAIL_TYPE, [detail.wire()], [resources] if resources else None)
+
 
 class SentinelBus:
     """One event at a time: put it or raise, for callers whose invocation should fail (and be retried)
@@ -91,3 +95,7 @@ class SentinelBus:
             failure = published.failed[0] if published.failed else FailedEntry(index=0)
             raise SentinelError(f"PutEvents rejected {detail_type}: {failure.error_code} {failure.error_message}")
         return published.event_ids[0]
+
+    def put_detail(self, detail: SentinelDetail, resources: Sequence[str] | None = None) -> str:
+        """:meth:`put` for a modelled Sentinel event (models/bus_events.py)."""
+        return self.put(detail.DETAIL_TYPE, detail.wire(), resources)

@@ -46,6 +46,7 @@ from llmops_sentinel.domain.latency import (
 )
 from llmops_sentinel.domain.remediation.policy import RemediationPolicy, load_policy
 from llmops_sentinel.errors import ConfigError, SentinelError
+from llmops_sentinel.models.bus_events import LatencyRegressionDetail
 from llmops_sentinel.models.latency import (
     ConfirmRequest,
     ConfirmResult,
@@ -57,7 +58,7 @@ from llmops_sentinel.models.latency import (
 )
 from llmops_sentinel.services.idle import check_idle
 
-DETAIL_TYPE = "Latency Regression Detected"
+DETAIL_TYPE = LatencyRegressionDetail.DETAIL_TYPE
 MAX_PULL_S = 14 * 86_400
 STATISTIC_QUERY = {"p99": "latency_p99", "Average": "latency_avg"}
 
@@ -400,7 +401,7 @@ def _run_one(
         ):
             continue  # the router already acted on this episode through its alarm
         regression = explain(target, record, end, settings, deps)
-        sent = deps.bus.publish(DETAIL_TYPE, [regression.model_dump(mode="json", exclude_none=True)])
+        sent = deps.bus.publish_detail(LatencyRegressionDetail.model_validate(regression.model_dump(mode="json")))
         if sent.failed:
             failed = sent.failed[0]
             raise PublishFailedError(f"PutEvents rejected {DETAIL_TYPE}: {failed.error_code} {failed.error_message}")
