@@ -16,6 +16,7 @@ from sentinel_dev.local.scenes.governance import (
     CONFIG,
     ENDPOINT,
     ENFORCE_POLICIES,
+    GOVERNED_ROLES,
     ROLE,
     create_fleet,
     create_noncompliant_endpoint,
@@ -69,7 +70,8 @@ def test_scan_of_1000_resources_runs_the_distributed_map() -> None:
 # The enforced stack is shared by the tests below (one LocalCloud per process at a time: keep them last).
 @pytest.fixture(scope="module")
 def enforced() -> Iterator[tuple[LocalCloud, dict[str, Any]]]:
-    with LocalCloud(parameters={"GovernancePolicies": ENFORCE_POLICIES}) as cloud:
+    parameters = {"GovernancePolicies": ENFORCE_POLICIES, "GovernedRolePattern": GOVERNED_ROLES}
+    with LocalCloud(parameters=parameters) as cloud:
         create_noncompliant_endpoint(cloud)
         policy_arn = create_wildcard_role(cloud)
         outcome = {

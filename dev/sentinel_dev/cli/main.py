@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from llmops_sentinel import __version__
 from llmops_sentinel.errors import BadInputError, SentinelError
 
-COMMANDS: tuple[str, ...] = ("invoke", "demo", "baseline", "drift", "govern", "latency", "history", "report")
+COMMANDS: tuple[str, ...] = ("invoke", "demo", "baseline", "drift", "govern", "latency", "history", "report", "redrive")
 
 EXIT_OK = 0
 EXIT_ERROR = 1

@@ -43,7 +43,7 @@ def references(node: Any) -> set[str]:
 
 class Resolver:
     """Evaluates ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``,
-    ``Fn::If`` and ``Fn::Equals``. Anything else is a :class:`TemplateError`: better to stop than to
+    ``Fn::If``, ``Fn::Equals`` and ``Fn::Not``. Anything else is a :class:`TemplateError`: better to stop than to
     run a template we read wrongly."""
 
     def __init__(self, ref: RefResolver, getatt: AttResolver, conditions: Mapping[str, bool]) -> None:
@@ -81,6 +81,7 @@ class Resolver:
             "Fn::Split": self._fn_split,
             "Fn::If": self._fn_if,
             "Fn::Equals": self._fn_equals,
+            "Fn::Not": self._fn_not,
             "Condition": lambda name: self._conditions[name],
         }
 
@@ -122,6 +123,10 @@ class Resolver:
     def _fn_if(self, value: list[Any]) -> Any:
         name, when_true, when_false = value
         return self.resolve(when_true if self._conditions[name] else when_false)
+
+    def _fn_not(self, value: list[Any]) -> bool:
+        (condition,) = value
+        return not bool(self.resolve(condition))
 
     def _fn_equals(self, value: list[Any]) -> bool:
         left, right = (self.resolve(item) for item in value)

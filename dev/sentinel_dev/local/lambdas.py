@@ -8,6 +8,11 @@ layer is the installed ``llmops_sentinel`` package, built from the same folder t
 
 Output the handler prints (Powertools logs and EMF metrics) is kept per invocation, like a
 CloudWatch log stream, instead of interleaving with the caller's output.
+
+A failed asynchronous invocation (delivered by an EventBridge rule, ``source="rule:..."``) of a
+function whose EventInvokeConfig names an on-failure SQS destination is sent there in Lambda's
+on-failure record shape, so dead letters and ``sentinel redrive`` are exercised for real. Lambda's
+own retries (MaximumRetryAttempts) are not repeated locally: one attempt, then the destination.
 """
 
 from __future__ import annotations
@@ -173,6 +178,8 @@ class LambdaRuntime:
                 buffer.write(traceback.format_exc())
             record.duration_ms = (time.perf_counter() - started) * 1000
         record.logs = buffer.getvalue()
+        if not record.ok and source.startswith("rule:") and spec.on_failure:
+            _send_on_failure(spec, record)
         self.invocations.append(record)
         for listener in self._listeners:
             listener(record)
@@ -229,6 +236,27 @@ class LambdaRuntime:
             yield
         finally:
             self._local.buffer = previous
+
+
+def _send_on_failure(spec: FunctionSpec, record: Invocation) -> None:
+    """What Lambda puts on an on-failure SQS destination once an asynchronous invocation gave up."""
+    from moto.sqs.models import sqs_backends
+
+    _, _, _, region, account, queue = str(spec.on_failure).split(":", 5)
+    body = {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {
+            "requestId": record.request_id,
+            "functionArn": f"{spec.arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 1,
+        },
+        "requestPayload": record.event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": record.error_payload(),
+    }
+    sqs_backends[account][region].send_message(queue, json.dumps(body))
 
 
 def _roundtrip(value: Any) -> Any:

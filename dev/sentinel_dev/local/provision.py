@@ -9,6 +9,7 @@ silently dropped.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -43,6 +44,8 @@ class FunctionSpec:
     environment: dict[str, str]
     timeout: int
     memory_mb: int
+    on_failure: str | None = None
+    """SQS queue ARN of the function's asynchronous on-failure destination (EventInvokeConfig)."""
 
 
 @dataclass
@@ -254,7 +257,11 @@ def _kms_alias(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Cre
 
 @creator("AWS::Events::EventBus")
 def _event_bus(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
-    arn = ctx.clients("events").create_event_bus(Name=props["Name"])["EventBusArn"]
+    args: dict[str, Any] = {"Name": props["Name"]}
+    for key in ("Description", "KmsKeyIdentifier", "DeadLetterConfig"):
+        if props.get(key):
+            args[key] = props[key]
+    arn = ctx.clients("events").create_event_bus(**args)["EventBusArn"]
     return Created(ref=props["Name"], attributes={"Arn": arn, "Name": props["Name"]})
 
 
@@ -271,7 +278,13 @@ def _event_rule(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Cr
     arn = events.put_rule(**args)["RuleArn"]
     targets = []
     for target in props.get("Targets", []):
-        entry = {k: v for k, v in target.items() if k in {"Id", "Arn", "Input", "InputPath", "InputTransformer"}}
+        entry = {
+            k: v
+            for k, v in target.items()
+            if k in {"Id", "Arn", "Input", "InputPath", "InputTransformer", "DeadLetterConfig", "RetryPolicy"}
+        }
+        if "RetryPolicy" in entry:
+            entry["RetryPolicy"] = {k: int(v) for k, v in entry["RetryPolicy"].items()}
         if isinstance(entry.get("InputTransformer", {}).get("InputPathsMap"), dict):
             entry["InputTransformer"] = dict(entry["InputTransformer"])
         targets.append(entry)
@@ -295,9 +308,12 @@ def _sqs_queue(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Cre
     sqs = ctx.clients("sqs")
     name = props.get("QueueName") or ctx.physical_name(logical_id, 80)
     attributes = {
-        k: str(v) for k, v in props.items() if k in {"KmsMasterKeyId", "MessageRetentionPeriod", "VisibilityTimeout"}
+        k: str(v)
+        for k, v in props.items()
+        if k in {"KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "MessageRetentionPeriod", "VisibilityTimeout"}
     }
-    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    tags = {t["Key"]: t["Value"] for t in _tags(props)}
+    url = sqs.create_queue(QueueName=name, Attributes=attributes, tags=tags)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return Created(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
 
@@ -490,6 +506,17 @@ def _bucket(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Create
             "Status": rule.get("Status", "Enabled"),
             "Filter": {"Prefix": rule.get("Prefix", "")},
             **({"Expiration": {"Days": int(rule["ExpirationInDays"])}} if "ExpirationInDays" in rule else {}),
+            **({"Expiration": {"ExpiredObjectDeleteMarker": True}} if rule.get("ExpiredObjectDeleteMarker") else {}),
+            **(
+                {"NoncurrentVersionExpiration": {"NoncurrentDays": int(noncurrent["NoncurrentDays"])}}
+                if (noncurrent := rule.get("NoncurrentVersionExpiration"))
+                else {}
+            ),
+            **(
+                {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": int(abort["DaysAfterInitiation"])}}
+                if (abort := rule.get("AbortIncompleteMultipartUpload"))
+                else {}
+            ),
         }
         for index, rule in enumerate(props.get("LifecycleConfiguration", {}).get("Rules", []))
     ]
@@ -569,3 +596,61 @@ def _delivery_stream(ctx: StackContext, logical_id: str, props: dict[str, Any]) 
         args["DeliveryStreamEncryptionConfigurationInput"] = props["DeliveryStreamEncryptionConfigurationInput"]
     arn = ctx.clients("firehose").create_delivery_stream(**args)["DeliveryStreamARN"]
     return Created(ref=name, attributes={"Arn": arn})
+
+
+# ------------------------------------------------------------------ operations: dead letters, policies, dashboard
+
+
+@creator("AWS::SQS::QueuePolicy")
+def _queue_policy(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
+    # Stored on each queue (moto does not enforce queue policies; the document is kept for inspection).
+    policy = json.dumps({"Version": "2012-10-17", **props["PolicyDocument"]})
+    for url in props["Queues"]:
+        ctx.clients("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+    return Created(ref=logical_id)
+
+
+@creator("AWS::Events::EventBusPolicy")
+def _bus_policy(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
+    # Stored on the bus (moto does not evaluate bus policies: forged events are still delivered locally).
+    statement = {"Sid": props["StatementId"], **props["Statement"]}
+    ctx.clients("events").put_permission(
+        EventBusName=props.get("EventBusName", "default"),
+        Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    return Created(ref=props["StatementId"])
+
+
+@creator("AWS::Lambda::EventInvokeConfig")
+def _event_invoke_config(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
+    """Stored in moto, and the on-failure queue given to the local runtime (lambdas.py), which sends
+    failed asynchronous (rule-delivered) invocations there as Lambda does."""
+    name = props["FunctionName"]
+    config: dict[str, Any] = {"FunctionName": name, "Qualifier": props.get("Qualifier", "$LATEST")}
+    for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
+        if key in props:
+            config[key] = int(props[key])
+    destinations = props.get("DestinationConfig") or {}
+    if destinations:
+        config["DestinationConfig"] = destinations
+    ctx.clients("lambda").put_function_event_invoke_config(**config)
+    on_failure = (destinations.get("OnFailure") or {}).get("Destination")
+    for index, spec in enumerate(ctx.functions):
+        if name in (spec.name, spec.arn):
+            ctx.functions[index] = dataclasses.replace(spec, on_failure=on_failure)
+            break
+    else:
+        raise TemplateError(f"{logical_id}: no function {name!r} in the local cloud")
+    return Created(ref=logical_id)
+
+
+@creator("AWS::CloudWatch::Dashboard")
+def _dashboard(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
+    name = props.get("DashboardName") or ctx.physical_name(logical_id, 255)
+    body = props["DashboardBody"]
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        raise TemplateError(f"{logical_id}: DashboardBody is not JSON after substitution: {exc}") from exc
+    ctx.clients("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+    return Created(ref=name)

@@ -20,6 +20,7 @@ KEY_ALIAS = "alias/llm-endpoints"
 ENDPOINT = "team-llm"
 CONFIG = "team-llm-config-v1"
 ROLE = "team-sagemaker-execution"
+GOVERNED_ROLES = "team-sagemaker-*"  # the GovernedRolePattern this scene deploys with (empty = detaching off)
 WILDCARD_POLICY = "sagemaker-everything"
 CAPTURE_URI = "s3://team-llm-capture/datacapture"
 TRUST = {
@@ -228,4 +229,6 @@ def run(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> SceneReport:
 
 def _set_policies(cloud: LocalCloud, text: str) -> None:
     for logical_id in ("GovernanceFunction", "GovernanceScanWorkerFunction"):
-        cloud.runtime.update_environment(logical_id, {"SENTINEL_GOVERNANCE_POLICIES": text})
+        cloud.runtime.update_environment(
+            logical_id, {"SENTINEL_GOVERNANCE_POLICIES": text, "SENTINEL_GOVERNED_ROLE_PATTERN": GOVERNED_ROLES}
+        )

@@ -15,6 +15,7 @@ logs it with the finding.
 from __future__ import annotations
 
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -58,6 +59,9 @@ def _code(exc: ClientError) -> str:
 
 
 class RemediationExecutor:
+    """Runs planned remediations. ``governed_role_pattern`` is template.yaml's GovernedRolePattern (IAM
+    wildcards): only roles it matches may have policies detached or be tagged; empty disables both."""
+
     def __init__(
         self,
         topic_arn: str,
@@ -65,9 +69,19 @@ class RemediationExecutor:
         iam: Any | None = None,
         kms: Any | None = None,
         sns: Any | None = None,
+        governed_role_pattern: str = "",
     ) -> None:
         self.topic_arn = topic_arn
+        self.governed_role_pattern = governed_role_pattern
         self._sm, self._iam, self._kms, self._sns = sagemaker, iam, kms, sns
+
+    def ungoverned(self, role_name: str) -> str | None:
+        """Why this role's policies and tags are out of reach (None when the pattern matches it)."""
+        if not self.governed_role_pattern:
+            return "role remediation disabled: GovernedRolePattern is empty (findings only)"
+        if not fnmatchcase(role_name, self.governed_role_pattern):
+            return f"role {role_name} is outside GovernedRolePattern {self.governed_role_pattern!r} (findings only)"
+        return None
 
     @property
     def sm(self) -> Any:
@@ -153,6 +167,8 @@ def _tag(ex: RemediationExecutor, plan: RemediationPlan, finding: Finding) -> tu
         if todo:
             ex.sm.add_tags(ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in todo.items()])
     elif kind is ResourceType.IAM_ROLE:
+        if (why := ex.ungoverned(target.name)) is not None:
+            return "skipped", why, []
         role = ex.iam.get_role(RoleName=target.name)["Role"]
         current = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
         todo = {k: v for k, v in tags.items() if current.get(k) != v}
@@ -218,6 +234,8 @@ def _cancel_deletion(
 @executor("detach-policy")
 def _detach(ex: RemediationExecutor, plan: RemediationPlan, finding: Finding) -> tuple[OutcomeStatus, str, list[str]]:
     role = _str(plan.parameters.get("role_name"), "role_name")
+    if (why := ex.ungoverned(role)) is not None:
+        return "skipped", why, []
     wanted = plan.parameters.get("policy_arns")
     if not isinstance(wanted, list) or not wanted:
         raise RemediationError("plan parameter policy_arns is missing")

@@ -75,6 +75,7 @@ class GovernanceSettings(BaseModel):
     region: str
     items_bucket: str | None = None
     batch_size: int = Field(default=50, ge=1, le=1000)
+    governed_role_pattern: str = ""  # template.yaml GovernedRolePattern; empty = no detaching or role tags
 
     @classmethod
     def from_env(cls) -> GovernanceSettings:
@@ -92,6 +93,7 @@ class GovernanceSettings(BaseModel):
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
             items_bucket=os.environ.get("SENTINEL_SCAN_BUCKET") or None,
             batch_size=int(os.environ.get("SENTINEL_SCAN_BATCH_SIZE", "50")),
+            governed_role_pattern=os.environ.get("SENTINEL_GOVERNED_ROLE_PATTERN", "").strip(),
         )
 
 
@@ -110,7 +112,7 @@ class GovernanceDeps:
         s = self.settings
         self.scanner = self.scanner or GovernanceScanner(s.account_id, s.region)
         self.bus = self.bus or SentinelBus(s.bus_name)
-        self.executor = self.executor or RemediationExecutor(s.topic_arn)
+        self.executor = self.executor or RemediationExecutor(s.topic_arn, governed_role_pattern=s.governed_role_pattern)
 
 
 class GovernResult(BaseModel):
