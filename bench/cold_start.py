@@ -103,8 +103,10 @@ def main() -> int:
                 size = tree_bytes(build / layer)
                 ok = size / 1e6 <= TARGET_LAYER_MB
                 misses += [] if ok else [f"{label} layer {size / 1e6:.0f} MB"]
-                print(f"layer {layer} ({label}): {size / 1e6:.1f} MB unzipped ({size / 2**20:.1f} MiB); "
-                      f"target <= {TARGET_LAYER_MB:.0f} MB: {'ok' if ok else 'MISS'}")
+                print(
+                    f"layer {layer} ({label}): {size / 1e6:.1f} MB unzipped ({size / 2**20:.1f} MiB); "
+                    f"target <= {TARGET_LAYER_MB:.0f} MB: {'ok' if ok else 'MISS'}"
+                )
 
         def code_dir(logical_id: str) -> Path:
             return args.build / logical_id
@@ -114,9 +116,7 @@ def main() -> int:
         def code_dir(logical_id: str) -> Path:
             return source.code_dirs[logical_id]
 
-    floors = {
-        floor: interpreter.import_seconds(floor, None, args.runs)[0] for floor in (NUMERIC_FLOOR, SDK_FLOOR)
-    }
+    floors = {floor: interpreter.import_seconds(floor, None, args.runs)[0] for floor in (NUMERIC_FLOOR, SDK_FLOOR)}
     print(f"python: {args.python}; median of {args.runs} fresh interpreters per row")
     for floor, seconds in floors.items():
         print(f"floor `import {floor}`: {seconds * 1000:.0f} ms")
@@ -130,8 +130,10 @@ def main() -> int:
         if folder in NO_NUMPY and numpy_loaded:
             problems.append("imports numpy")
         misses += [f"{logical_id}: {', '.join(problems)}"] if problems else []
-        print(f"{logical_id:30} {seconds * 1000:9.0f} {floor.split(',')[0] + ('+2' if ',' in floor else ''):>8} "
-              f"{ratio:7.2f} {'yes' if numpy_loaded else 'no':>6}  {'; '.join(problems) or 'ok'}")
+        print(
+            f"{logical_id:30} {seconds * 1000:9.0f} {floor.split(',')[0] + ('+2' if ',' in floor else ''):>8} "
+            f"{ratio:7.2f} {'yes' if numpy_loaded else 'no':>6}  {'; '.join(problems) or 'ok'}"
+        )
     print("all targets met" if not misses else f"short of target: {misses}")
     return 0
 

@@ -39,7 +39,7 @@ def handler_imports() -> dict[str, set[str]]:
 
 
 def third_party(module: str) -> bool:
-    return module.split(".")[0] not in sys.stdlib_module_names
+    return module.split(".", maxsplit=1)[0] not in sys.stdlib_module_names
 
 
 def test_there_are_handlers_and_they_import_the_runtime_package() -> None:
@@ -61,7 +61,9 @@ def test_the_layer_recipe_copies_the_package_and_installs_only_the_locked_runtim
         pytest.skip("no make")
     recipe = subprocess.run(
         [make, "-n", "-C", str(LAYER_SRC), "build-CoreLayer", "ARTIFACTS_DIR=/tmp/layer"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     copies = [line for line in recipe.splitlines() if line.startswith("cp ")]
     assert copies == ['cp -R llmops_sentinel "/tmp/layer/python/llmops_sentinel"']
@@ -103,8 +105,10 @@ def test_the_built_layer_has_no_dev_code_no_sdk_no_tests_and_bytecode_for_everyt
     assert not missing, missing[:5]
     pyc = (sources[0].parent / "__pycache__" / f"{sources[0].stem}.cpython-312.pyc").read_bytes()
     assert int.from_bytes(pyc[4:8], "little") == 0b01, "expected unchecked-hash pycs (flags = 1)"
-    versions = {canonical(p.name.split("-")[0]): p.name.removesuffix(".dist-info").split("-")[1]
-                for p in python.glob("*.dist-info")}
+    versions = {
+        canonical(p.name.split("-")[0]): p.name.removesuffix(".dist-info").split("-")[1]
+        for p in python.glob("*.dist-info")
+    }
     assert versions == {name: pin.version for name, pin in read_pins(LAYER_LOCK).items()}
 
 
@@ -117,6 +121,5 @@ def test_the_built_layer_has_every_module_the_handlers_import(layer: Path) -> No
             if module.split(".")[0] in SDK_MODULES:
                 continue
             path = python / Path(*module.split("."))
-            assert (
-                path.with_suffix(".py").is_file() or (path / "__init__.py").is_file() or list(path.parent.glob(f"{path.name}.*.so"))
-            ), f"{handler} imports {module}: not in {layer}"
+            found = path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+            assert found or list(path.parent.glob(f"{path.name}.*.so")), f"{handler} imports {module}: not in {layer}"

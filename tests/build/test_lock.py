@@ -45,8 +45,10 @@ def test_the_layer_pins_are_the_dev_pins() -> None:
 
 def test_the_layer_gets_every_runtime_dependency_and_no_sdk_or_dev_package() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    runtime = {canonical(d.split(";")[0].split("[")[0].split("<")[0].split(">")[0].split("=")[0].strip())
-               for d in project["dependencies"]}
+    runtime = {
+        canonical(d.split(";")[0].split("[")[0].split("<")[0].split(">")[0].split("=")[0].strip())
+        for d in project["dependencies"]
+    }
     assert runtime - {"boto3"} <= set(LAYER), "a runtime dependency is missing from the layer's pins"
     assert not set(LAYER) & LAMBDA_RUNTIME_SDK, "boto3/botocore and friends come from the Lambda runtime"
     for extra in project["optional-dependencies"].values():

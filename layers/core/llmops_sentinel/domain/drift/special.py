@@ -38,7 +38,7 @@ def kolmogorov(y: float) -> float:
         w = _PI2_8 / (y * y)
         total = 0.0
         for k in range(1, _MAX_TERMS):
-            term = math.exp(-(2 * k - 1) ** 2 * w)
+            term = math.exp(-((2 * k - 1) ** 2) * w)
             total += term
             if term <= _EPS * total or term == 0.0:
                 break
@@ -96,8 +96,7 @@ def _stirling_error(a: float) -> float:
     r = 1.0 / a
     r2 = r * r
     return r * (
-        1 / 12
-        - r2 * (1 / 360 - r2 * (1 / 1260 - r2 * (1 / 1680 - r2 * (1 / 1188 - r2 * (691 / 360360 - r2 / 156)))))
+        1 / 12 - r2 * (1 / 360 - r2 * (1 / 1260 - r2 * (1 / 1680 - r2 * (1 / 1188 - r2 * (691 / 360360 - r2 / 156)))))
     )
 
 
