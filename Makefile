@@ -7,16 +7,57 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # SAM CLI would send usage telemetry to AWS; nothing here talks to the internet.
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: demo test lint typecheck unit venv clean bench report-check checkov
+.PHONY: demo test lint typecheck unit venv clean bench report-check checkov lock layer-report
 
-$(STAMP): pyproject.toml layers/core/requirements.txt
+# ---------------------------------------------------------------- one lock for every environment
+# uv.lock is the one resolution (all extras, every platform, hashes of every wheel). `make lock` re-runs
+# it after pyproject.toml's dependency lists change (e.g. after merging a branch that added a dev
+# dependency) and exports its two views, both committed:
+#   requirements.lock              everything, for the dev venv (`make venv`: pip --require-hashes)
+#   layers/core/requirements.txt   the runtime subset, for the Lambda layer (layers/core/Makefile),
+#                                  without the AWS SDK that the Lambda runtime provides
+# tests/build/test_lock.py fails when the venv, the lock and the layer's pins drift apart.
+LAMBDA_RUNTIME_SDK := boto3 botocore s3transfer python-dateutil six urllib3
+UV_EXPORT = $(BIN)/uv export --frozen --no-emit-project --format requirements-txt --quiet
+
+$(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 venv: $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/uv lock
+	$(UV_EXPORT) --all-extras -o requirements.lock
+	$(UV_EXPORT) --no-dev $(foreach p,$(LAMBDA_RUNTIME_SDK),--no-emit-package $(p)) -o layers/core/requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@touch $(STAMP)
+
+# ---------------------------------------------------------------- the layer, built and measured
+# `sam build` of template.yaml (arm64, what deploys) and of an x86_64 copy (what runs here), then the
+# layer's size and every handler's cold import in a fresh python3.12 with only the built layer and the
+# AWS SDK (the lock's boto3, standing in for the one the Lambda runtime provides) on sys.path.
+SAM_PYTHONS ?= 3.11.7:3.12.1
+SAM = PYENV_VERSION=$(SAM_PYTHONS) nice -n 10 $(BIN)/sam
+X86 := .aws-sam-x86
+EMPTY :=
+SDK_ALTERNATION := $(subst $(EMPTY) $(EMPTY),|,$(LAMBDA_RUNTIME_SDK))
+
+layer-report: $(STAMP)
+	$(SAM) build
+	@mkdir -p $(X86)
+	sed 's/arm64/x86_64/g' template.yaml > .template-x86_64.yaml
+	LAYER_ARCH=x86_64 $(SAM) build --template-file .template-x86_64.yaml --build-dir $(X86)/build
+	awk '/^[a-z0-9]/{keep = ($$1 ~ /^($(SDK_ALTERNATION))==/)} keep' requirements.lock > $(X86)/runtime-sdk.txt
+	rm -rf $(X86)/runtime-sdk
+	PYENV_VERSION=$(SAM_PYTHONS) python3.12 -m pip install --quiet --disable-pip-version-check --no-deps \
+		--require-hashes --only-binary=:all: --target $(X86)/runtime-sdk -r $(X86)/runtime-sdk.txt
+	PYENV_VERSION=$(SAM_PYTHONS) python3.12 -m compileall -q -j 0 $(X86)/runtime-sdk
+	PYENV_VERSION=$(SAM_PYTHONS) $(BIN)/python bench/cold_start.py --python python3.12 \
+		--build $(X86)/build --sdk $(X86)/runtime-sdk --arm64-build .aws-sam/build
 
 demo: $(STAMP)
 	$(BIN)/sentinel demo --report build/report.html
@@ -48,4 +89,4 @@ bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .aws-sam-x86 .template-x86_64.yaml .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,7 +13,6 @@ from llmops_sentinel.errors import BadInputError
 from llmops_sentinel.services.governance import GovernanceDeps, GovernanceSettings, handle_cloudtrail
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
@@ -23,7 +22,6 @@ def deps() -> GovernanceDeps:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

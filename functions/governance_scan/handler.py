@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter, ValidationError
@@ -15,7 +15,6 @@ from llmops_sentinel.models.governance import ListRequest, ScanRequest
 from llmops_sentinel.services.governance import GovernanceDeps, GovernanceSettings, scan_list, scan_summary
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 REQUEST: TypeAdapter[ScanRequest] = TypeAdapter(ScanRequest)
 
@@ -26,7 +25,6 @@ def deps() -> GovernanceDeps:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

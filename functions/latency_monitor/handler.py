@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,7 +14,6 @@ from llmops_sentinel.models.latency import ConfirmRequest, parse_monitor_event
 from llmops_sentinel.services.latency_monitor import MonitorSettings, confirm, run_scheduled
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
@@ -24,7 +23,6 @@ def settings() -> MonitorSettings:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

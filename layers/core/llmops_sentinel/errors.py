@@ -27,10 +27,6 @@ class TemplateError(SentinelError):
     """template.yaml cannot be read or does not define what is asked for."""
 
 
-class GuardrailError(SentinelError):
-    """A remediation was refused by a guardrail (bounds, cooldown, limit)."""
-
-
 class ThrottledError(SentinelError):
     """An AWS API throttled us; state machines retry this with backoff."""
 

@@ -338,7 +338,7 @@ def ks_statistic(reference: NumericView, current: NumericView) -> float:
 
 def ks_p_value(d: float, n: int, m: int) -> float:
     """Asymptotic two-sided p-value with the effective sample size n*m/(n+m)."""
-    from scipy.special import kolmogorov  # lazy: keep scipy off the import path
+    from llmops_sentinel.domain.drift.special import kolmogorov
 
     en = n * m / (n + m)
     return float(min(1.0, max(0.0, kolmogorov(math.sqrt(en) * d))))
@@ -432,7 +432,7 @@ def chi_square(reference: CategoricalView, current: CategoricalView) -> tuple[fl
 def _chisquare(
     reference: CategoricalView, current: CategoricalView, spec: ChiSquareSpec, rng: np.random.Generator
 ) -> TestOutcome:
-    from scipy.special import chdtrc
+    from llmops_sentinel.domain.drift.special import chdtrc
 
     chi2, dof, w = chi_square(reference, current)
     p = float(chdtrc(dof, chi2)) if dof > 0 else 1.0

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -387,6 +387,3 @@ def trusts_anyone(statement: Statement) -> bool:
 def public_statements(document: PolicyDocument) -> list[Statement]:
     return [s for s in document.statements if is_public_statement(s)]
 
-
-def allow_statements(document: PolicyDocument) -> Iterable[Statement]:
-    return (s for s in document.statements if s.allows)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
@@ -274,27 +273,3 @@ def register_action(cls: _A) -> _A:
     _check_permissions(f"action {cls.id}", cls.permissions)
     ACTIONS[cls.id] = cls
     return cls
-
-
-def describe_registry() -> Mapping[str, Mapping[str, Any]]:
-    """Ids, resource types, parameter schemas and permissions of every check and action (for docs)."""
-    return {
-        "checks": {
-            cid: {
-                "resource_type": c.resource_type.value,
-                "permissions": list(c.permissions),
-                "description": c.description,
-                "params": c.params_model.model_json_schema(),
-            }
-            for cid, c in sorted(CHECKS.items())
-        },
-        "actions": {
-            aid: {
-                "resource_types": sorted(t.value for t in a.resource_types) or ["*"],
-                "permissions": list(a.permissions),
-                "description": a.description,
-                "params": a.params_model.model_json_schema(),
-            }
-            for aid, a in sorted(ACTIONS.items())
-        },
-    }
