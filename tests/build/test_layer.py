@@ -49,7 +49,8 @@ def test_there_are_handlers_and_they_import_the_runtime_package() -> None:
 
 
 def test_the_layer_source_holds_only_the_runtime_package() -> None:
-    entries = {p.name for p in LAYER_SRC.iterdir() if p.name != "__pycache__"}
+    # Build leftovers of an editable install (egg-info) never reach the layer: the recipe copies llmops_sentinel only.
+    entries = {p.name for p in LAYER_SRC.iterdir() if p.name != "__pycache__" and not p.name.endswith(".egg-info")}
     assert entries == {"llmops_sentinel", "Makefile", "requirements.txt"}
     for module in DEV_MODULES:
         assert not list(LAYER_SRC.rglob(f"{module}/__init__.py")), module

@@ -69,4 +69,12 @@ event), CloudTrail records ({"Records": [...]}) or EventBridge "AWS API Call via
 examples:
   sentinel history --endpoint my-llm --stack sentinel
   sentinel history --endpoint my-llm --table sentinel-SentinelTable-ABC123 --limit 10 --json""",
+    "redrive": """\
+examples:
+  sentinel redrive --queue sentinel-EventDeliveryDeadLetterQueue-ABC123 --dry-run   # what is waiting, and for whom
+  sentinel redrive --queue sentinel-AsyncInvokeFailureQueue-ABC123 --max 10 --json
+
+Each message is replayed to the target it missed (a Lambda invoke or StartExecution) and deleted only
+when the replay succeeds. Exit 0: all replayed; 1: some stayed in the queue; 2: bad input.
+See docs/OPERATIONS.md.""",
 }
