@@ -374,20 +374,31 @@ def _csv_pass(source: Source, names: list[str], has_header: bool, categorical: s
     width = len(names)
     bad: list[RecordError] = []
     failed = [0]
+    pending: list[Any] = []  # rows of the block being read that have the wrong number of fields
 
     def invalid(row: Any) -> str:
-        failed[0] += 1
-        if len(bad) < MAX_ERRORS_KEPT:
-            number = row.number if row.number is not None else -1
-            bad.append(MalformedRecordError(f"#{number - 1}", f"{row.actual_columns} fields, header has {width}"))
+        pending.append((row.number, row.actual_columns))
         return "skip"
 
+    def commit(offset: int) -> None:
+        for number, fields in pending:
+            failed[0] += 1
+            if len(bad) < MAX_ERRORS_KEPT:
+                where = offset + (number - 1 if number is not None else 0)
+                bad.append(MalformedRecordError(f"#{where}", f"{fields} fields, header has {width}"))
+        pending.clear()
+
     plain = is_plain_table(names)
-    read = pacsv.ReadOptions(column_names=names, skip_rows=1 if has_header else 0, block_size=CSV_BLOCK_BYTES,
-                             use_threads=False)
     parse = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid)
-    convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+    as_text = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
                                    quoted_strings_can_be_null=False, null_values=[])
+
+    def read_block(block: bytes, convert: Any) -> Any:
+        pending.clear()
+        options = pacsv.ReadOptions(column_names=names, block_size=len(block) + 1, use_threads=False)
+        return pacsv.read_csv(pa.py_buffer(block), read_options=options, parse_options=parse,
+                              convert_options=convert)
+
     table = TableProfiler(features=features, endpoint=endpoint)
     record_profile = EndpointProfile(endpoint=endpoint)
     errors: list[RecordError] = []
@@ -395,18 +406,31 @@ def _csv_pass(source: Source, names: list[str], has_header: bool, categorical: s
     with source.open() as raw:
         stream = _Counting(raw)
         try:
-            reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-            for batch in reader:
+            for block in _csv_blocks(stream, has_header, source.name):
+                batch = None
+                if plain:  # columns numeric so far are read as numbers by Arrow; any cell it rejects: as text
+                    numbers = [n for n in names if n not in categorical and kinds.get(n) is not False]
+                    if numbers:
+                        typed = pacsv.ConvertOptions(
+                            column_types={n: pa.float64() if n in numbers else pa.string() for n in names},
+                            strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[""],
+                        )
+                        try:
+                            batch = read_block(block, typed)
+                        except pa.ArrowInvalid:
+                            batch = None
+                if batch is None:
+                    batch = read_block(block, as_text)
+                commit(table.rows + failed[0])
                 if plain:
                     _fold_csv_batch(batch, names, categorical, kinds, table, pa, pc)
                 else:
                     record_profile = _fold_records(record_profile, _csv_objects(batch, names, pc), table.rows,
                                                    features, endpoint, errors)
                     table.rows += batch.num_rows
+                del batch, block
                 if progress:
                     progress(table.rows, stream.count)
-        except pa.ArrowInvalid as exc:
-            raise _arrow_error(source, exc) from None
         except (pa.ArrowException, OSError) as exc:
             raise _arrow_error(source, exc) from None
     if progress:
@@ -417,6 +441,62 @@ def _csv_pass(source: Source, names: list[str], has_header: bool, categorical: s
         return FileProfile(table.profile(), "data", "csv", errors[:MAX_ERRORS_KEPT])
     record_profile.records_failed += failed[0]
     return FileProfile(record_profile, "data", "csv", errors[:MAX_ERRORS_KEPT])
+
+
+def _csv_blocks(stream: IO[bytes] | _Counting, has_header: bool, name: str) -> Iterator[bytes]:
+    """The file in blocks of about ``CSV_BLOCK_BYTES`` that end on a record boundary (not in a quoted field).
+
+    A newline ends a record when the quotes before it are even in number (``""`` inside a quoted field
+    is two). The header line, when there is one, is dropped; a UTF-8 BOM too. Each block is parsed on its
+    own, so memory holds one block and its columns, whatever the file size.
+    """
+    carry = b""
+    first = True
+    while True:
+        data = stream.read(CSV_BLOCK_BYTES)
+        if first:
+            first = False
+            data = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+            data = data.lstrip(b"\r\n")
+            if has_header:
+                end = _first_record_end(data)
+                if end < 0:
+                    if len(data) >= CSV_BLOCK_BYTES:
+                        raise FileFormatError(f"{name}: the header is not a CSV line")
+                    return  # a header and no row
+                data = data[end + 1:]
+        if not data:
+            if carry.strip():
+                yield carry
+            return
+        buf = carry + data
+        end = _record_end(buf, len(carry))
+        if end < 0:
+            if len(buf) > MAX_LINE_BYTES:
+                raise FileFormatError(f"{name}: a row is over {MAX_LINE_BYTES >> 20} MiB")
+            carry = buf
+            continue
+        carry = buf[end + 1:]
+        yield buf[: end + 1]
+
+
+def _first_record_end(buf: bytes) -> int:
+    """Index of the first newline outside quotes (-1 if none)."""
+    end = buf.find(b"\n")
+    while end >= 0 and buf.count(b'"', 0, end) % 2:
+        end = buf.find(b"\n", end + 1)
+    return end
+
+
+def _record_end(buf: bytes, floor: int) -> int:
+    """Index of the last newline in ``buf`` outside quotes (-1 if none): quotes before it are even."""
+    end = buf.rfind(b"\n")
+    quotes = buf.count(b'"', 0, end) if end >= 0 else 0
+    while end >= 0 and quotes % 2:
+        prev = buf.rfind(b"\n", 0, end)
+        quotes -= buf.count(b'"', prev + 1 if prev >= 0 else 0, end)
+        end = prev
+    return end
 
 
 def _check_width(column: Any, name: str, pc: Any) -> None:
@@ -438,6 +518,10 @@ def _fold_csv_batch(batch: Any, names: list[str], categorical: set[str], kinds: 
     switched: set[str] = set()
     for j, name in enumerate(names):
         column = batch.column(j)
+        if pa.types.is_floating(column.type):  # Arrow read every cell as a number ("" -> null)
+            numeric[name] = np.asarray(pc.fill_null(column, np.nan).to_numpy(), dtype=np.float64)
+            kinds[name] = True
+            continue
         _check_width(column, name, pc)
         trimmed = pc.utf8_trim_whitespace(column)
         if name not in categorical and kinds.get(name) is not False:
