@@ -9,7 +9,8 @@
     # pandas/scipy) beside, each its own process (time and peak RSS with process start)
     .venv/bin/python bench/drift.py --only files --peers .venv-bench/bin/python --sizes 100000 1000000
 
-Sections: files (end to end from files, peers in the same run), ingest (records/s per core vs the faster bare parse, orjson or msgspec), check (25 features
+Sections: files (end to end from files, peers in the same run), ingest (records/s per core vs the faster
+bare parse, orjson or msgspec), check (25 features
 from profiles vs from raw at 10k and 1M rows), evidently (DataDriftPreset at 100k rows per side), imports
 (cold import vs the ``boto3, numpy, aws_lambda_powertools`` floor), calibration (false alarms, power).
 """
