@@ -684,15 +684,18 @@ class ProgressLine:
         self.start = time.monotonic()
         self._last = 0.0
         self._drawn = False
+        isatty = getattr(self.stream, "isatty", None)
+        self._tty = bool(isatty and isatty())  # a terminal: one line redrawn; a log: one line per update
 
     def __call__(self, rows: int, done_bytes: int) -> None:
         now = time.monotonic()
         if now - self._last < self.every:
             return
         self._last = now
-        self.stream.write("\r" + self.text(rows, done_bytes, now) + "\x1b[K")
+        text = self.text(rows, done_bytes, now)
+        self.stream.write(f"\r{text}\x1b[K" if self._tty else f"{text}\n")
         self.stream.flush()
-        self._drawn = True
+        self._drawn = self._tty
 
     def text(self, rows: int, done_bytes: int, now: float | None = None) -> str:
         elapsed = max((now or time.monotonic()) - self.start, 1e-9)
@@ -703,6 +706,7 @@ class ProgressLine:
         return line
 
     def finish(self, rows: int, done_bytes: int) -> None:
-        if self._drawn or time.monotonic() - self.start >= self.every:
-            self.stream.write("\r" + self.text(rows, done_bytes) + "\x1b[K\n")
-            self.stream.flush()
+        """The final line (always written: progress was asked for)."""
+        prefix = "\r" if self._drawn else ""
+        self.stream.write(prefix + self.text(rows, done_bytes) + ("\x1b[K" if self._drawn else "") + "\n")
+        self.stream.flush()
