@@ -289,8 +289,11 @@ def write_tables(folder: Path, n: int) -> dict[str, tuple[Path, Path]]:
     return out
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in bytes, stdout) of one process, its start included."""
+def run_measured(cmd: list[str]) -> tuple[float, int, str, float]:
+    """(wall seconds, peak RSS in bytes, stdout, CPU seconds user+sys) of one process, its start included.
+
+    CPU time is reported beside wall time: on a shared machine wall time follows the load, CPU time much less.
+    """
     t = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
@@ -302,18 +305,28 @@ def run_measured(cmd: list[str]) -> tuple[float, int, str]:
         text = out.read().decode()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}: {err[-2000:]}")
-    return elapsed, usage.ru_maxrss * 1024, text
+    return elapsed, usage.ru_maxrss * 1024, text, usage.ru_utime + usage.ru_stime
 
 
-def ours(ref: Path, cur: Path, folder: Path) -> tuple[float, int, dict[str, bool]]:
+Measured = tuple[float, int, dict[str, bool], float]  # wall s, peak RSS, verdicts, CPU s
+
+
+def ours(ref: Path, cur: Path, folder: Path) -> Measured:
     """``sentinel baseline build`` then ``sentinel drift check --json``: two processes, as a user runs them."""
     cli = [sys.executable, "-m", "sentinel_dev.cli.main"]
     baseline = folder / f"baseline_{ref.stem}_{ref.suffix[1:]}.json"
-    t1, m1, _ = run_measured([*cli, "baseline", "build", "--input", str(ref), "--output", str(baseline)])
-    t2, m2, text = run_measured([*cli, "drift", "check", "--baseline", str(baseline), "--current", str(cur),
-                                 "--json"])
+    t1, m1, _, c1 = run_measured([*cli, "baseline", "build", "--input", str(ref), "--output", str(baseline)])
+    t2, m2, text, c2 = run_measured([*cli, "drift", "check", "--baseline", str(baseline), "--current", str(cur),
+                                     "--json"])
     report = orjson.loads(text)
-    return t1 + t2, max(m1, m2), {f["feature"]: bool(f["drifted"]) for f in report["features"]}
+    return t1 + t2, max(m1, m2), {f["feature"]: bool(f["drifted"]) for f in report["features"]}, c1 + c2
+
+
+def ours_one(ref: Path, cur: Path) -> Measured:
+    """``sentinel drift check --baseline ref --current cur``: the baseline profiled from data, one process."""
+    cli = [sys.executable, "-m", "sentinel_dev.cli.main"]
+    t, m, text, c = run_measured([*cli, "drift", "check", "--baseline", str(ref), "--current", str(cur), "--json"])
+    return t, m, {f["feature"]: bool(f["drifted"]) for f in orjson.loads(text)["features"]}, c
 
 
 def section_files(sizes: list[int], peers: str | None, folder: Path | None) -> None:
@@ -324,7 +337,7 @@ def section_files(sizes: list[int], peers: str | None, folder: Path | None) -> N
     script = str(Path(__file__).with_name("_peers.py"))
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         work = Path(tmp)
-        rows: list[tuple[int, str, str, float, int, str]] = []
+        rows: list[tuple[int, str, str, float, int, str, float]] = []
         for n in sizes:
             files = write_tables(work, n)
             mb = files["csv"][0].stat().st_size / 2**20
@@ -332,36 +345,42 @@ def section_files(sizes: list[int], peers: str | None, folder: Path | None) -> N
                   f"{files['parquet'][0].stat().st_size / 2**20:,.0f} MiB per side)")
             mine: dict[str, dict[str, bool]] = {}
             for fmt, (ref, cur) in files.items():
-                elapsed, peak, drifted = ours(ref, cur, work)
-                mine[fmt] = drifted
-                rows.append((n, fmt, "sentinel", elapsed, peak, f"{sum(drifted.values())}/{len(drifted)} drifted"))
-                print(f"   {fmt:<8} sentinel     {elapsed:8.2f} s  peak RSS {peak / 2**20:8.0f} MiB  "
-                      f"{sum(drifted.values())}/{len(drifted)} drifted", flush=True)
+                for tool, run in (("sentinel", lambda r=ref, c=cur: ours(r, c, work)),
+                                  ("sentinel-1p", lambda r=ref, c=cur: ours_one(r, c))):
+                    elapsed, peak, drifted, cpu = run()
+                    mine.setdefault(fmt, drifted)
+                    verdict = f"{sum(drifted.values())}/{len(drifted)} drifted"
+                    rows.append((n, fmt, tool, elapsed, peak, verdict, cpu))
+                    print(f"   {fmt:<8} {tool:<12} {elapsed:6.2f} s  cpu {cpu:6.2f} s  RSS {peak / 2**20:6.0f} MiB  "
+                          f"{verdict}", flush=True)
             if peers is None:
                 continue
             for fmt, (ref, cur) in files.items():
                 for tool in ("evidently", "whylogs", "pandas"):
                     try:
-                        elapsed, peak, text = run_measured([peers, script, tool, str(ref), str(cur)])
+                        elapsed, peak, text, cpu = run_measured([peers, script, tool, str(ref), str(cur)])
                     except RuntimeError as exc:
                         print(f"   {fmt:<8} {tool:<12} failed: {str(exc)[-300:]}")
                         continue
                     theirs = orjson.loads(text.strip().splitlines()[-1])["drifted"]
                     agree = np.mean([theirs.get(c) == v for c, v in mine[fmt].items()])
                     verdict = f"{sum(theirs.values())}/{len(theirs)} drifted, agrees on {agree:.0%}"
-                    rows.append((n, fmt, tool, elapsed, peak, verdict))
-                    print(f"   {fmt:<8} {tool:<12} {elapsed:8.2f} s  peak RSS {peak / 2**20:8.0f} MiB  {verdict}",
-                          flush=True)
+                    rows.append((n, fmt, tool, elapsed, peak, verdict, cpu))
+                    print(f"   {fmt:<8} {tool:<12} {elapsed:6.2f} s  cpu {cpu:6.2f} s  RSS {peak / 2**20:6.0f} MiB  "
+                          f"{verdict}", flush=True)
     _files_summary(rows, sizes)
 
 
-def _files_summary(rows: list[tuple[int, str, str, float, int, str]], sizes: list[int]) -> None:
-    at = {(n, fmt, tool): (t, m) for n, fmt, tool, t, m, _v in rows}
-    print(f"\n{'rows/side':>10}  {'format':<8} {'tool':<12} {'time':>9} {'peak RSS':>10}  {'sentinel faster by':>18}")
-    for n, fmt, tool, t, m, _verdict in rows:
-        ours_t = at[(n, fmt, "sentinel")][0]
-        ratio = "" if tool == "sentinel" else f"{t / ours_t:.1f}x"
-        print(f"{n:>10,}  {fmt:<8} {tool:<12} {t:>8.2f}s {m / 2**20:>8.0f}MiB  {ratio:>18}")
+def _files_summary(rows: list[tuple[int, str, str, float, int, str, float]], sizes: list[int]) -> None:
+    at = {(n, fmt, tool): (t, m, c) for n, fmt, tool, t, m, _v, c in rows}
+    print(f"\n{'rows/side':>10}  {'format':<8} {'tool':<12} {'wall':>9} {'cpu':>9} {'peak RSS':>10}  "
+          f"{'sentinel faster (wall / cpu)':>28}  verdict")
+    for n, fmt, tool, t, m, verdict, c in rows:
+        ours_t, _m, ours_c = at[(n, fmt, "sentinel")]
+        ratio = "" if tool.startswith("sentinel") else f"{t / ours_t:.1f}x / {c / ours_c:.1f}x"
+        print(f"{n:>10,}  {fmt:<8} {tool:<12} {t:>8.2f}s {c:>8.2f}s {m / 2**20:>8.0f}MiB  {ratio:>28}  {verdict}")
+    print("(sentinel: baseline build + drift check, two processes; sentinel-1p: drift check straight from the "
+          "two files, one process)")
     print("targets: >= 10x Evidently at every size and faster than pandas/scipy (CSV); peak RSS at the largest "
           "size <= 1.2x the smallest; Parquet at least as fast as CSV")
     lo, hi = min(sizes), max(sizes)
