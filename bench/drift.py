@@ -279,14 +279,18 @@ def write_tables(folder: Path, n: int) -> dict[str, tuple[Path, Path]]:
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(n)
-    out: dict[str, tuple[Path, Path]] = {"csv": (folder / f"ref_{n}.csv", folder / f"cur_{n}.csv"),
-                                         "parquet": (folder / f"ref_{n}.parquet", folder / f"cur_{n}.parquet")}
+    out = table_paths(folder, n)
     for side, shift in ((0, 0.0), (1, 0.02)):
         table = pa.table(file_table(n, rng, shift))
         pacsv.write_csv(table, out["csv"][side])
         pq.write_table(table, out["parquet"][side])
         del table
     return out
+
+
+def table_paths(folder: Path, n: int) -> dict[str, tuple[Path, Path]]:
+    return {"csv": (folder / f"ref_{n}.csv", folder / f"cur_{n}.csv"),
+            "parquet": (folder / f"ref_{n}.parquet", folder / f"cur_{n}.parquet")}
 
 
 def run_measured(cmd: list[str]) -> tuple[float, int, str, float]:
@@ -339,7 +343,10 @@ def section_files(sizes: list[int], peers: str | None, folder: Path | None) -> N
         work = Path(tmp)
         rows: list[tuple[int, str, str, float, int, str, float]] = []
         for n in sizes:
-            files = write_tables(work, n)
+            # in a child: the peak RSS the kernel reports for a process counts its parent's pages at fork time,
+            # so this process stays small (the generated tables never live here)
+            subprocess.run([sys.executable, __file__, "--write-tables", str(work), str(n)], check=True)
+            files = table_paths(work, n)
             mb = files["csv"][0].stat().st_size / 2**20
             print(f"-- {n:,} rows per side (CSV {mb:,.0f} MiB, Parquet "
                   f"{files['parquet'][0].stat().st_size / 2**20:,.0f} MiB per side)")
@@ -479,7 +486,11 @@ def main() -> None:
     parser.add_argument("--peers", default=None, metavar="PYTHON",
                         help="the peers' interpreter for the files section (e.g. .venv-bench/bin/python)")
     parser.add_argument("--tmp", type=Path, default=None, help="where the files section writes its tables")
+    parser.add_argument("--write-tables", nargs=2, metavar=("DIR", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write_tables:
+        write_tables(Path(args.write_tables[0]), int(args.write_tables[1]))
+        return
     only = set(args.only or ["files", "ingest", "check", "evidently", "imports", "calibration"])
     q = args.quick
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, one process (per-core numbers)")
