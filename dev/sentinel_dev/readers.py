@@ -612,7 +612,8 @@ def _parquet(source: Source, features: list[str] | None, endpoint: str | None,
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(source.random_access())
+        # buffered column reads, no pre-buffering: memory holds a batch, not a row group (often the whole file)
+        pf = pq.ParquetFile(source.random_access(), buffer_size=1 << 20, pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
         raise FileFormatError(f"{source.name}: not a Parquet file ({str(exc).splitlines()[0]})") from None
     names = list(pf.schema_arrow.names)
