@@ -208,6 +208,7 @@ class LocalCloud:
         if self._runtime is not None:
             self._runtime.remove_output_capture()
         if self._server is not None:
+            self._stop_running_executions()
             # moto's backends and config are process-global: leave none of this cloud behind.
             for path, body in (
                 ("/moto-api/reset", None),
@@ -227,6 +228,21 @@ class LocalCloud:
         self._clients.clear()
         if _ONE_CLOUD.locked():
             _ONE_CLOUD.release()
+
+    def _stop_running_executions(self) -> None:
+        """Executions still running would go on calling the next cloud on this server: stop them first."""
+        if self._stack is None:
+            return
+        sfn = self.client("stepfunctions")
+        for lid, kind in self._stack.resource_types.items():
+            if kind != "AWS::StepFunctions::StateMachine":
+                continue
+            try:
+                running = sfn.list_executions(stateMachineArn=self._stack.ref(lid), statusFilter="RUNNING")
+                for execution in running["executions"]:
+                    sfn.stop_execution(executionArn=execution["executionArn"], cause="local cloud stopped")
+            except Exception:
+                continue
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
