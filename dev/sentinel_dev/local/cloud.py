@@ -241,7 +241,7 @@ class LocalCloud:
                 running = sfn.list_executions(stateMachineArn=self._stack.ref(lid), statusFilter="RUNNING")
                 for execution in running["executions"]:
                     sfn.stop_execution(executionArn=execution["executionArn"], cause="local cloud stopped")
-            except Exception:
+            except Exception:  # best effort on the way down: the reset follows anyway
                 continue
 
     def _set_env(self, values: dict[str, str]) -> None:
