@@ -5,8 +5,12 @@
     # Evidently comparison: a separate venv, never the project's
     python3 -m venv .venv-bench && .venv-bench/bin/pip install -e . -r bench/requirements-evidently.txt
     .venv-bench/bin/python bench/drift.py --only evidently
+    # files: `sentinel baseline build` + `drift check` from CSV and Parquet, peers (Evidently, whylogs,
+    # pandas/scipy) beside, each its own process (time and peak RSS with process start)
+    .venv/bin/python bench/drift.py --only files --peers .venv-bench/bin/python --sizes 100000 1000000
 
-Sections: ingest (records/s per core vs the faster bare parse, orjson or msgspec), check (25 features
+Sections: files (end to end from files, peers in the same run), ingest (records/s per core vs the faster
+bare parse, orjson or msgspec), check (25 features
 from profiles vs from raw at 10k and 1M rows), evidently (DataDriftPreset at 100k rows per side), imports
 (cold import vs the ``boto3, numpy, aws_lambda_powertools`` floor), calibration (false alarms, power).
 """
@@ -15,12 +19,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -247,6 +254,153 @@ def section_evidently(n: int) -> None:
               f"{ev_t / results[(label, 'profiles (incl. profiling)')][0]:.1f}x (incl. profiling); target >= 20x")
 
 
+N_NUMERIC, N_CATEGORICAL = 20, 5
+CATEGORIES = [f"cat_{i}" for i in range(12)]
+
+
+def file_table(n: int, rng: np.random.Generator, shift: float) -> dict[str, Any]:
+    """20 numeric columns (``numeric_columns``' generators), 5 categorical; ``shift`` moves half of each."""
+    cols: dict[str, Any] = {}
+    moved = numeric_columns(n, rng, shift)
+    still = numeric_columns(n, rng, 0.0)
+    for j in range(N_NUMERIC):
+        cols[f"f{j:02d}"] = (moved if j % 2 == 0 else still)[f"f{j:02d}"]
+    base = np.linspace(2.0, 1.0, len(CATEGORIES))
+    for j in range(N_CATEGORICAL):
+        w = base * (1 + shift * np.linspace(-1, 1, len(CATEGORIES))) if j % 2 == 0 else base
+        cols[f"c{j}"] = np.asarray(CATEGORIES, dtype=object)[rng.choice(len(CATEGORIES), n, p=w / w.sum())]
+    return cols
+
+
+def write_tables(folder: Path, n: int) -> dict[str, tuple[Path, Path]]:
+    """ref/cur of ``n`` rows each as CSV and Parquet (pyarrow writes both: the generator, not the bench)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(n)
+    out = table_paths(folder, n)
+    for side, shift in ((0, 0.0), (1, 0.02)):
+        table = pa.table(file_table(n, rng, shift))
+        pacsv.write_csv(table, out["csv"][side])
+        pq.write_table(table, out["parquet"][side])
+        del table
+    return out
+
+
+def table_paths(folder: Path, n: int) -> dict[str, tuple[Path, Path]]:
+    return {"csv": (folder / f"ref_{n}.csv", folder / f"cur_{n}.csv"),
+            "parquet": (folder / f"ref_{n}.parquet", folder / f"cur_{n}.parquet")}
+
+
+def run_measured(cmd: list[str]) -> tuple[float, int, str, float]:
+    """(wall seconds, peak RSS in bytes, stdout, CPU seconds user+sys) of one process, its start included.
+
+    CPU time is reported beside wall time: on a shared machine wall time follows the load, CPU time much less.
+    """
+    t = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        out.seek(0)
+        text = out.read().decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}: {err[-2000:]}")
+    return elapsed, usage.ru_maxrss * 1024, text, usage.ru_utime + usage.ru_stime
+
+
+Measured = tuple[float, int, dict[str, bool], float]  # wall s, peak RSS, verdicts, CPU s
+
+
+def ours(ref: Path, cur: Path, folder: Path) -> Measured:
+    """``sentinel baseline build`` then ``sentinel drift check --json``: two processes, as a user runs them."""
+    cli = [sys.executable, "-m", "sentinel_dev.cli.main"]
+    baseline = folder / f"baseline_{ref.stem}_{ref.suffix[1:]}.json"
+    t1, m1, _, c1 = run_measured([*cli, "baseline", "build", "--input", str(ref), "--output", str(baseline)])
+    t2, m2, text, c2 = run_measured([*cli, "drift", "check", "--baseline", str(baseline), "--current", str(cur),
+                                     "--json"])
+    report = orjson.loads(text)
+    return t1 + t2, max(m1, m2), {f["feature"]: bool(f["drifted"]) for f in report["features"]}, c1 + c2
+
+
+def ours_one(ref: Path, cur: Path) -> Measured:
+    """``sentinel drift check --baseline ref --current cur``: the baseline profiled from data, one process."""
+    cli = [sys.executable, "-m", "sentinel_dev.cli.main"]
+    t, m, text, c = run_measured([*cli, "drift", "check", "--baseline", str(ref), "--current", str(cur), "--json"])
+    return t, m, {f["feature"]: bool(f["drifted"]) for f in orjson.loads(text)["features"]}, c
+
+
+def section_files(sizes: list[int], peers: str | None, folder: Path | None) -> None:
+    print(f"\n== from files: baseline build + drift check, {N_NUMERIC} numeric + {N_CATEGORICAL} categorical "
+          f"columns; every run its own process (time and peak RSS include process start)")
+    if peers is None:
+        print("(no --peers PYTHON: the peers' venv is not used; see bench/requirements-evidently.txt)")
+    script = str(Path(__file__).with_name("_peers.py"))
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        work = Path(tmp)
+        rows: list[tuple[int, str, str, float, int, str, float]] = []
+        for n in sizes:
+            # in a child: the peak RSS the kernel reports for a process counts its parent's pages at fork time,
+            # so this process stays small (the generated tables never live here)
+            subprocess.run([sys.executable, __file__, "--write-tables", str(work), str(n)], check=True)
+            files = table_paths(work, n)
+            mb = files["csv"][0].stat().st_size / 2**20
+            print(f"-- {n:,} rows per side (CSV {mb:,.0f} MiB, Parquet "
+                  f"{files['parquet'][0].stat().st_size / 2**20:,.0f} MiB per side)")
+            mine: dict[str, dict[str, bool]] = {}
+            for fmt, (ref, cur) in files.items():
+                for tool, run in (("sentinel", lambda r=ref, c=cur: ours(r, c, work)),
+                                  ("sentinel-1p", lambda r=ref, c=cur: ours_one(r, c))):
+                    elapsed, peak, drifted, cpu = run()
+                    mine.setdefault(fmt, drifted)
+                    verdict = f"{sum(drifted.values())}/{len(drifted)} drifted"
+                    rows.append((n, fmt, tool, elapsed, peak, verdict, cpu))
+                    print(f"   {fmt:<8} {tool:<12} {elapsed:6.2f} s  cpu {cpu:6.2f} s  RSS {peak / 2**20:6.0f} MiB  "
+                          f"{verdict}", flush=True)
+            if peers is None:
+                continue
+            for fmt, (ref, cur) in files.items():
+                for tool in ("evidently", "whylogs", "pandas"):
+                    try:
+                        elapsed, peak, text, cpu = run_measured([peers, script, tool, str(ref), str(cur)])
+                    except RuntimeError as exc:
+                        print(f"   {fmt:<8} {tool:<12} failed: {str(exc)[-300:]}")
+                        continue
+                    theirs = orjson.loads(text.strip().splitlines()[-1])["drifted"]
+                    agree = np.mean([theirs.get(c) == v for c, v in mine[fmt].items()])
+                    verdict = f"{sum(theirs.values())}/{len(theirs)} drifted, agrees on {agree:.0%}"
+                    rows.append((n, fmt, tool, elapsed, peak, verdict, cpu))
+                    print(f"   {fmt:<8} {tool:<12} {elapsed:6.2f} s  cpu {cpu:6.2f} s  RSS {peak / 2**20:6.0f} MiB  "
+                          f"{verdict}", flush=True)
+    _files_summary(rows, sizes)
+
+
+def _files_summary(rows: list[tuple[int, str, str, float, int, str, float]], sizes: list[int]) -> None:
+    at = {(n, fmt, tool): (t, m, c) for n, fmt, tool, t, m, _v, c in rows}
+    print(f"\n{'rows/side':>10}  {'format':<8} {'tool':<12} {'wall':>9} {'cpu':>9} {'peak RSS':>10}  "
+          f"{'sentinel faster (wall / cpu)':>28}  verdict")
+    for n, fmt, tool, t, m, verdict, c in rows:
+        ours_t, _m, ours_c = at[(n, fmt, "sentinel")]
+        ratio = "" if tool.startswith("sentinel") else f"{t / ours_t:.1f}x / {c / ours_c:.1f}x"
+        print(f"{n:>10,}  {fmt:<8} {tool:<12} {t:>8.2f}s {c:>8.2f}s {m / 2**20:>8.0f}MiB  {ratio:>28}  {verdict}")
+    print("(sentinel: baseline build + drift check, two processes; sentinel-1p: drift check straight from the "
+          "two files, one process)")
+    print("targets: >= 10x Evidently at every size and faster than pandas/scipy (CSV); peak RSS at the largest "
+          "size <= 1.2x the smallest; Parquet at least as fast as CSV")
+    lo, hi = min(sizes), max(sizes)
+    for fmt in ("csv", "parquet"):
+        if (hi, fmt, "sentinel") in at and (lo, fmt, "sentinel") in at and hi != lo:
+            print(f"   {fmt}: peak RSS {hi:,} / {lo:,} rows = "
+                  f"{at[(hi, fmt, 'sentinel')][1] / at[(lo, fmt, 'sentinel')][1]:.2f}x")
+    for n in sizes:
+        if (n, "parquet", "sentinel") in at:
+            print(f"   {n:,} rows: Parquet / CSV time = "
+                  f"{at[(n, 'parquet', 'sentinel')][0] / at[(n, 'csv', 'sentinel')][0]:.2f}x")
+
+
 def _import_time(code: str, reps: int) -> float:
     times = []
     for _ in range(reps):
@@ -326,11 +480,22 @@ def section_calibration(windows: int, n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument("--only", nargs="*", choices=["ingest", "check", "evidently", "imports", "calibration"])
+    parser.add_argument("--only", nargs="*",
+                        choices=["files", "ingest", "check", "evidently", "imports", "calibration"])
+    parser.add_argument("--sizes", nargs="*", type=int, default=None, help="rows per side of the files section")
+    parser.add_argument("--peers", default=None, metavar="PYTHON",
+                        help="the peers' interpreter for the files section (e.g. .venv-bench/bin/python)")
+    parser.add_argument("--tmp", type=Path, default=None, help="where the files section writes its tables")
+    parser.add_argument("--write-tables", nargs=2, metavar=("DIR", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    only = set(args.only or ["ingest", "check", "evidently", "imports", "calibration"])
+    if args.write_tables:
+        write_tables(Path(args.write_tables[0]), int(args.write_tables[1]))
+        return
+    only = set(args.only or ["files", "ingest", "check", "evidently", "imports", "calibration"])
     q = args.quick
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, one process (per-core numbers)")
+    if "files" in only:
+        section_files(args.sizes or ([20_000] if q else [100_000, 1_000_000]), args.peers, args.tmp)
     if "ingest" in only:
         section_ingest(5_000 if q else 20_000, 3 if q else 9)
     if "check" in only:

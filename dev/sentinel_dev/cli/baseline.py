@@ -1,8 +1,10 @@
 """``sentinel baseline build --input PATH... --output baseline.json``: a reference profile from data.
 
-Each input is detected: raw inference data (data capture JSONL, chat/TGI logs, JSON, CSV), a profile
-JSON written by this tool, or a SageMaker Model Monitor ``statistics.json``; all are merged into one
-versioned profile. ``--constraints`` is accepted for symmetry with ``drift check`` and only validated.
+Each input (a local path or ``s3://bucket/key``) is detected: raw inference data (data capture JSONL,
+chat/TGI logs, JSON, CSV, Parquet), a profile JSON written by this tool, or a SageMaker Model Monitor
+``statistics.json``; all are merged into one versioned profile. Data files are streamed in chunks into
+the profile (``sentinel_dev.readers``): memory follows the profile, not the file. ``--progress`` (or a
+terminal on stderr) shows rows, rows/s, elapsed time and an ETA on stderr.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from typing import Any
 import orjson
 import yaml
 
-from llmops_sentinel.domain.drift.baseline import load_profile_source
 from llmops_sentinel.domain.drift.profiles import EndpointProfile, merge_all, profile_to_json
 from llmops_sentinel.domain.drift.records import RecordError
 from llmops_sentinel.domain.drift.stat_tests import MonitorConfig, load_monitor_config
 from llmops_sentinel.errors import BadInputError, ConfigError
 from sentinel_dev.cli.output import emit_json
+from sentinel_dev.readers import ProgressLine, open_source, profile_source
 
 
 def register(sub: Any) -> None:
@@ -32,7 +34,18 @@ def register(sub: Any) -> None:
     build.add_argument("--config", "-c", type=Path, default=None, help="monitor config (YAML/JSON)")
     build.add_argument("--endpoint", default=None, help="endpoint name recorded in the profile")
     build.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_progress_flag(build)
     build.set_defaults(func=run)
+
+
+def add_progress_flag(parser: Any) -> None:
+    parser.add_argument("--progress", action="store_true", default=None,
+                        help="progress on stderr (rows/s, elapsed, ETA); the default when stderr is a terminal")
+
+
+def wants_progress(args: argparse.Namespace) -> bool:
+    flag = getattr(args, "progress", None)
+    return bool(flag) if flag is not None else sys.stderr.isatty()
 
 
 def read_config(path: Path | None) -> MonitorConfig:
@@ -62,14 +75,18 @@ def read_json_file(path: Path) -> Any:
 
 
 def load_sources(
-    paths: list[str], config: MonitorConfig, endpoint: str | None, role: str
+    paths: list[str], config: MonitorConfig, endpoint: str | None, role: str, progress: bool = False
 ) -> tuple[EndpointProfile, list[str], list[RecordError]]:
-    """Files -> one merged profile, what each file was, and the per-record errors (counted as failed)."""
+    """Files -> one merged profile, what each file was, and the first per-record errors (all counted)."""
     profiles: list[EndpointProfile] = []
     kinds: list[str] = []
     errors: list[RecordError] = []
     for path in paths:
-        profile, kind, errs = load_profile_source(path, features=config.features, endpoint=endpoint)
+        line = ProgressLine(f"{role} {path}", open_source(path).size) if progress else None
+        read = profile_source(path, features=config.features, endpoint=endpoint, progress=line)
+        profile, kind, errs = read.profile, read.kind, read.errors
+        if line is not None:
+            line.finish(profile.records_ok + profile.records_failed, line.total or 0)
         if kind == "data" and profile.records_ok == 0:
             first = f": {errs[0]}" if errs else ""
             raise BadInputError(f"{path}: no usable {role} record ({len(errs)} failed){first}")
@@ -81,7 +98,9 @@ def load_sources(
 
 def run(args: argparse.Namespace) -> int:
     config = read_config(args.config)
-    profile, kinds, errors = load_sources(args.input, config, args.endpoint or config.endpoint, "baseline")
+    profile, kinds, errors = load_sources(
+        args.input, config, args.endpoint or config.endpoint, "baseline", wants_progress(args)
+    )
     try:
         args.output.write_bytes(profile_to_json(profile))
     except OSError as exc:

@@ -1,8 +1,10 @@
 """``sentinel drift check --baseline B --current PATH... [--config monitor.yaml] [--json]``.
 
-``B`` and every ``PATH`` may be a profile JSON, a Model Monitor ``statistics.json`` (baseline only makes
-sense) or raw data; several current files are merged into one window. Exit 0 whatever was found; bad
-input (unreadable file, no usable record, invalid config) -> exit 2 with one line on stderr.
+``B`` and every ``PATH`` (local or ``s3://``) may be a profile JSON, a Model Monitor ``statistics.json``
+(baseline only makes sense) or raw data (JSONL, CSV, Parquet: streamed); several current files are merged
+into one window. ``--progress`` (or a terminal on stderr) reports rows/s, elapsed and an ETA on stderr.
+Exit 0 whatever was found; bad input (unreadable file, no usable record, invalid config) -> exit 2
+with one line on stderr.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from llmops_sentinel.domain.drift.baseline import config_from_constraints
 from llmops_sentinel.domain.drift.stat_tests import DriftReport, check_drift
-from sentinel_dev.cli.baseline import load_sources, read_config, read_json_file
+from sentinel_dev.cli.baseline import add_progress_flag, load_sources, read_config, read_json_file, wants_progress
 from sentinel_dev.cli.output import emit_json
 
 
@@ -27,6 +29,7 @@ def register(sub: Any) -> None:
     check.add_argument("--config", "-c", type=Path, default=None, help="monitor config (YAML/JSON)")
     check.add_argument("--constraints", type=Path, default=None, help="Model Monitor constraints.json")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_progress_flag(check)
     check.set_defaults(func=run)
 
 
@@ -68,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
     config = read_config(args.config)
     if args.constraints is not None:
         config = config_from_constraints(read_json_file(args.constraints), config)
-    baseline, _kinds, _errors = load_sources([args.baseline], config, config.endpoint, "baseline")
-    current, _ckinds, errors = load_sources(args.current, config, config.endpoint, "current")
+    progress = wants_progress(args)
+    baseline, _kinds, _errors = load_sources([args.baseline], config, config.endpoint, "baseline", progress)
+    current, _ckinds, errors = load_sources(args.current, config, config.endpoint, "current", progress)
     report = check_drift(baseline, current, config)
     if args.json:
         emit_json(report)

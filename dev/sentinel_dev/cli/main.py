@@ -38,7 +38,8 @@ def _subcommands(parser: argparse.ArgumentParser, path: str = "") -> Iterator[tu
                 yield from _subcommands(child, child_path)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``only`` registers just that subcommand (a run imports only the module it needs)."""
     from sentinel_dev.cli.examples import DESCRIPTION, EXAMPLES, MAIN
 
     parser = _Parser(
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         module = importlib.import_module(f"sentinel_dev.cli.{name}")
         module.register(sub)
     for path, child in _subcommands(parser):
@@ -57,8 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    first = words[0] if words else None
+    parser = build_parser(first if first in COMMANDS else None)
+    args = parser.parse_args(words)
     try:
         code: int = args.func(args)
     except BadInputError as exc:

@@ -52,14 +52,18 @@ from llmops_sentinel.domain.drift.features import (
 from llmops_sentinel.domain.drift.profiles import (
     DEFAULT_KLL_K,
     DEFAULT_RESERVOIR,
+    CategoricalProfile,
     EndpointProfile,
     FeatureProfile,
     FloatArray,
+    NumericProfile,
+    ProfileMismatchError,
     profile_batch,
     profile_column,
 )
 from llmops_sentinel.domain.drift.records import (
     _CANONICAL_EXTRAS,
+    _TOP_KEYS_NOT_COLUMNS,
     InferenceRecord,
     RecordError,
     parse_lines,
@@ -350,3 +354,129 @@ def _profile(
     return EndpointProfile(
         out, endpoint, min(times) if times else None, max(times) if times else None, n + len(records), failed
     )
+
+
+# ------------------------------------------------------------------------------------------------ tables
+
+#: keys a flat record (a CSV row, a JSON object of scalars) reads as more than a tabular column: a table
+#: with such a column goes through the record path, which knows what each of them means.
+RECORD_KEYS = frozenset(
+    (*_TOP_KEYS_NOT_COLUMNS, "id", "request", "response", "messages", "choices", "inputs", "generated_text",
+     "details", "outputs", "prompt", "completion")
+)
+
+
+def is_plain_table(names: Iterable[str]) -> bool:
+    """True when columns of these names are all tabular features (no LLM or record key among them)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in RECORD_KEYS or name in seen:
+            return False
+        seen.add(name)
+    return True
+
+
+class TableProfiler:
+    """Fold a table chunk by chunk (column arrays, never rows) into one :class:`EndpointProfile`.
+
+    Memory is the profile's (one KLL sketch and moments per numeric column, one frequent-items sketch per
+    categorical one), whatever the number of rows. The profile is the one ``profile_batch`` gives for the
+    same rows as flat records (``parse_csv`` / JSON objects of scalars): one record per row, a column of
+    numbers numeric (NaN and +-inf missing), of strings categorical, a column never seen in a chunk missing
+    there; a column named like a selected LLM feature is profiled as ``column.<name>``. Only plain tables
+    (``is_plain_table``) are profiled here: the caller decides a column's kind over the whole table
+    (numeric unless some cell is not a number) before its first chunk.
+    """
+
+    def __init__(self, *, features: Sequence[str] | None = None, endpoint: str | None = None,
+                 k: int = DEFAULT_KLL_K) -> None:
+        extractors, self._columns = resolve_features(features)
+        self._reserved = {ex.name for ex in extractors}
+        self._k = k
+        self.endpoint = endpoint
+        self.rows = 0
+        self.failed = 0
+        self._numeric: dict[str, NumericProfile] = {}
+        self._categorical: dict[str, CategoricalProfile] = {}
+        self._chunk_rows = 0
+        self._touched: set[str] = set()
+
+    def _name(self, column: str) -> str:
+        return f"column.{column}" if column in self._reserved else column
+
+    def begin(self, n_rows: int) -> None:
+        """Start a chunk of ``n_rows`` records (every column added until the next ``begin`` has that many)."""
+        self._close()
+        self._chunk_rows = n_rows
+        self.rows += n_rows
+
+    def add_numeric(self, column: str, values: FloatArray) -> None:
+        """One chunk of a numeric column (float64, NaN = missing), one value per record of the chunk."""
+        if not self._columns:
+            return
+        name = self._name(column)
+        if name in self._categorical:
+            raise ProfileMismatchError(f"column {column}: numbers after strings (kinds are decided per table)")
+        p = self._numeric.get(name)
+        if p is None:
+            p = self._numeric[name] = NumericProfile.empty(self._k)
+            p.missing = self.rows - self._chunk_rows  # the records before this column first appeared
+        arr = np.ascontiguousarray(values, dtype=np.float64)
+        p.update(arr if arr.flags.writeable else arr.copy())  # the KLL binding takes writeable arrays only
+        self._touched.add(name)
+
+    def add_counts(self, column: str, counts: dict[str, int], missing: int,
+                   kind: Literal["categorical", "boolean"] = "categorical") -> None:
+        """One chunk of a categorical column as label -> count (labels as ``profiles._label`` writes them)."""
+        if not self._columns:
+            return
+        name = self._name(column)
+        if name in self._numeric:
+            raise ProfileMismatchError(f"column {column}: strings after numbers (kinds are decided per table)")
+        p = self._categorical.get(name)
+        if p is None:
+            p = self._categorical[name] = CategoricalProfile.empty(kind)
+            p.missing = self.rows - self._chunk_rows
+        elif p.kind != kind:
+            raise ProfileMismatchError(f"column {column}: {kind} after {p.kind}")
+        p.update_counts(counts, missing)
+        self._touched.add(name)
+
+    def _close(self) -> None:
+        """Columns the closing chunk did not carry are missing for its records."""
+        if self._chunk_rows:
+            for name, num in self._numeric.items():
+                if name not in self._touched:
+                    num.missing += self._chunk_rows
+            for name, cat in self._categorical.items():
+                if name not in self._touched:
+                    cat.missing += self._chunk_rows
+        self._touched = set()
+        self._chunk_rows = 0
+
+    def profile(self) -> EndpointProfile:
+        self._close()
+        out: dict[str, FeatureProfile] = {}
+        for name, num in self._numeric.items():
+            if num.count:
+                out[name] = num
+        for name, cat in self._categorical.items():
+            if cat.count:
+                out[name] = cat
+        return EndpointProfile(out, self.endpoint, None, None, self.rows, self.failed)
+
+
+def cell_label(text: str) -> tuple[bool, str | None]:
+    """A CSV cell as the record path reads it: (is a number, label); an empty cell -> (True, None).
+
+    ``records._scalar`` then ``features._category``: stripped, a number when ``float`` reads it (its label
+    ``3`` for 3.0, else ``repr``-like ``str``), else the stripped text.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return True, None
+    try:
+        value = float(stripped)
+    except ValueError:
+        return False, stripped
+    return True, str(int(value)) if value.is_integer() else str(value)
