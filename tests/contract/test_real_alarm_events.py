@@ -10,8 +10,10 @@ from sentinel_dev.local.cloud import LocalCloud
 from tests.conftest import AWS_EVENTS, aws_event
 
 ALARM_EVENTS = sorted(p.name for p in AWS_EVENTS.glob("cloudwatch_alarm_*.json"))
+#: The registry's approval event is a signal too (model-approved -> deploy); tested below.
+MODEL_PACKAGE = "sagemaker_model_package_state_change__awsdocs.json"
 NOT_ALARM_TRANSITIONS = sorted(
-    p.name for p in AWS_EVENTS.glob("*.json") if not p.name.startswith("cloudwatch_alarm_")
+    p.name for p in AWS_EVENTS.glob("*.json") if not p.name.startswith("cloudwatch_alarm_") and p.name != MODEL_PACKAGE
 )
 
 
@@ -48,3 +50,11 @@ def test_any_other_aws_event_is_rejected_with_a_typed_error(cloud: LocalCloud, n
 
 def test_no_execution_was_started_by_foreign_events(cloud: LocalCloud) -> None:
     assert cloud.executions("ScaleOutStateMachine") == []
+
+
+def test_the_documented_model_package_event_is_read_and_not_acted_on(cloud: LocalCloud) -> None:
+    """Its group is nobody's here (and it says Rejected): ignored, never a deployment."""
+    record = cloud.invoke("AlarmRouterFunction", aws_event(MODEL_PACKAGE))
+    assert record.ok, record.logs
+    assert record.result["status"] == "ignored"
+    assert "no watched endpoint deploys model package group 'versionedmp-p-idy6c3e1fiqj'" in record.result["reason"]

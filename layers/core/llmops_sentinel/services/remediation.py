@@ -395,8 +395,11 @@ def _package_endpoint(r: Routing, settings: RouterSettings, deps: RouterDeps) ->
         if deps.watched.watches(name) and settings.policy.for_endpoint(name).retrain.model_package_group == group
     )
     if len(owners) != 1:
-        why = "no watched endpoint" if not owners else f"{len(owners)} watched endpoints ({', '.join(owners)})"
-        return r.settle("ignored", f"{why} deploy model package group {group!r}", audited=False)
+        if owners:
+            why = f"{len(owners)} watched endpoints ({', '.join(owners)}) deploy model package group {group!r}"
+        else:
+            why = f"no watched endpoint deploys model package group {group!r}"
+        return r.settle("ignored", why, audited=False)
     return replace(r, signal=r.signal.model_copy(update={"endpoint_name": owners[0]}))
 
 
