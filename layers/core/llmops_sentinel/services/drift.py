@@ -19,8 +19,8 @@ endpoint in their key (``.../<endpoint>/<variant>/<yyyy>/<mm>/<dd>/<HH>/<file>.j
 Firehose semantics (:func:`parse_firehose_event`, :func:`ingest_firehose`, :func:`firehose_response`):
 
 - *Per-record answers.* ``data`` that is not a base64 string, or any content we cannot read, makes that
-  record ``ProcessingFailed`` (its data echoed back when it is a string, else ``""``; Firehose writes
-  its own copy of the original to ``processing-failed/``). A non-numeric or out-of-range
+  record ``ProcessingFailed`` (its data echoed back when it is valid base64, else ``""``; Firehose
+  writes its own copy of the original to ``processing-failed/``). A non-numeric or out-of-range
   ``approximateArrivalTimestamp`` is ignored (the record is still processed). A record without a usable
   ``recordId`` (missing, not a non-empty string of at most 512 characters) cannot be named in the answer:
   it is left out of the response, logged and counted (``FirehoseRecordsUnanswerable``), and the rest of
@@ -421,8 +421,9 @@ def ingest_firehose(
     failed: dict[str, int] = defaultdict(int)
     failures: dict[str, int] = defaultdict(int)
 
-    def fail(record: FirehoseRecordIn, reason: str, kind: str, endpoint: str | None) -> None:
-        outcomes.append(RecordOutcome(record.record_id, "ProcessingFailed", record.data, endpoint, reason))
+    def fail(record: FirehoseRecordIn, reason: str, kind: str, endpoint: str | None, echo: bool = True) -> None:
+        data = record.data if echo else ""  # only valid base64 goes back to Firehose
+        outcomes.append(RecordOutcome(record.record_id, "ProcessingFailed", data, endpoint, reason))
         failures[kind] += 1
         if endpoint:
             failed[endpoint] += 1
@@ -434,7 +435,7 @@ def ingest_firehose(
         try:
             raw = base64.b64decode(record.data, validate=True)
         except (binascii.Error, ValueError):
-            fail(record, "data is not base64", "MalformedRecordError", default_endpoint)
+            fail(record, "data is not base64", "MalformedRecordError", default_endpoint, echo=False)
             continue
         try:
             endpoint, parsed = _parse_firehose_record(raw, default_endpoint)

@@ -23,7 +23,8 @@ def _document(timestamp_ms: int | None = None, **dimensions: str) -> EphemeralMe
     emf = EphemeralMetrics(service="")
     if timestamp_ms is not None:
         emf.set_timestamp(timestamp_ms)
-    emf.add_dimensions(**dimensions)
+    for name, value in dimensions.items():  # one dimension set (add_dimensions would add a second)
+        emf.add_dimension(name, value)
     return emf
 
 
