@@ -653,6 +653,11 @@ def check_endpoint(
             status="insufficient-data", reason=f"{current.records_ok} records < min_records {monitor.min_records}",
             **counts, **base,
         )
+    if not set(baseline.features) & set(current.features):  # nothing to compare: not a "no-drift" verdict
+        return EndpointCheck(
+            status="bad-input", reason=f"the window has none of the baseline's {len(baseline.features)} features",
+            **counts, **base,
+        )
     report = check_drift(baseline, current, monitor.config, rng)
     report_id = f"{end:%Y%m%dT%H%MZ}"
     document = {
