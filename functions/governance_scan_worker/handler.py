@@ -25,7 +25,7 @@ def deps() -> GovernanceDeps:
     return GovernanceDeps(GovernanceSettings.from_env())
 
 def rejected(exc: BadInputError) -> dict[str, Any]:
-    return BatchResult(status="rejected", error=one_line(str(exc))).model_dump(mode="json")
+    return BatchResult(status="rejected", error=f"{type(exc).__name__}: {one_line(str(exc))}").model_dump(mode="json")
 
 
 @logger.inject_lambda_context
