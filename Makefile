@@ -7,7 +7,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # SAM CLI would send usage telemetry to AWS; nothing here talks to the internet.
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: demo test lint typecheck unit venv clean bench
+.PHONY: demo test lint typecheck unit venv clean bench report-check
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -19,7 +19,13 @@ $(STAMP): pyproject.toml layers/core/requirements.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/sentinel demo
+	$(BIN)/sentinel demo --report build/report.html
+
+# The demo on the local cloud, its HTML report, and a check in headless Chromium (apt-get install chromium):
+# every chart drawn, no console errors, a screenshot next to the report.
+report-check: $(STAMP)
+	$(BIN)/sentinel report --demo --output build/report.html
+	$(BIN)/python -m sentinel_dev.report.browser build/report.html --screenshot build/report.png --min-drawn 10
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

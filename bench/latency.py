@@ -30,6 +30,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 DAY = 1440  # points per day at a 60 s period
 STEP_S = 60.0
+LEVEL_KINDS = ("step", "ramp", "slow")  # the 5-point target's kinds (slow: +50..100 % over 1-4 h)
 MERGE = 30  # alarm points this close form one alarm event, for every method alike
 
 
@@ -37,7 +38,7 @@ MERGE = 30  # alarm points this close form one alarm event, for every method ali
 class Series:
     ts: FloatArray
     values: FloatArray
-    kind: str  # "none", "step", "ramp", "variance"
+    kind: str  # "none", "step", "ramp", "slow" (ramp over 1-4 h), "variance"
     onset: int = -1  # accepted-point index of the true onset
     cross30: int = -1  # first index at which the injected regression reaches +30 %
     end: int = -1  # index after the last regressed point
@@ -66,10 +67,13 @@ def make_series(rng: np.random.Generator, kind: str, noise: float, days: int = 1
             s.magnitude = rng.uniform(0.3, 1.0)
             shift[s.onset : s.end] = np.log1p(s.magnitude)
             s.cross30 = s.onset
-        elif kind == "ramp":
+        elif kind in ("ramp", "slow"):
+            # ramp: to +50..100 % over 10-60 points; slow: to +50..100 % over 1-4 hours
             s.magnitude = rng.uniform(0.5, 1.0)
-            rise = int(rng.integers(10, 60))
-            ramp = np.minimum(np.arange(dur) / rise, 1.0) * np.log1p(s.magnitude)
+            rise = int(rng.integers(10, 60)) if kind == "ramp" else int(rng.integers(60, 241))
+            dur = max(dur, rise + 60)
+            s.end = min(s.onset + dur, n - 1)
+            ramp = np.minimum(np.arange(s.end - s.onset) / rise, 1.0) * np.log1p(s.magnitude)
             shift[s.onset : s.end] = ramp
             s.cross30 = s.onset + int(np.argmax(ramp >= np.log1p(0.3)))
         else:  # variance burst: same median, log-scale x3..x5 (p90 rises by 30..80 %)
@@ -221,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, object]] = []
     for noise in args.noise:
         rng = np.random.default_rng([args.seed, round(noise * 1000)])
-        data = [make_series(rng, k, noise) for k in ("step", "ramp", "variance", "none") for _ in range(args.series)]
+        data = [
+            make_series(rng, k, noise) for k in ("step", "ramp", "slow", "variance", "none") for _ in range(args.series)
+        ]
         for name, method in methods.items():
             sc = evaluate(data, method)
             rows.append(
@@ -230,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                     "method": name,
                     "detected": sc.detected / sc.regressions,
                     "within5": sc.within5 / sc.regressions,
-                    "level_within5": sum(sc.by_kind[k][2] for k in ("step", "ramp"))
-                    / sum(sc.by_kind[k][0] for k in ("step", "ramp")),
+                    "level_within5": sum(sc.by_kind[k][2] for k in ("step", "ramp", "slow"))
+                    / sum(sc.by_kind[k][0] for k in ("step", "ramp", "slow")),
                     "by_kind": {k: {"n": v[0], "detected": v[1], "within5": v[2]} for k, v in sc.by_kind.items()},
                     "median_delay": statistics.median(sc.delays) if sc.delays else None,
                     "median_delay_by_kind": {k: statistics.median(v) for k, v in sc.kind_delays.items()},
@@ -251,13 +257,15 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
         return 0
     print(f"seed {args.seed}, {args.series} series per kind, 10 days x 1440 points each, 60 s period")
-    hdr = f"{'noise':>5}  {'method':<38} {'det':>5} {'<=5':>5} {'lvl<=5':>6} {'step':>9} {'ramp':>9} {'var':>9}"
+    hdr = f"{'noise':>5}  {'method':<38} {'det':>5} {'<=5':>5} {'lvl<=5':>6}"
+    hdr += "".join(f" {k:>9}" for k in ("step", "ramp", "slow", "var"))
     print(hdr + f" {'delay':>6} {'d.var':>5} {'FA/10k':>7} {'d1-3':>5} {'d4+':>5}")
     for r in rows:
         bk = r["by_kind"]
         assert isinstance(bk, dict)
         kinds = " ".join(
-            f"{bk[k]['within5']:>3}/{bk[k]['detected']:>2}/{bk[k]['n']:<2}" for k in ("step", "ramp", "variance")
+            f"{bk[k]['within5']:>3}/{bk[k]['detected']:>2}/{bk[k]['n']:<2}"
+            for k in ("step", "ramp", "slow", "variance")
         )
         delay = r["median_delay"]
         by_kind_delay = r["median_delay_by_kind"]
@@ -269,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{vdelay if vdelay is not None else '-':>5} {r['false_alarms_per_10k']:>7.2f} "
             f"{r['false_alarms_per_10k_days1_3']:>5.2f} {r['false_alarms_per_10k_after_day3']:>5.2f}"
         )
-    print("per kind: within 5 points / detected / regressions; delay in points from the first point")
+    print("per kind: within 5 points / detected / regressions (slow: ramps over 1-4 h); delay in points from")
+    print("the first point")
     print("at which the injected regression reaches +30 % (ramps) or from onset (steps, variance);")
     print("d.var: median delay of variance bursts; FA/10k on no-regression series: all, days 1-3, day 4 on")
     print(f"throughput of detect(): {tput:,.0f} points/s (median of 5 runs, {args.throughput_points:,} points)")

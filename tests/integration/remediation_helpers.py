@@ -50,7 +50,8 @@ def audit(cloud: LocalCloud, endpoint: str = ENDPOINT) -> list[dict[str, Any]]:
 
 def all_executions(cloud: LocalCloud) -> list[dict[str, Any]]:
     found = []
-    for lid in ("ScaleOutStateMachine", "ScaleDownStateMachine", "RollbackStateMachine", "RetrainStateMachine"):
+    machines = ("ScaleOutStateMachine", "ScaleDownStateMachine", "RollbackStateMachine", "RetrainStateMachine")
+    for lid in (*machines, "DeployStateMachine"):
         found.extend(cloud.executions(lid))
     return found
 

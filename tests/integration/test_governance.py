@@ -90,7 +90,9 @@ def _failed(cloud: LocalCloud) -> dict[str, dict[str, Any]]:
 def test_findings_reach_security_hub_and_the_router(enforced: tuple[LocalCloud, dict[str, Any]]) -> None:
     cloud, _ = enforced
     failed = _failed(cloud)
-    assert {"endpoint-config-kms", "endpoint-config-data-capture", "role-no-admin"} <= set(failed)
+    # One instance per variant is non-compliant on every config (AWS Config's prod-instance-count semantics).
+    expected = {"endpoint-config-kms", "endpoint-config-data-capture", "endpoint-config-production-instances"}
+    assert expected | {"role-no-admin"} <= set(failed)
     assert failed["role-no-admin"]["Severity"]["Label"] == "CRITICAL"
     assert failed["endpoint-config-kms"]["ProductFields"]["llmops-sentinel/RemediationStatus"] == "planned"
     routed = [
@@ -98,9 +100,9 @@ def test_findings_reach_security_hub_and_the_router(enforced: tuple[LocalCloud, 
         for i in cloud.runtime.invocations
         if i.function == "AlarmRouterFunction" and i.ok and i.result and i.result["signal"] == "governance-finding"
     ]
-    assert len(routed) == 3 and {r["status"] for r in routed} == {"notified"}
+    assert len(routed) == 4 and {r["status"] for r in routed} == {"notified"}
     # the endpoint-config findings name the endpoint, so the router audits them per endpoint
-    assert sum(1 for r in routed if r["endpoint_name"] == ENDPOINT) == 2
+    assert sum(1 for r in routed if r["endpoint_name"] == ENDPOINT) == 3
     assert any("role-no-admin" in m for m in cloud.sns_messages(cloud.stack.ref("NotificationTopic")))
 
 
@@ -119,8 +121,9 @@ def test_endpoint_moves_to_a_compliant_copy_and_the_old_config_stays(
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=copy["EndpointConfigArn"])["Tags"]}
     assert tags["sentinel:replaces"] == CONFIG and tags["team"] == "llm"
     assert sm.describe_endpoint_config(EndpointConfigName=CONFIG)["EndpointConfigName"] == CONFIG  # never deleted
-    statuses = {o["status"] for o in outcome["config"]["remediations"]}
-    assert statuses == {"executed"}
+    statuses = {(o["action"], o["status"]) for o in outcome["config"]["remediations"]}
+    # the enforced copy ran; the instance-count finding's notify stays in its default dry run
+    assert statuses == {("replace-endpoint-config", "executed"), ("notify", "skipped-dry-run")}
 
 
 def test_wildcard_policy_is_detached_not_deleted(enforced: tuple[LocalCloud, dict[str, Any]]) -> None:
@@ -136,7 +139,8 @@ def test_redelivery_changes_nothing(enforced: tuple[LocalCloud, dict[str, Any]])
     cloud, outcome = enforced
     before = cloud.client("sagemaker").list_endpoint_configs()["EndpointConfigs"]
     again = deliver(cloud, "sagemaker", "CreateEndpoint", {"endpointName": ENDPOINT, "endpointConfigName": CONFIG})
-    assert {o["status"] for o in again["remediations"]} == {"already-done"}
+    statuses = {(o["action"], o["status"]) for o in again["remediations"]}
+    assert statuses == {("replace-endpoint-config", "already-done"), ("notify", "skipped-dry-run")}
     role = deliver(cloud, "iam", "AttachRolePolicy", {"roleName": ROLE, "policyArn": outcome["policy_arn"]})
     assert role["non_compliant"] == 0  # the role is compliant now: its finding is PASSED in Security Hub
     assert "role-no-admin" not in _failed(cloud)

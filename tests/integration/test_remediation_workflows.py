@@ -107,7 +107,7 @@ def test_rollback_with_no_history_only_notifies(cloud: LocalCloud) -> None:
     create_endpoint(cloud, instances=1)
     result = route(cloud, router_event("latency_regression_deployment_no_history.json"))
     assert (result["status"], result["action"]) == ("notified", "rollback")
-    assert any("No previous endpoint config" in m for m in messages(cloud))
+    assert any("no previous endpoint config is recorded" in m for m in messages(cloud))
 
 
 def create_group(cloud: LocalCloud, name: str = "demo-llm") -> None:

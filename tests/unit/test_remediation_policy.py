@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -98,3 +99,34 @@ def test_bad_policy_files_fail_with_field_and_line(text: str, message: str) -> N
 def test_missing_policy_file_is_a_config_error(tmp_path: Any) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_policy(tmp_path / "absent.yaml")
+
+
+def test_precedence_is_configurable_and_validated() -> None:
+    rules = [rule.model_dump() for rule in load_policy().rules]
+    default = load_policy()
+    order = ("rollback", "scale-out", "scale-down", "deploy", "retrain")
+    assert [default.rank(a) for a in order] == [0, 1, 2, 3, 4]
+    custom = load_policy(text=json.dumps({"version": 1, "rules": rules, "precedence": ["retrain", "rollback"]}))
+    assert custom.rank("retrain") < custom.rank("rollback") < custom.rank("scale-down") < custom.rank("scale-out")
+    cases = ((["rollback", "rollback"], "twice"), (["notify"], "not a workflow"), (["reboot"], "unknown"))
+    for bad, complaint in cases:
+        with pytest.raises(ConfigError, match=complaint):
+            load_policy(text=json.dumps({"version": 1, "rules": rules, "precedence": bad}))
+
+
+def test_workflow_actions_are_registered_by_name_with_their_state_machine_variable() -> None:
+    from llmops_sentinel.domain.remediation.registry import workflow_actions
+
+    actions = workflow_actions()
+    assert {name: a.env for name, a in actions.items()} == {
+        "scale-out": "SENTINEL_SCALE_OUT_STATE_MACHINE_ARN",
+        "scale-down": "SENTINEL_SCALE_DOWN_STATE_MACHINE_ARN",
+        "rollback": "SENTINEL_ROLLBACK_STATE_MACHINE_ARN",
+        "retrain": "SENTINEL_RETRAIN_STATE_MACHINE_ARN",
+        "deploy": "SENTINEL_DEPLOY_STATE_MACHINE_ARN",
+    }
+
+
+def test_a_rule_naming_an_unregistered_action_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown action 'reboot'"):
+        load_policy(text=json.dumps({"version": 1, "rules": [{"signal": "idle", "action": "reboot"}]}))

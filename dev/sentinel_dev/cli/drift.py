@@ -48,15 +48,16 @@ def render(report: DriftReport) -> str:
         + (f", critical: {', '.join(report.critical_drifted)}" if report.critical_drifted else "")
         + f"); current {report.records_current} records ({report.records_current_failed} failed)"
     ]
+    lines.extend(f"  because {reason}" for reason in report.reasons)
     width = max([len(f.feature) for f in report.features] + [7])
     lines.append(
         f"{'feature':<{width}}  {'kind':<11}  {'method':<13}  {'statistic':>9}  {'p':>9}  {'p(BH)':>9}"
-        f"  {'effect':>9}  drifted"
+        f"  {'effect':>9}  {'severity':<10}  drifted"
     )
     for f in report.features:
         lines.append(
             f"{f.feature:<{width}}  {f.kind:<11}  {f.method:<13}  {_fmt(f.statistic):>9}  {_fmt(f.p_value):>9}"
-            f"  {_fmt(f.p_value_adjusted):>9}  {_fmt(f.effect_size):>9}  {'YES' if f.drifted else 'no'}"
+            f"  {_fmt(f.p_value_adjusted):>9}  {_fmt(f.effect):>9}  {f.severity:<10}  {'YES' if f.drifted else 'no'}"
             + ("  (critical)" if f.critical else "")
         )
     for s in report.skipped:

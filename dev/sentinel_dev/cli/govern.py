@@ -28,7 +28,11 @@ from sentinel_dev.cli.output import emit_json
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("govern", help="governance policies over SageMaker, IAM and KMS resources")
+    parser = sub.add_parser(
+        "govern",
+        help="governance policies over SageMaker, IAM and KMS resources",
+        description="Evaluate governance policies (IAM, KMS, SageMaker) over Config items and CloudTrail records.",
+    )
     commands = parser.add_subparsers(dest="govern_command", required=True, parser_class=type(parser))
     ev = commands.add_parser("evaluate", help="evaluate Config items / CloudTrail records against policies")
     ev.add_argument("--input", "-i", nargs="+", required=True, type=Path, metavar="FILE", help="JSON inputs")
@@ -62,13 +66,18 @@ def load_resources(paths: list[Path]) -> list[Resource]:
 _MARK = {True: "ok", False: "FAIL", None: "n/a"}
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def render(findings: list[Finding], resources: int) -> str:
+    """Findings as an aligned table; resource ids are printed whole (an ARN cut short names nothing)."""
     failed = sum(1 for f in findings if f.compliant is False)
-    lines = [f"{len(findings)} findings on {resources} resources: {failed} non-compliant"]
+    lines = [f"{plural(len(findings), 'finding')} on {plural(resources, 'resource')}: {failed} non-compliant"]
     if not findings:
         return lines[0]
     width_p = max(len(f.policy) for f in findings)
-    width_r = min(60, max(len(f.resource_id) for f in findings))
+    width_r = max(len(f.resource_id) for f in findings)
     lines.append(f"{'result':<6}  {'severity':<13}  {'policy':<{width_p}}  {'resource':<{width_r}}  reason")
     for f in findings:
         remediation = ""
@@ -76,7 +85,7 @@ def render(findings: list[Finding], resources: int) -> str:
             remediation = f"  [{f.remediation.action}: {f.remediation.status}]"
         lines.append(
             f"{_MARK[f.compliant]:<6}  {f.severity.value:<13}  {f.policy:<{width_p}}  "
-            f"{f.resource_id[:width_r]:<{width_r}}  {f.reason}{remediation}"
+            f"{f.resource_id:<{width_r}}  {f.reason}{remediation}"
         )
     return "\n".join(lines)
 

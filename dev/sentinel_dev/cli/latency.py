@@ -1,4 +1,7 @@
-"""``sentinel latency detect --input series.csv [--output scores.csv] [--json]``.
+"""``sentinel latency detect --input series.csv [--output scores.csv] [--mode regression|anomaly] [--json]``.
+
+``--mode regression`` (default, latency): upward, sustained changes, a lone spike is held;
+``--mode anomaly`` (other metrics): two-sided, spikes count, values may be zero or negative.
 
 Input: CSV with a header holding ``timestamp`` and ``value`` (other columns are ignored); timestamps
 are ISO-8601 (naive means UTC) or epoch seconds. A file is a complete record, so rows are ordered by
@@ -36,6 +39,12 @@ def register(sub: Any) -> None:
     det.add_argument("--output", "-o", type=Path, default=None, help="write timestamp,value,score,alarm")
     det.add_argument(
         "--interval", type=float, default=None, help="metric period in s (default: median spacing in the file)"
+    )
+    det.add_argument(
+        "--mode",
+        choices=["regression", "anomaly"],
+        default="regression",
+        help="regression: upward sustained changes (latency); anomaly: two-sided, spikes count",
     )
     det.add_argument("--json", action="store_true", help="print the summary as JSON")
     det.add_argument("--plot", type=Path, default=None, help="write a PNG: series, alarms, onsets and score")
@@ -107,14 +116,17 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-def summary(result: DetectionResult, interval: float) -> dict[str, Any]:
+def summary(result: DetectionResult, interval: float, mode: str = "regression") -> dict[str, Any]:
     return {
+        "mode": mode,
         "points": int(result.timestamps.size),
         "accepted": result.counts[PointStatus.ACCEPTED.name.lower()],
         "duplicates": result.counts[PointStatus.DUPLICATE.name.lower()],
         "invalid": result.counts[PointStatus.INVALID.name.lower()],
         "interval_s": interval,
         "alarm_points": int(result.alarms.sum()),
+        "warming_up_points": int(result.warming_up.sum()),
+        "warming_up": bool(result.warming_up[-1]) if result.warming_up.size else True,
         "max_score": float(result.scores.max()) if result.scores.size else 0.0,
         "alarms": [
             {
@@ -123,6 +135,7 @@ def summary(result: DetectionResult, interval: float) -> dict[str, Any]:
                 "magnitude": round(a.magnitude, 4),
                 "score": round(a.score, 4),
                 "statistic": a.statistic,
+                "direction": a.direction,
                 "baseline": round(a.baseline, 6),
             }
             for a in result.alarm_records
@@ -137,30 +150,41 @@ def run(args: argparse.Namespace) -> int:
     interval = args.interval if args.interval is not None else infer_interval(ts)
     if not interval > 0:
         raise SeriesFileError(f"interval must be positive, got {interval}")
-    result = detect(ts, vs, LatencyParams(expected_interval_s=interval))
+    result = detect(ts, vs, LatencyParams.for_mode(args.mode, expected_interval_s=interval))
     if args.output is not None:
         with args.output.open("w", newline="", encoding="utf-8") as fh:
             out = csv.writer(fh)
             out.writerow(["timestamp", "value", "score", "alarm"])
             for k, i in enumerate(order.tolist()):
                 out.writerow([t_raw[i], v_raw[i], f"{result.scores[k]:.6f}", int(result.alarms[k])])
-    info = summary(result, interval)
+    info = summary(result, interval, args.mode)
     if args.plot is not None:
         from sentinel_dev.cli.plots import latency_figure
 
-        latency_figure(ts, vs, result.scores, result.alarms, [a.onset for a in result.alarm_records], args.plot,
-                       title=f"{args.input.name}: {len(info['alarms'])} regression alarm(s)")
+        latency_figure(
+            ts,
+            vs,
+            result.scores,
+            result.alarms,
+            [a.onset for a in result.alarm_records],
+            args.plot,
+            title=f"{args.input.name}: {len(info['alarms'])} {args.mode} alarm(s)",
+            warming_up=result.warming_up,
+        )
     if args.json:
         emit_json(info)
         return 0
-    head = f"{len(info['alarms'])} regression alarm(s)" if info["alarms"] else "no regression"
+    what = "regression" if args.mode == "regression" else "anomaly"
+    head = f"{len(info['alarms'])} {what} alarm(s)" if info["alarms"] else f"no {what}"
+    warm = "still warming up" if info["warming_up"] else "warmed up"
     sys.stdout.write(
         f"{head}: {info['points']} points ({info['accepted']} scored, {info['duplicates']} duplicate, "
-        f"{info['invalid']} invalid), interval {interval:g} s, max score {info['max_score']:.2f}\n"
+        f"{info['invalid']} invalid), interval {interval:g} s, max score {info['max_score']:.2f}, "
+        f"{info['warming_up_points']} points warming up ({warm})\n"
     )
     for a in info["alarms"]:
         sys.stdout.write(
             f"  onset {a['onset']}  detected {a['detected_at']}  {a['magnitude']:+.0%}  "
-            f"score {a['score']:.2f} ({a['statistic']})\n"
+            f"score {a['score']:.2f} ({a['statistic']}, {a['direction']})\n"
         )
     return 0

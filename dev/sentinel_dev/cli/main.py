@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from llmops_sentinel import __version__
 from sentinel_dev.cli.output import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, classify, closed_stdout, fail
 
-COMMANDS: tuple[str, ...] = ("invoke", "demo", "baseline", "drift", "govern", "latency", "history")
+COMMANDS: tuple[str, ...] = ("invoke", "demo", "baseline", "drift", "govern", "latency", "history", "report")
 __all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "build_parser", "main"]
 
 
@@ -27,13 +27,30 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(fail(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')"))
 
 
+def _subcommands(parser: argparse.ArgumentParser, path: str = "") -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                child_path = f"{path} {name}".strip()
+                yield child_path, child
+                yield from _subcommands(child, child_path)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sentinel", description=__doc__.splitlines()[0] if __doc__ else None)
+    from sentinel_dev.cli.examples import DESCRIPTION, EXAMPLES, MAIN
+
+    parser = _Parser(
+        prog="sentinel", description=DESCRIPTION, epilog=MAIN, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"sentinel_dev.cli.{name}")
         module.register(sub)
+    for path, child in _subcommands(parser):
+        if path in EXAMPLES and not child.epilog:
+            child.epilog = EXAMPLES[path]
+            child.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 

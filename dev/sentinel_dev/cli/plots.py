@@ -30,8 +30,9 @@ def latency_figure(
     onsets: list[float],
     path: Path,
     title: str = "latency",
+    warming_up: np.ndarray | None = None,
 ) -> Path:
-    """Series with alarm points and onsets on top, the causal score below; written as PNG."""
+    """Series with alarm points and onsets on top, the causal score below (grey: warming up); a PNG."""
     plt = _pyplot()
     when = [datetime.fromtimestamp(float(t), UTC) for t in timestamps]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True, height_ratios=(3, 1))
@@ -47,6 +48,10 @@ def latency_figure(
     top.set_title(title)
     top.legend(loc="upper left", fontsize=8)
     bottom.plot(when, scores, lw=0.8, color="#55a868")
+    bottom.axhline(0.5, color="#c44e52", lw=0.6, ls=":")  # score >= 0.5 exactly where it alarms
+    if warming_up is not None and warming_up.any():
+        bottom.fill_between(when, 0, 1.02, where=warming_up, color="0.85", step="post", label="warming up")
+        bottom.legend(loc="upper left", fontsize=8)
     bottom.set_ylim(0, 1.02)
     bottom.set_ylabel("score")
     bottom.set_xlabel("time (UTC)")

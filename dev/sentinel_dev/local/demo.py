@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import textwrap
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from llmops_sentinel.domain.cost import PriceBook, load_price_book
 from sentinel_dev.local.cloud import LocalCloud
 
 Echo = Callable[[str], None] | None
@@ -42,6 +45,8 @@ class DemoReport(BaseModel):
     seconds: float
     scenes: list[SceneReport]
     not_emulated: dict[str, str]
+    report_path: str | None = None
+    report_model: dict[str, Any] | None = None
 
 
 class Timeline:
@@ -145,11 +150,21 @@ def print_audit_trail(cloud: LocalCloud, echo: Callable[[str], None], endpoint: 
     echo(f"\n== audit trail (sentinel history --endpoint {endpoint})")
     for r in reversed(records):
         twice = f" x{r.deliveries}" if r.deliveries > 1 else ""
-        echo(f"  {r.signal:19} -> {r.action:10} {r.outcome + twice:12} {r.status or '-':19} {r.reason[:60]}")
+        reason = textwrap.shorten(r.reason, width=90, placeholder=" ...")  # whole words only
+        echo(f"  {r.signal:19} -> {r.action:10} {r.outcome + twice:12} {r.status or '-':19} {reason}")
 
 
-def run_demo(echo: Echo = print, seed: int = 7) -> DemoReport:
+def run_demo(
+    echo: Echo = print,
+    seed: int = 7,
+    report_path: Path | None = None,
+    prices: PriceBook | None = None,
+    keep_model: bool = False,
+) -> DemoReport:
+    """Run the scenes; with ``report_path``, write the HTML report of the local cloud there before it stops
+    (``keep_model``: return the report's content too). ``prices``: default the packaged price book."""
     started = time.perf_counter()
+    wall_start = time.time()
     rng = np.random.default_rng(seed)
     if echo:
         echo("LLMOps Sentinel demo: template.yaml on a local cloud (moto), no AWS account needed")
@@ -172,8 +187,21 @@ def run_demo(echo: Echo = print, seed: int = 7) -> DemoReport:
                 echo(f"  => {'OK' if report.ok else 'FAILED'}: {report.summary}")
         if echo:
             print_audit_trail(cloud, echo)
+        written, kept = None, None
+        if report_path is not None or keep_model:
+            from sentinel_dev.report.local import cloud_report, write_report
+
+            # The scenes' simulated clock starts 4 hours back (latency) and ends at the drift check (now).
+            model = cloud_report(cloud, wall_start - 4.5 * 3600, time.time() + 600, prices or load_price_book())
+            written = str(write_report(model, report_path)) if report_path is not None else None
+            kept = model.model_dump(mode="json") if keep_model else None
         not_emulated = dict(cloud.stack.not_emulated)
     seconds = time.perf_counter() - started
     if echo:
         echo(f"\ndemo finished in {seconds:.1f} s: {'all scenes OK' if all(s.ok for s in scenes) else 'FAILED'}")
-    return DemoReport(ok=all(s.ok for s in scenes), seconds=round(seconds, 2), scenes=scenes, not_emulated=not_emulated)
+        if written:
+            echo(f"report: {written} (open it in a browser; it needs no network)")
+    return DemoReport(
+        ok=all(s.ok for s in scenes), seconds=round(seconds, 2), scenes=scenes, not_emulated=not_emulated,
+        report_path=written, report_model=kept,
+    )

@@ -4,8 +4,11 @@ The rollback workflow moves an endpoint to another endpoint config with ``Update
 adds the operation to moto's SageMaker backend and response handler with AWS's documented effect:
 validate that the endpoint and the config exist, then switch the endpoint to the config's
 variants and data capture (``RetainAllVariantProperties=false``), ``InService`` afterwards, and
-return the endpoint ARN. Deployment guardrails (``DeploymentConfig``) are accepted and recorded,
-not simulated: moto has no traffic to shift. Nothing else about moto changes.
+return the endpoint ARN. Deployment guardrails (``DeploymentConfig``) are recorded; traffic
+shifting is not simulated (moto has no traffic), but the one outcome a workflow must handle is:
+when an alarm named in ``AutoRollbackConfiguration`` is in ALARM (in moto's CloudWatch, e.g. after
+``set_alarm_state``), the endpoint ends InService on its previous config, as SageMaker's automatic
+rollback leaves it. Nothing else about moto changes.
 """
 
 from __future__ import annotations
@@ -33,12 +36,26 @@ def _update_endpoint(
         raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.") from None
     if endpoint.endpoint_status not in {"InService", "Failed"}:
         raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
+    if _rollback_alarm_firing(self.account_id, self.region_name, deployment_config):
+        endpoint.last_deployment_config = deployment_config  # type: ignore[attr-defined]
+        endpoint.last_deployment_rolled_back = True  # type: ignore[attr-defined]
+        endpoint.endpoint_status = "InService"
+        return str(endpoint.arn)
     endpoint.endpoint_config_name = endpoint_config_name
     endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
     endpoint.data_capture_config = config.get("DataCaptureConfig") or {}
     endpoint.last_deployment_config = deployment_config  # type: ignore[attr-defined]
     endpoint.endpoint_status = "InService"
     return str(endpoint.arn)
+
+
+def _rollback_alarm_firing(account_id: str, region: str, deployment_config: Any) -> bool:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    rollback = (deployment_config or {}).get("AutoRollbackConfiguration") or {}
+    names = {a.get("AlarmName") for a in rollback.get("Alarms") or [] if isinstance(a, dict)}
+    alarms = cloudwatch_backends[account_id][region].alarms
+    return any(name in alarms and alarms[name].state_value == "ALARM" for name in names)
 
 
 def _update_endpoint_response(self: SageMakerResponse) -> Any:

@@ -53,3 +53,7 @@ class GovernanceScanError(SentinelError):
 
 class TrainingJobNotFoundError(BadInputError):
     """The training job a workflow step names does not exist."""
+
+
+class DeploymentRolledBackError(SentinelError):
+    """SageMaker's deployment guardrails rolled a deployment back (the deploy state machine's ``Fail`` error)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from llmops_sentinel.domain.drift.profiles import PROFILE_VERSION
 from sentinel_dev.cli.main import main
 
 
@@ -23,7 +24,7 @@ def test_baseline_build_then_drift_check_json(
     cur = _write(tmp_path / "cur.jsonl", [*chat_lines(300, 2), b"{broken"])
     out = tmp_path / "baseline.json"
     assert main(["baseline", "build", "--input", str(ref), "--output", str(out)]) == 0
-    assert orjson.loads(out.read_bytes())["version"] == 1
+    assert orjson.loads(out.read_bytes())["version"] == PROFILE_VERSION == 2
     capsys.readouterr()
     assert main(["drift", "check", "--baseline", str(out), "--current", str(cur), "--json"]) == 0
     report = orjson.loads(capsys.readouterr().out)
@@ -97,3 +98,21 @@ def test_config_file_selects_tests(
     report = orjson.loads(capsys.readouterr().out)
     assert {f["feature"]: f["method"] for f in report["features"]} == {
         "prompt_chars": "wasserstein", "refusal_like": "chisquare"}
+
+
+def test_drift_check_text_names_severity_and_reasons(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    ref, cur = tmp_path / "ref.jsonl", tmp_path / "cur.jsonl"
+    ref.write_bytes(b"\n".join(orjson.dumps({"x": float(v), "y": float(w)})
+                               for v, w in zip(rng.normal(0, 1, 2000), rng.normal(0, 1, 2000), strict=True)))
+    cur.write_bytes(b"\n".join(orjson.dumps({"x": float(v), "y": float(w)})
+                               for v, w in zip(rng.normal(1.2, 1, 2000), rng.normal(0, 1, 2000), strict=True)))
+    assert main(["drift", "check", "--baseline", str(ref), "--current", str(cur)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("DRIFT: 1/2 features drifted")
+    assert "  because x: large effect (tv" in out
+    lines = out.splitlines()
+    assert "severity" in next(line for line in lines if line.startswith("feature"))
+    assert " large " in next(line for line in lines if line.startswith("x "))

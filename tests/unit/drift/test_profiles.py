@@ -123,7 +123,7 @@ def test_endpoint_profile_round_trip() -> None:
     p = _endpoint(1, 800)
     blob = profile_to_json(p)
     doc = orjson.loads(blob)
-    assert doc["version"] == 1
+    assert doc["version"] == 2
     q = profile_from_json(blob)
     assert profile_to_json(q) == blob
     ql, pl = q.features["latency_ms"], p.features["latency_ms"]
@@ -156,7 +156,7 @@ def test_endpoint_merge_windows_counts_and_absent_features() -> None:
 @pytest.mark.parametrize(
     ("doc", "match"),
     [
-        ({"type": "endpoint_profile", "version": 2, "features": {}}, "version"),
+        ({"type": "endpoint_profile", "version": 3, "features": {}}, "version"),
         ({"version": 1, "features": {}}, "endpoint_profile"),
         ({"type": "endpoint_profile", "version": 1, "features": {"x": {"kind": "numeric", "sketch": "%%"}}},
          "x"),

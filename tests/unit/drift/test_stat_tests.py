@@ -202,17 +202,27 @@ def test_verdict_share_and_critical() -> None:
     rng = np.random.default_rng(15)
     n = 5_000
     ref = {f"f{i}": list(rng.normal(size=n)) for i in range(8)}
-    cur = {f"f{i}": list(rng.normal(0.5 if i == 0 else 0.0, 1.0, size=n)) for i in range(8)}
+    cur = {f"f{i}": list(rng.normal(0.65 if i == 0 else 0.0, 1.0, size=n)) for i in range(8)}
     kinds = dict.fromkeys(ref, "numeric")
     base, now = _table(ref, kinds), _table(cur, kinds)
     plain = check_drift(base, now)
     assert plain.drifted_features == ["f0"]
     assert plain.share_drifted == pytest.approx(1 / 8)
-    assert not plain.drifted  # 12.5 % < 25 %
-    critical = check_drift(base, now, MonitorConfig(overrides=[FeatureMonitor(name="f0", critical=True)]))
+    # 12.5 % < 25 %, but one feature moved by 0.65 SD: a medium effect flags the endpoint on its own
+    assert plain.drifted and plain.severity == "medium" and plain.features[0].severity == "medium"
+    assert plain.reasons == [f"f0: medium effect (tv {plain.features[0].effect:.3g} >= small)"]
+    strict = MonitorConfig(endpoint_severity="large")
+    assert not check_drift(base, now, strict).drifted  # share alone (the old rule): 12.5 % < 25 %
+    critical = check_drift(base, now, strict.model_copy(
+        update={"overrides": [FeatureMonitor(name="f0", critical=True)]}))
     assert critical.drifted and critical.critical_drifted == ["f0"]
-    low = check_drift(base, now, MonitorConfig(share_threshold=0.1))
-    assert low.drifted
+    assert critical.reasons == ["f0: critical feature drifted"]
+    low = check_drift(base, now, strict.model_copy(update={"share_threshold": 0.1}))
+    assert low.drifted and low.reasons[0].startswith("12% of features drifted")
+    heavy = check_drift(base, now, strict.model_copy(update={"overrides": [FeatureMonitor(name="f0", weight=3.0)]}))
+    assert heavy.share_drifted == pytest.approx(3 / 10) and heavy.drifted  # importance-weighted share
+    muted = check_drift(base, now, MonitorConfig(overrides=[FeatureMonitor(name="f0", endpoint_severity="large")]))
+    assert muted.drifted_features == ["f0"] and not muted.drifted
 
 
 def test_defaults_by_kind_and_size() -> None:

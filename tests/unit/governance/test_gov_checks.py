@@ -136,17 +136,70 @@ def test_data_capture_compliant_and_kms_optional() -> None:
     assert run("sagemaker-endpoint-config-data-capture", resource).status is Status.NON_COMPLIANT
 
 
-def test_instance_count_applies_only_to_production() -> None:
+def test_instance_count_follows_aws_config_semantics_by_default() -> None:
+    """AWS Config's prod-instance-count: every config, NON_COMPLIANT when a production variant has 1 instance."""
+    check = "sagemaker-endpoint-config-instance-count"
+    one = (ProductionVariant(name="v", instance_type="ml.m5.xlarge", initial_instance_count=1),)
+    for tags in ({"environment": "dev"}, {}, None):  # untagged and tags-unknown configs are in scope too
+        assert run(check, endpoint_config(variants=one, tags=tags)).status is Status.NON_COMPLIANT
+    two = (ProductionVariant(name="v", instance_type="ml.m5.xlarge", initial_instance_count=2),)
+    assert run(check, endpoint_config(variants=two, tags=None)).status is Status.COMPLIANT
+    mixed = (*two, ProductionVariant(name="w", instance_type="ml.g5.xlarge", initial_instance_count=1))
+    result = run(check, endpoint_config(variants=mixed))
+    assert result.status is Status.NON_COMPLIANT and result.evidence["variants"] == ("w=1",)
+    serverless = endpoint_config(variants=(ProductionVariant(name="s", serverless=True),))
+    assert run(check, serverless).status is Status.NOT_APPLICABLE
+
+
+def test_instance_count_can_be_narrowed_to_production_by_tag() -> None:
+    check = "sagemaker-endpoint-config-instance-count"
     one = (ProductionVariant(name="v", instance_type="ml.m5.xlarge", initial_instance_count=1),)
     dev = endpoint_config(variants=one, tags={"environment": "dev"})
-    assert run("sagemaker-endpoint-config-instance-count", dev).status is Status.NOT_APPLICABLE
+    assert run(check, dev, production_tag_key="environment").status is Status.NOT_APPLICABLE
     prod = endpoint_config(variants=one, tags={"stage": "PROD"})
-    result = run("sagemaker-endpoint-config-instance-count", prod, production_tag_key="stage", min_instances=2)
+    result = run(check, prod, production_tag_key="stage", min_instances=2)
     assert result.status is Status.NON_COMPLIANT
     unknown = endpoint_config(variants=one, tags=None)
-    assert run("sagemaker-endpoint-config-instance-count", unknown).insufficient_data
-    serverless = endpoint_config(variants=(ProductionVariant(name="s", serverless=True),))
-    assert run("sagemaker-endpoint-config-instance-count", serverless).status is Status.NOT_APPLICABLE
+    assert run(check, unknown, production_tag_key="environment").insufficient_data
+
+
+@pytest.mark.parametrize(
+    ("name", "statement", "expected"),
+    [
+        # Anyone can assume it, whatever the role is called: critical on every role.
+        ("app-backend", {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}, Status.NON_COMPLIANT),
+        ("reports", {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}, Status.NON_COMPLIANT),
+        ("x", {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+               "Action": "sts:AssumeRole"}, Status.NON_COMPLIANT),
+        # A condition that restricts the caller makes it not public.
+        ("ci", {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}, Status.COMPLIANT),
+        # A wildcard org id restricts nothing.
+        ("ci", {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringLike": {"aws:PrincipalOrgID": "*"}}}, Status.NON_COMPLIANT),
+        ("svc", {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"},
+         Status.COMPLIANT),
+        ("deny", {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}, Status.COMPLIANT),
+    ],
+)  # fmt: skip
+def test_public_trust_is_found_on_any_role(name: str, statement: dict[str, Any], expected: Status) -> None:
+    role = IamRole(name=name, source=Source.SCAN, trust_policy=policy_doc(statement))
+    result = run("iam-role-trust-not-public", role)
+    assert result.status is expected, result.reason
+    # The execution-role check with its default-policy pattern does not even look at these names.
+    assert run("iam-role-trust-restricted", role, role_name_patterns=["*sagemaker*"]).status is Status.NOT_APPLICABLE
+
+
+def test_public_trust_needs_the_trust_policy() -> None:
+    assert run("iam-role-trust-not-public", IamRole(name="r", source=Source.SCAN)).insufficient_data
+
+
+def test_default_policies_flag_public_trust_as_critical(fixture_json: Loader, default_policies: Any) -> None:
+    findings = [
+        f for f in evaluate(normalise_document(fixture_json("config_role_public_trust")), default_policies)
+        if f.check == "iam-role-trust-not-public"
+    ]
+    assert [(f.status, f.severity.value) for f in findings] == [(Status.NON_COMPLIANT, "CRITICAL")]
 
 
 def test_model_checks_need_both_subnets_and_security_groups() -> None:

@@ -75,3 +75,22 @@ def test_bad_csv_exits_2_with_one_line(
 def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["latency", "detect", "--input", str(tmp_path / "nope.csv")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_mode_anomaly_sees_a_drop_and_warming_up_is_reported(
+    tmp_path: Path, rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ts, vs = series(rng, 1500)
+    path = write(
+        tmp_path / "drop.csv", [(f"{t:.0f}", f"{v:.4f}") for t, v in zip(ts, with_step(vs, 1200, -0.5), strict=True)]
+    )
+    assert main(["latency", "detect", "--input", str(path), "--json"]) == 0
+    regression = orjson.loads(capsys.readouterr().out)
+    assert regression["mode"] == "regression" and not regression["alarms"]
+    assert regression["warming_up"] is True  # 1500 points: no daily profile yet
+    assert regression["warming_up_points"] == 1500
+    assert main(["latency", "detect", "--input", str(path), "--mode", "anomaly", "--json"]) == 0
+    anomaly = orjson.loads(capsys.readouterr().out)
+    assert anomaly["alarms"][0]["direction"] == "down"
+    assert main(["latency", "detect", "--input", str(path), "--mode", "anomaly"]) == 0
+    assert "anomaly alarm(s)" in capsys.readouterr().out

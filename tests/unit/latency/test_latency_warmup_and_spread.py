@@ -49,7 +49,8 @@ def test_scale_cusum_catches_a_variance_burst_quickly_and_ignores_spikes(rng: np
         hits = [a for a in r.alarm_records if a.detected_index >= 1500]
         assert hits  # usually on "spread"; a large burst can push the level CUSUM over first
         delays.append(hits[0].detected_index - 1500)
-    assert float(np.median(delays)) <= 15  # exceedance CUSUM: about 20
+    # Per-point evidence is capped at spread_h / 4 (heavy tails), which costs delay: median ~ 25 points.
+    assert float(np.median(delays)) <= 30
     ts, vs = series(rng, 3000)
     spiky = vs.copy()
     spiky[rng.choice(np.arange(200, 3000), 30, replace=False)] *= 3.0
@@ -69,7 +70,7 @@ def test_version_1_state_loads_with_spread_evidence_restarted(rng: np.random.Gen
     det = LatencyDetector()
     det.update(ts[:500], with_step(vs, 450, 0.5)[:500])
     state = det.state()
-    assert state.version == 2
+    assert state.version == 3
     old = DetectorState.model_validate_json(state.model_copy(update={"version": 1}).model_dump_json())
     resumed = LatencyDetector.from_state(old)
     assert resumed.state().carry_spread == [0]

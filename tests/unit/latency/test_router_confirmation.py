@@ -40,12 +40,24 @@ def anomaly_alarm(state: str = "ALARM") -> dict[str, Any]:
 
 
 class FakeTable:
-    def __init__(self) -> None:
-        self.records: list[AuditRecord] = []
+    """In-memory SentinelTable: guardrails always free, the tracked config history given."""
 
-    def record(self, rec: AuditRecord, now: float | None = None) -> AuditRecord:
+    def __init__(self, history: list[str] | None = None) -> None:
+        self.records: list[AuditRecord] = []
+        self.history = history or []
+
+    def record(self, rec: AuditRecord, now: float | None = None, authoritative: bool = False) -> AuditRecord:
         self.records.append(rec)
         return rec
+
+    def take_lease(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def lease_started(self, *args: Any) -> None:
+        pass
+
+    def release_lease(self, *args: Any) -> None:
+        pass
 
     def acquire(self, *args: Any, **kwargs: Any) -> bool:
         return True
@@ -57,7 +69,7 @@ class FakeTable:
         pass
 
     def configs(self, endpoint: str, limit: int = 10) -> list[str]:
-        return []
+        return self.history[:limit]
 
 
 class FakeSfn:
@@ -102,6 +114,7 @@ def settings(confirm: str = MONITOR) -> RouterSettings:
         topic_arn="arn:aws:sns:us-east-1:123456789012:sentinel-notifications",
         alarm_prefix="sentinel-",
         latency_confirm_function=confirm,
+        watched_endpoints=frozenset({ENDPOINT}),
         policy=load_policy(),
     )
 
@@ -121,8 +134,10 @@ def confirmed(cause: str, previous: str | None = None) -> dict[str, Any]:
     return answer
 
 
-def route(event: dict[str, Any], invoker: FakeInvoker, confirm: str = MONITOR) -> tuple[Any, FakeTable, FakeSfn]:
-    table, sfn = FakeTable(), FakeSfn()
+def route(
+    event: dict[str, Any], invoker: FakeInvoker, confirm: str = MONITOR, history: list[str] | None = None
+) -> tuple[Any, FakeTable, FakeSfn]:
+    table, sfn = FakeTable(history), FakeSfn()
     result = route_signal(
         event,
         settings(confirm),
@@ -135,9 +150,11 @@ def route(event: dict[str, Any], invoker: FakeInvoker, confirm: str = MONITOR) -
     return result, table, sfn
 
 
-def test_anomaly_alarm_confirmed_as_deployment_rolls_back_to_the_previous_config() -> None:
-    invoker = FakeInvoker(confirmed("deployment", previous=f"{ENDPOINT}-config-v1"))
-    result, table, sfn = route(anomaly_alarm(), invoker)
+def test_anomaly_alarm_confirmed_as_deployment_rolls_back_to_the_tracked_previous_config() -> None:
+    """The detector's ``previous_endpoint_config`` is informational: the target is the tracked history's."""
+    invoker = FakeInvoker(confirmed("deployment", previous=f"{ENDPOINT}-config-untracked"))
+    history = [f"{ENDPOINT}-config-v2", f"{ENDPOINT}-config-v1"]
+    result, table, sfn = route(anomaly_alarm(), invoker, history=history)
     assert invoker.calls == [
         (
             MONITOR,

@@ -60,7 +60,7 @@ def run(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> SceneReport:
         report = json.loads(cloud.client("s3").get_object(Bucket=bucket, Key=drifted["report_key"])["Body"].read())
     tested = len(report.get("report", {}).get("features", []))
     log(f"DriftDetectorFunction (schedule): {drifted.get('status')}, {len(drifted.get('drifted_features', []))}/"
-        f"{tested} features ({', '.join(drifted.get('drifted_features', [])[:4])}, ...), "
+        f"{tested} features ({', '.join(drifted.get('drifted_features', []))}), "
         f"report s3://{bucket}/{drifted.get('report_key')}", at=now)
     routed = [i for i in cloud.runtime.invocations if i.function == "AlarmRouterFunction"][routed_before:]
     decision = routed[0].result if routed and routed[0].ok else {}

@@ -184,13 +184,15 @@ def run(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> SceneReport:
         role_result = deliver(cloud, "iam", "AttachRolePolicy", {"roleName": ROLE, "policyArn": policy_arn})
         for result in (config_result, role_result):
             for v in result["violations"]:
-                log(f"[{mode}] finding {v['severity']} {v['policy']}: {v['reason'][:80]}")
-            distinct = {o["idempotency_key"]: o for o in result["remediations"]}  # one merged copy, two findings
-            for o in distinct.values():
-                log(
-                    f"[{mode}] remediation {o['action']}: {o['status']} "
-                    + (f"- {o['changes'][0]}" if o["changes"] else "")
-                )
+                log(f"[{mode}] finding {v['severity']} {v['policy']}: {v['reason']}")
+            # One line per distinct remediation (two findings on one config share one compliant copy).
+            distinct: dict[tuple[str, str, str], int] = {}
+            for o in result["remediations"]:
+                key = (o["action"], o["status"], o["changes"][0] if o["changes"] else "")
+                distinct[key] = distinct.get(key, 0) + 1
+            for (action, status, change), count in distinct.items():
+                covers = f" (covers {count} findings)" if count > 1 else ""
+                log(f"[{mode}] remediation {action}: {status}{covers}" + (f" - {change}" if change else ""))
         facts[mode] = {
             "endpoint_config": sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"],
             "attached": [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"]],

@@ -5,6 +5,7 @@ Single-table layout (pk, sk):
 | item | pk | sk |
 | --- | --- | --- |
 | cooldown lock | ``guard#<endpoint>#<action>`` | ``lock`` |
+| endpoint lease (one workflow per endpoint) | ``lease#<endpoint>`` | ``lease`` |
 | daily action counter | ``daily#<endpoint>`` | ``<YYYY-MM-DD>`` |
 | decision (audit) | ``endpoint#<endpoint>`` | ``decision#<occurred ISO>#<decision id>`` |
 | endpoint config seen InService | ``endpoint#<endpoint>`` | ``config#<ISO>#<config>`` |
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -33,6 +34,24 @@ class Held(BaseModel):
     decision_id: str
     execution_name: str | None = None
     until: int
+
+
+class Lease(BaseModel):
+    """Who holds an endpoint's workflow lease: one workflow at a time, across all actions.
+
+    ``token`` identifies the delivery that took it (every write after the take is conditional on it);
+    ``state`` is ``claimed`` until the execution started, then ``started`` with its ARN."""
+
+    decision_id: str
+    action: str
+    rank: int
+    token: str
+    state: Literal["claimed", "started"] = "claimed"
+    claimed_at: int
+    expires_at: int
+    execution_arn: str | None = None
+    queued_decision_id: str | None = None
+    queued_action: str | None = None
 
 
 class AuditRecord(BaseModel):
@@ -151,9 +170,96 @@ class SentinelTable:
                 return False
             raise
 
+    # ------------------------------------------------------------------ endpoint lease
+    @staticmethod
+    def _lease_key(endpoint: str) -> dict[str, Any]:
+        return {"pk": {"S": f"lease#{endpoint}"}, "sk": {"S": "lease"}}
+
+    def take_lease(self, endpoint: str, claim: Lease, now: float, *, replacing: Lease | None = None) -> Lease | None:
+        """Take the endpoint's lease for ``claim``: None when taken, else the current holder.
+
+        Free means no item or an expired one; with ``replacing`` the write succeeds only if that exact
+        holder (its token) still holds it, so two deliveries handing over one lease cannot both win."""
+        item = {**self._lease_key(endpoint), **_lease_item(claim)}
+        for _ in range(3):  # a holder that vanished between our write and our read: try again
+            if replacing is None:
+                condition = "attribute_not_exists(pk) OR expires_at < :now"
+                extra: dict[str, Any] = {"ExpressionAttributeValues": {":now": {"N": str(int(now))}}}
+            else:
+                condition = "#token = :token"
+                extra = {
+                    "ExpressionAttributeValues": {":token": {"S": replacing.token}},
+                    "ExpressionAttributeNames": {"#token": "token"},
+                }
+            try:
+                self.ddb.put_item(TableName=self.name, Item=item, ConditionExpression=condition, **extra)
+                return None
+            except ClientError as exc:
+                raise_throttle(exc)
+                if _code(exc) != "ConditionalCheckFailedException":
+                    raise
+            held = self.lease(endpoint)
+            if held is not None:
+                return held
+            replacing = None
+        raise ThrottledError(f"lease on {endpoint} changed hands three times during one take; retry")
+
+    def lease(self, endpoint: str) -> Lease | None:
+        held = self.ddb.get_item(TableName=self.name, Key=self._lease_key(endpoint), ConsistentRead=True).get("Item")
+        return _lease_from_item(held) if held else None
+
+    def lease_started(self, endpoint: str, token: str, execution_arn: str) -> None:
+        """The holder's execution runs: the lease now names it (conditional on the holder's token)."""
+        self._lease_update(
+            endpoint, token, "SET #state = :started, execution_arn = :arn",
+            {":started": {"S": "started"}, ":arn": {"S": execution_arn}}, {"#state": "state"},
+        )
+
+    def queue_on_lease(self, endpoint: str, token: str, decision_id: str, action: str) -> None:
+        """Record a stronger decision's intent on the running workflow's lease."""
+        self._lease_update(
+            endpoint, token, "SET queued_decision_id = :d, queued_action = :a",
+            {":d": {"S": decision_id}, ":a": {"S": action}}, {},
+        )
+
+    def release_lease(self, endpoint: str, token: str) -> None:
+        try:
+            self.ddb.delete_item(
+                TableName=self.name,
+                Key=self._lease_key(endpoint),
+                ConditionExpression="#token = :token",
+                ExpressionAttributeNames={"#token": "token"},
+                ExpressionAttributeValues={":token": {"S": token}},
+            )
+        except ClientError as exc:
+            raise_throttle(exc)
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def _lease_update(
+        self, endpoint: str, token: str, expression: str, values: dict[str, Any], names: dict[str, str]
+    ) -> None:
+        try:
+            self.ddb.update_item(
+                TableName=self.name,
+                Key=self._lease_key(endpoint),
+                UpdateExpression=expression,
+                ConditionExpression="#token = :token",
+                ExpressionAttributeNames={**names, "#token": "token"},
+                ExpressionAttributeValues={**values, ":token": {"S": token}},
+            )
+        except ClientError as exc:
+            raise_throttle(exc)
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+
     # ------------------------------------------------------------------ audit
-    def record(self, rec: AuditRecord, now: float | None = None) -> AuditRecord:
-        """One item per decision; a redelivered signal only bumps ``deliveries``. Returns the stored record."""
+    def record(self, rec: AuditRecord, now: float | None = None, *, authoritative: bool = False) -> AuditRecord:
+        """One item per decision; a redelivered signal only bumps ``deliveries``. Returns the stored record.
+
+        The first delivery's fields are kept (``if_not_exists``), except for an ``authoritative``
+        write: the delivery that started the execution overwrites what a racing duplicate wrote first,
+        so the record never says ``duplicate`` for the decision that started it."""
         now_s = int(now if now is not None else time.time())
         key = audit_key(rec.endpoint, rec.occurred_at, rec.decision_id)
         fields = rec.model_dump(exclude={"deliveries"}, exclude_none=True)
@@ -161,7 +267,7 @@ class SentinelTable:
         values: dict[str, Any] = {f":{k}": {"S": str(v)} for k, v in fields.items()}
         values[":one"] = {"N": "1"}
         values[":exp"] = {"N": str(now_s + AUDIT_RETENTION_S)}
-        sets = ", ".join(f"#{k} = if_not_exists(#{k}, :{k})" for k in fields)
+        sets = ", ".join(f"#{k} = :{k}" if authoritative else f"#{k} = if_not_exists(#{k}, :{k})" for k in fields)
         stored = self.ddb.update_item(
             TableName=self.name,
             Key={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}},
@@ -240,6 +346,18 @@ class SentinelTable:
     def configs(self, endpoint: str, limit: int = 10) -> list[str]:
         """Configs the endpoint was InService with, newest first."""
         return [name for _, name in self.config_history(endpoint, limit)]
+
+
+def _lease_item(lease: Lease) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in lease.model_dump(exclude_none=True).items():
+        out[key] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
+    return out
+
+
+def _lease_from_item(item: dict[str, Any]) -> Lease:
+    plain = {k: (v["S"] if "S" in v else int(float(v["N"]))) for k, v in item.items() if k not in ("pk", "sk")}
+    return Lease.model_validate(plain)
 
 
 def _audit_from_item(item: dict[str, Any]) -> AuditRecord:

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.clients import LazyClient
 
 
 class EndpointState(BaseModel):
@@ -31,9 +31,7 @@ class EndpointReader:
     def __init__(self, sagemaker: Any | None = None) -> None:
         self._sm = sagemaker
 
-    @property
-    def sm(self) -> Any:
-        return self._sm or client("sagemaker")
+    sm = LazyClient("sagemaker")
 
     def describe(self, endpoint: str) -> EndpointState | None:
         """The endpoint's current config and variants (None if it does not exist)."""

@@ -14,10 +14,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from llmops_sentinel.adapters.clients import client
-from llmops_sentinel.errors import SentinelError, ThrottledError
+from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
+from llmops_sentinel.errors import SentinelError
+from llmops_sentinel.models.bus_events import SOURCE, SentinelDetail
 
-SOURCE = "llmops.sentinel"
 MAX_ENTRIES = 10
 
 
@@ -39,9 +39,7 @@ class BusPublisher:
         self.source = source
         self._events = events
 
-    @property
-    def events(self) -> Any:
-        return self._events or client("events")
+    events = LazyClient("events")
 
     def publish(
         self, detail_type: str, details: Sequence[Mapping[str, Any]], resources: Sequence[Sequence[str]] | None = None
@@ -63,8 +61,7 @@ class BusPublisher:
             try:
                 response = self.events.put_events(Entries=entries)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in {"ThrottlingException", "TooManyRequestsException"}:
-                    raise ThrottledError(f"PutEvents throttled: {exc}") from exc
+                raise_if_throttled(exc, "PutEvents")
                 raise
             for i, entry in enumerate(response.get("Entries", [])):
                 if entry.get("EventId"):
@@ -77,6 +74,10 @@ class BusPublisher:
                         )
                     )
         return out
+
+    def publish_detail(self, detail: SentinelDetail, resources: Sequence[str] | None = None) -> Published:
+        """Put one modelled Sentinel event (models/bus_events.py): its detail-type comes from the model."""
+        return self.publish(detail.DETAIL_TYPE, [detail.wire()], [resources] if resources else None)
 
 
 class SentinelBus:
@@ -94,3 +95,7 @@ class SentinelBus:
             failure = published.failed[0] if published.failed else FailedEntry(index=0)
             raise SentinelError(f"PutEvents rejected {detail_type}: {failure.error_code} {failure.error_message}")
         return published.event_ids[0]
+
+    def put_detail(self, detail: SentinelDetail, resources: Sequence[str] | None = None) -> str:
+        """:meth:`put` for a modelled Sentinel event (models/bus_events.py)."""
+        return self.put(detail.DETAIL_TYPE, detail.wire(), resources)

@@ -27,7 +27,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.clients import LazyClient, error_code, raise_if_throttled
 from llmops_sentinel.domain.governance import ResourceType, ScanBundle
 from llmops_sentinel.domain.governance.normalise import (
     EndpointConfigScan,
@@ -37,22 +37,15 @@ from llmops_sentinel.domain.governance.normalise import (
     RoleScan,
     TrainingJobScan,
 )
-from llmops_sentinel.errors import ThrottledError
 from llmops_sentinel.models.governance import ScanItem
 
 _NOT_FOUND = {"NoSuchEntity", "NoSuchEntityException", "NotFoundException", "ResourceNotFound", "ValidationException"}
-_THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _missing(exc: ClientError) -> bool:
     """True when the resource is gone (SageMaker says so with a ValidationException)."""
-    code = _code(exc)
-    if code in _THROTTLED:
-        raise ThrottledError(str(exc)) from exc
+    raise_if_throttled(exc, "governance scan read")
+    code = error_code(exc)
     if code == "ValidationException":
         message = str(exc.response.get("Error", {}).get("Message", "")).lower()
         return "could not find" in message or "does not exist" in message or "not found" in message
@@ -84,17 +77,11 @@ class GovernanceScanner:
         self.region = region
         self._sm, self._iam, self._kms = sagemaker, iam, kms
 
-    @property
-    def sm(self) -> Any:
-        return self._sm or client("sagemaker")
+    sm = LazyClient("sagemaker")
 
-    @property
-    def iam(self) -> Any:
-        return self._iam or client("iam")
+    iam = LazyClient("iam")
 
-    @property
-    def kms(self) -> Any:
-        return self._kms or client("kms")
+    kms = LazyClient("kms")
 
     # ------------------------------------------------------------------------------------ listing
     def _pages(self, api: Any, operation: str, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -102,8 +89,7 @@ class GovernanceScanner:
             for page in api.get_paginator(operation).paginate(**kwargs):
                 yield from page.get(key, [])
         except ClientError as exc:
-            if _code(exc) in _THROTTLED:
-                raise ThrottledError(str(exc)) from exc
+            raise_if_throttled(exc, "governance scan list")
             raise
 
     def endpoint_usage(self) -> EndpointUsage:

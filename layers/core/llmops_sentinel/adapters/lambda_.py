@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.clients import LazyClient
 from llmops_sentinel.errors import SentinelError
 
 
@@ -19,9 +19,7 @@ class FunctionInvoker:
     def __init__(self, lambda_client: Any | None = None) -> None:
         self._lambda = lambda_client
 
-    @property
-    def lam(self) -> Any:
-        return self._lambda or client("lambda")
+    lam = LazyClient("lambda", "_lambda")
 
     def call(self, function: str, payload: dict[str, Any]) -> Any:
         """Invoke ``function`` and return its decoded result; a function error raises."""

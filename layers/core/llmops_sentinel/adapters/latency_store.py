@@ -5,19 +5,22 @@
 | detector state of one endpoint variant | ``latency#<endpoint>#<variant>`` | ``state`` |
 | config seen InService (by EndpointTrackerFunction) | ``endpoint#<endpoint>`` | ``config#<ISO>[#<config>]`` |
 
-The state item holds the detector's JSON state (15-36 kB for 1-minute data, under the 400 kB item
-limit), the last alarm episode the monitor reported, and a ``revision`` counter: writes are
-conditional on the revision read, so two overlapping runs cannot both advance one detector.
+The state item holds the p99 detector's JSON state (``state``), the other signals' states
+(``signals``: a JSON map signal name -> state; TTFT, tokens/s, error rate), the last alarm episode the
+monitor reported, and a ``revision`` counter: writes are conditional on the revision read, so two
+overlapping runs cannot both advance one detector. With backfill, states are 20-60 kB each for
+1-minute data, under the 400 kB item limit for the four signals.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from llmops_sentinel.adapters.clients import client
 from llmops_sentinel.adapters.dynamodb import SentinelTable, raise_throttle
@@ -32,6 +35,8 @@ class StoredState(BaseModel):
     state_json: str | None = None
     last_alarm_json: str | None = None
     revision: int = 0
+    signal_states: dict[str, str] = Field(default_factory=dict)
+    """State JSON of every signal other than the p99 latency, by signal name."""
 
 
 class ConfigSeen(BaseModel):
@@ -75,6 +80,7 @@ class LatencyStore:
             state_json=item.get("state", {}).get("S"),
             last_alarm_json=item.get("last_alarm", {}).get("S"),
             revision=int(item.get("revision", {}).get("N", "0")),
+            signal_states=json.loads(item["signals"]["S"]) if "signals" in item else {},
         )
 
     def save(
@@ -85,6 +91,7 @@ class LatencyStore:
         last_alarm_json: str | None,
         revision: int,
         now: float | None = None,
+        signal_states: dict[str, str] | None = None,
     ) -> int:
         """Write the state if nobody else did since ``revision`` was read; returns the new revision."""
         item: dict[str, Any] = {
@@ -95,6 +102,8 @@ class LatencyStore:
         }
         if last_alarm_json:
             item["last_alarm"] = {"S": last_alarm_json}
+        if signal_states:
+            item["signals"] = {"S": json.dumps(signal_states, sort_keys=True)}
         try:
             self.ddb.put_item(
                 TableName=self.name,

@@ -28,7 +28,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.clients import LazyClient
 
 PROFILES = "profiles"
 BASELINES = "baselines"
@@ -76,9 +76,7 @@ class DriftStore:
         self.kms_key_id = kms_key_id
         self._s3 = s3
 
-    @property
-    def s3(self) -> Any:
-        return self._s3 or client("s3")
+    s3 = LazyClient("s3")
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

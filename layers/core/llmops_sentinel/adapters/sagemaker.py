@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.clients import LazyClient
 from llmops_sentinel.errors import TrainingJobNotFoundError
 
 
@@ -14,9 +14,7 @@ class ModelRegistry:
     def __init__(self, sagemaker: Any | None = None) -> None:
         self._sm = sagemaker
 
-    @property
-    def sm(self) -> Any:
-        return self._sm or client("sagemaker")
+    sm = LazyClient("sagemaker")
 
     def final_metrics(self, training_job_name: str) -> list[tuple[str, float]]:
         """(name, value) of the metrics a training job reported at its end."""

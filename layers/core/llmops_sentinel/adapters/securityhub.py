@@ -12,8 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from llmops_sentinel.adapters.clients import client
-from llmops_sentinel.errors import ThrottledError
+from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 
 MAX_PER_CALL = 100
 
@@ -34,9 +33,7 @@ class SecurityHubImporter:
     def __init__(self, securityhub: Any | None = None) -> None:
         self._hub = securityhub
 
-    @property
-    def hub(self) -> Any:
-        return self._hub or client("securityhub")
+    hub = LazyClient("securityhub")
 
     def import_findings(self, findings: Sequence[dict[str, Any]]) -> Imported:
         out = Imported()
@@ -45,8 +42,7 @@ class SecurityHubImporter:
             try:
                 response = self.hub.batch_import_findings(Findings=batch)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in {"ThrottlingException", "TooManyRequestsException"}:
-                    raise ThrottledError(f"BatchImportFindings throttled: {exc}") from exc
+                raise_if_throttled(exc, "BatchImportFindings")
                 raise
             out.calls += 1
             out.success += int(response.get("SuccessCount", 0))

@@ -38,6 +38,15 @@ class StepFunctionsAdapter:
             raise
         return Started(execution_arn=arn, started=False, status=status)
 
+    def status(self, execution_arn: str) -> str | None:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ...; None if there is no such execution."""
+        try:
+            return str(self.sfn.describe_execution(executionArn=execution_arn)["status"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return None
+            raise
+
     def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> Started:
         """Start ``name`` once. Step Functions refuses a second execution of the same name
         (``ExecutionAlreadyExists``) for 90 days, which is what makes a redelivered alarm a no-op."""

@@ -94,6 +94,8 @@ class Regression(BaseModel):
     evidence: dict[str, Any]
     summary: str
     previous_endpoint_config: str | None = None
+    signal: str = "latency"
+    """The detector that raised the episode: latency (p99), ttft, tokens_per_s or error_rate."""
 
 
 class ConfirmResult(BaseModel):
@@ -108,6 +110,21 @@ class ConfirmResult(BaseModel):
     evidence: dict[str, Any] = Field(default_factory=dict)
     summary: str
     previous_endpoint_config: str | None = None
+    signal: str | None = None
+    """The signal whose episode confirmed the alarm (latency, ttft, tokens_per_s, error_rate)."""
+    warming_up: bool = False
+    """The detector's baseline is not yet in its steady state (it can confirm, with less power)."""
+
+
+class SignalStatus(BaseModel):
+    """One signal's detector after a run."""
+
+    points: int
+    accepted: int
+    score: float
+    max_score: float
+    alarm: bool
+    warming_up: bool
 
 
 class EndpointRun(BaseModel):
@@ -120,6 +137,10 @@ class EndpointRun(BaseModel):
     score: float
     max_score: float
     alarm: bool
+    warming_up: bool = True
+    """The latency detector's baseline is still warming up (see docs/latency.md)."""
+    signals: dict[str, SignalStatus] = Field(default_factory=dict)
+    """Every detected signal's status (latency, ttft, tokens_per_s, error_rate)."""
     status: Literal["ok", "no-data", "conflict"] = "ok"
     published: list[str] = Field(default_factory=list)
     """Event ids of ``Latency Regression Detected`` put on the bus in this run."""

@@ -50,3 +50,41 @@ def parse_endpoint_state_change(event: Any) -> EndpointStateChange:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "event"
         raise InvalidEventError(f"not a SageMaker Endpoint State Change: {where}: {first['msg']}") from exc
+
+
+class ModelPackageDetail(BaseModel):
+    """The fields of a model package state change the router reads (AWS sends many more)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ModelPackageGroupName: str = Field(min_length=1, max_length=63)
+    ModelPackageArn: str = Field(pattern=r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/.+")
+    ModelPackageVersion: int = Field(default=0, ge=0)
+    ModelApprovalStatus: str = ""
+
+
+class ModelPackageStateChange(BaseModel):
+    """``SageMaker Model Package State Change``. Quirk kept: AWS's documented example repeats ``source``
+    (a string, then a list); JSON parsers keep the last, so a one-item list is accepted too.
+
+    The event is a claim: the deploy workflow re-reads the package (approval, group) before acting."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: str = Field(min_length=1)
+    detail_type: Literal["SageMaker Model Package State Change"] = Field(alias="detail-type")
+    source: Literal["aws.sagemaker"] | tuple[Literal["aws.sagemaker"]]
+    time: str
+    detail: ModelPackageDetail
+
+
+MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+
+
+def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:
+    try:
+        return ModelPackageStateChange.model_validate(event)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "event"
+        raise InvalidEventError(f"not a SageMaker Model Package State Change: {where}: {first['msg']}") from exc

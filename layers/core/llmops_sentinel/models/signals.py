@@ -11,6 +11,14 @@ Sources and their wire shapes:
 | ``drift`` | bus event ``Model Drift Detected`` (detail: endpoint_name, report_id, share_drifted, ...) |
 | ``idle`` | bus event ``Endpoint Idle`` (detail: endpoint_name, variant_name, idle_hours) |
 | ``governance-finding`` | bus event ``Governance Finding`` (detail: policy, resource_id, remediation, ...) |
+| ``model-approved`` | ``SageMaker Model Package State Change`` from ``aws.sagemaker`` (no endpoint in it: see below) |
+
+A model package event names a package group, not an endpoint: the router maps the group to the
+watched endpoint whose policy names it (``retrain.model_package_group``).
+
+Bus event details are parsed with the shared models of :mod:`llmops_sentinel.models.bus_events`
+(one per detail-type, strict); ``previous_endpoint_config`` never becomes a signal attribute (a
+rollback target comes from the tracked config history only).
 
 Every signal has a ``source_id`` that identifies the occurrence (alarm ARN + state + state
 timestamp, or the bus event's ``id``); execution names and decision ids derive from it, so a
@@ -21,21 +29,39 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from llmops_sentinel.errors import InvalidEventError
 from llmops_sentinel.models.alarms import AlarmTransition, parse_alarm_event
+from llmops_sentinel.models.bus_events import (
+    SOURCE,
+    EndpointIdleDetail,
+    GovernanceFindingDetail,
+    LatencyRegressionDetail,
+    ModelDriftDetail,
+    SentinelDetail,
+    is_sentinel_detail_type,
+    parse_bus_event,
+)
+from llmops_sentinel.models.sagemaker_events import MODEL_PACKAGE_STATE_CHANGE, parse_model_package_state_change
 
-SOURCE = "llmops.sentinel"
 SignalKind = Literal[
-    "latency-alarm", "drift-alarm", "alarm", "latency-regression", "drift", "idle", "governance-finding"
+    "latency-alarm",
+    "drift-alarm",
+    "alarm",
+    "latency-regression",
+    "drift",
+    "idle",
+    "governance-finding",
+    "model-approved",
 ]
-BUS_DETAIL_TYPES: dict[str, SignalKind] = {
-    "Latency Regression Detected": "latency-regression",
-    "Model Drift Detected": "drift",
-    "Endpoint Idle": "idle",
-    "Governance Finding": "governance-finding",
+BUS_DETAIL_TYPES: dict[type[SentinelDetail], SignalKind] = {
+    LatencyRegressionDetail: "latency-regression",
+    ModelDriftDetail: "drift",
+    EndpointIdleDetail: "idle",
+    GovernanceFindingDetail: "governance-finding",
 }
+UNTRUSTED_ATTRIBUTES = frozenset({"previous_endpoint_config"})
+"""Detail fields a signal never carries: a rollback target comes from the tracked history only."""
 
 
 class Signal(BaseModel):
@@ -51,16 +77,6 @@ class Signal(BaseModel):
     """For alarm signals: the new alarm state (only ALARM acts)."""
     attributes: dict[str, Any] = Field(default_factory=dict)
     alarm: AlarmTransition | None = None
-
-
-class _BusEvent(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    id: str
-    detail_type: str = Field(alias="detail-type")
-    source: str
-    time: str
-    detail: dict[str, Any]
 
 
 def _from_alarm(transition: AlarmTransition) -> Signal:
@@ -90,39 +106,49 @@ def _from_alarm(transition: AlarmTransition) -> Signal:
 
 
 def _from_bus(event: dict[str, Any]) -> Signal:
-    try:
-        envelope = _BusEvent.model_validate(event)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidEventError(
-            f"not a Sentinel bus event: {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from exc
-    kind = BUS_DETAIL_TYPES.get(envelope.detail_type)
-    if kind is None or envelope.source != SOURCE:
-        raise InvalidEventError(
-            f"unsupported event {envelope.source!r}/{envelope.detail_type!r}; expected source {SOURCE!r} with one of "
-            + ", ".join(sorted(BUS_DETAIL_TYPES))
-        )
-    detail = envelope.detail
-    endpoint = detail.get("endpoint_name")
-    if kind != "governance-finding" and not isinstance(endpoint, str):
-        raise InvalidEventError(f"{envelope.detail_type} event {envelope.id} has no detail.endpoint_name")
-    summary = detail.get("summary") or f"{envelope.detail_type} for {endpoint or detail.get('resource_id', '?')}"
+    parsed = parse_bus_event(event)
+    detail = parsed.detail
+    attributes = {k: v for k, v in detail.wire().items() if k not in UNTRUSTED_ATTRIBUTES}
+    endpoint: str | None = getattr(detail, "endpoint_name", None)
+    variant: str | None = getattr(detail, "variant_name", None)
+    resource = getattr(detail, "resource_id", "?")
     return Signal(
-        kind=kind,
-        source_id=envelope.id,
-        occurred_at=envelope.time,
-        summary=str(summary)[:300],
-        endpoint_name=endpoint if isinstance(endpoint, str) else None,
-        variant_name=detail.get("variant_name") if isinstance(detail.get("variant_name"), str) else None,
-        attributes=detail,
+        kind=BUS_DETAIL_TYPES[type(detail)],
+        source_id=parsed.id,
+        occurred_at=parsed.time,
+        summary=(detail.summary or f"{parsed.detail_type} for {endpoint or resource}")[:300],
+        endpoint_name=endpoint,
+        variant_name=variant,
+        attributes=attributes,
+    )
+
+
+def _from_model_package(event: dict[str, Any]) -> Signal:
+    parsed = parse_model_package_state_change(event)
+    detail = parsed.detail
+    return Signal(
+        kind="model-approved",
+        source_id=parsed.id,
+        occurred_at=parsed.time,
+        summary=f"model package {detail.ModelPackageGroupName}/{detail.ModelPackageVersion} is "
+        f"{detail.ModelApprovalStatus or 'unknown'}",
+        attributes={
+            "model_package_group": detail.ModelPackageGroupName,
+            "model_package_arn": detail.ModelPackageArn,
+            "model_package_version": detail.ModelPackageVersion,
+            "approval_status": detail.ModelApprovalStatus,
+        },
     )
 
 
 def parse_signal(event: Any) -> Signal:
     """Any supported event -> Signal; anything else is an :class:`InvalidEventError`."""
-    if isinstance(event, dict) and ("alarmArn" in event or event.get("detail-type") == "CloudWatch Alarm State Change"):
-        return _from_alarm(parse_alarm_event(event))
-    if isinstance(event, dict) and event.get("detail-type") in BUS_DETAIL_TYPES:
-        return _from_bus(event)
+    if isinstance(event, dict):
+        detail_type = event.get("detail-type")
+        if "alarmArn" in event or detail_type == "CloudWatch Alarm State Change":
+            return _from_alarm(parse_alarm_event(event))
+        if event.get("source") == SOURCE or is_sentinel_detail_type(detail_type):
+            return _from_bus(event)
+        if detail_type == MODEL_PACKAGE_STATE_CHANGE:
+            return _from_model_package(event)
     return _from_alarm(parse_alarm_event(event))  # raises the alarm parser's precise error

@@ -87,9 +87,10 @@ from llmops_sentinel.domain.drift.records import (
 )
 from llmops_sentinel.domain.drift.stat_tests import DriftReport, check_drift
 from llmops_sentinel.errors import BadInputError, ConfigError, InvalidEventError
+from llmops_sentinel.models.bus_events import ModelDriftDetail
 from llmops_sentinel.models.drift_events import parse_check_request, parse_object_created
 
-DRIFT_DETECTED = "Model Drift Detected"
+DRIFT_DETECTED = ModelDriftDetail.DETAIL_TYPE
 DISTRIBUTION_FEATURES = ("latency_ms", "ttft_ms", "input_tokens", "output_tokens")
 MAX_EMF_VALUES = 100  # values per metric in one EMF document
 ENDPOINT_KEYS = ("endpoint_name", "endpointName", "EndpointName")
@@ -624,6 +625,7 @@ def summary_of(report: DriftReport, monitor: Monitor, window_end: datetime) -> s
         f"{len(names)} of {tested} features drifted ({listed}) on {monitor.endpoint} in the "
         f"{monitor.window_minutes}-min window ending {window_end:%H:%MZ}"
         + (f"; critical: {', '.join(report.critical_drifted)}" if report.critical_drifted else "")
+        + (f"; largest effect {report.severity}" if report.drifted_features else "")
     )
 
 
@@ -678,19 +680,21 @@ def check_endpoint(
     if report.drifted:
         if bus is None:
             raise ConfigError("a drifted endpoint needs SENTINEL_EVENT_BUS_NAME to signal it")
-        event_id = bus.put(DRIFT_DETECTED, {
-            "endpoint_name": monitor.endpoint,
-            "report_id": report_id,
-            "report_uri": store.uri(report_key),
-            "share_drifted": report.share_drifted,
-            "share_threshold": report.share_threshold,
-            "drifted_features": report.drifted_features,
-            "critical_drifted": report.critical_drifted,
-            "window_start": _iso(start),
-            "window_end": _iso(end),
-            "records_current": report.records_current,
-            "summary": summary_of(report, monitor, end),
-        })
+        event_id = bus.put_detail(ModelDriftDetail(
+            endpoint_name=monitor.endpoint,
+            report_id=report_id,
+            report_uri=store.uri(report_key),
+            share_drifted=report.share_drifted,
+            share_threshold=report.share_threshold,
+            drifted_features=list(report.drifted_features),
+            critical_drifted=list(report.critical_drifted),
+            severity=report.severity,
+            reasons=list(report.reasons),
+            window_start=_iso(start),
+            window_end=_iso(end),
+            records_current=report.records_current,
+            summary=summary_of(report, monitor, end),
+        ))
     return EndpointCheck(
         status="drift" if report.drifted else "no-drift", share_drifted=report.share_drifted,
         drifted_features=report.drifted_features,

@@ -64,8 +64,10 @@ def publish_firehose_batch(batch: EndpointBatch) -> None:
 
 
 def publish_latency_scores(result: ScheduledResult) -> None:
-    """LatencyRegressionScore (the detector's max score of the run) per endpoint and variant."""
+    """Per endpoint and variant: LatencyRegressionScore (the detector's max score of the run) and
+    LatencyDetectorWarmingUp (1 while the detector has too few points to judge)."""
     for run in result.endpoints:
         emf = _document(EndpointName=run.endpoint_name, VariantName=run.variant_name)
         emf.add_metric(name="LatencyRegressionScore", unit=MetricUnit.NoUnit, value=run.max_score)
+        emf.add_metric(name="LatencyDetectorWarmingUp", unit=MetricUnit.Count, value=float(run.warming_up))
         emf.flush_metrics()

@@ -48,6 +48,7 @@ from llmops_sentinel.domain.governance import (
 )
 from llmops_sentinel.domain.governance.resources import EndpointConfig, IamPolicy, KmsKey, ResourceType
 from llmops_sentinel.errors import ConfigError, SentinelError, ThrottledError
+from llmops_sentinel.models.bus_events import GovernanceFindingDetail
 from llmops_sentinel.models.governance import (
     BatchResult,
     Listing,
@@ -58,7 +59,7 @@ from llmops_sentinel.models.governance import (
     SummariseRequest,
 )
 
-DETAIL_TYPE = "Governance Finding"
+DETAIL_TYPE = GovernanceFindingDetail.DETAIL_TYPE
 logger = Logger(child=True)  # logs through the handler's Logger (same service)
 
 
@@ -133,7 +134,7 @@ def _endpoint_of(finding: Finding, resources: dict[str, Resource]) -> str | None
     return None
 
 
-def bus_detail(finding: Finding, outcome: ActionOutcome | None, endpoint: str | None) -> dict[str, Any]:
+def bus_detail(finding: Finding, outcome: ActionOutcome | None, endpoint: str | None) -> GovernanceFindingDetail:
     """The ``Governance Finding`` event detail the router parses (models/signals.py)."""
     detail: dict[str, Any] = {
         "policy": finding.policy,
@@ -158,7 +159,7 @@ def bus_detail(finding: Finding, outcome: ActionOutcome | None, endpoint: str | 
         }
     if endpoint:
         detail["endpoint_name"] = endpoint
-    return detail
+    return GovernanceFindingDetail.model_validate(detail)
 
 
 def merge_endpoint_config_replacements(findings: list[Finding]) -> dict[str, RemediationPlan]:
@@ -242,7 +243,7 @@ def govern(resources: list[Resource], deps: GovernanceDeps, now: datetime | None
     for finding in violations:
         detail = bus_detail(finding, outcomes.get(finding.id), _endpoint_of(finding, by_id))
         try:
-            deps.bus.put(DETAIL_TYPE, detail, [finding.resource_arn] if finding.resource_arn else None)
+            deps.bus.put_detail(detail, [finding.resource_arn] if finding.resource_arn else None)
             published += 1
         except ThrottledError:
             raise

@@ -19,8 +19,9 @@ from llmops_sentinel.adapters.events import BusPublisher
 from llmops_sentinel.domain.idle import IdleResult, assess_idle
 from llmops_sentinel.domain.remediation.policy import RemediationPolicy
 from llmops_sentinel.errors import SentinelError
+from llmops_sentinel.models.bus_events import EndpointIdleDetail
 
-DETAIL_TYPE = "Endpoint Idle"
+DETAIL_TYPE = EndpointIdleDetail.DETAIL_TYPE
 
 
 class IdlePublishError(SentinelError):
@@ -58,14 +59,14 @@ def check_idle(
         return IdleResult(status="unknown" if described is None else "active", reason=verdict.reason)
     if not episodes.begin_idle(endpoint, variant, at - hours * 3600):
         return IdleResult(status="idle", reason=f"{verdict.reason} (already reported)")
-    detail = {
-        "endpoint_name": endpoint,
-        "variant_name": variant,
-        "idle_hours": hours,
-        "since": start.isoformat().replace("+00:00", "Z"),
-        "summary": f"{endpoint}/{variant}: {verdict.reason}",
-    }
-    sent = bus.publish(DETAIL_TYPE, [detail])
+    detail = EndpointIdleDetail(
+        endpoint_name=endpoint,
+        variant_name=variant,
+        idle_hours=float(hours),
+        since=start.isoformat().replace("+00:00", "Z"),
+        summary=f"{endpoint}/{variant}: {verdict.reason}",
+    )
+    sent = bus.publish_detail(detail)
     if sent.failed:
         episodes.end_idle(endpoint, variant)
         failed = sent.failed[0]

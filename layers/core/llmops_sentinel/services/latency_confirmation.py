@@ -50,6 +50,8 @@ def confirm_latency_alarm(signal: Signal, function: str, invoker: FunctionInvoke
     }
     if answer.previous_endpoint_config:
         attributes["previous_endpoint_config"] = answer.previous_endpoint_config
+    if answer.signal:  # latency (p99), ttft, tokens_per_s or error_rate: which detector confirmed it
+        attributes["signal"] = answer.signal
     confirmed = Signal(
         kind="latency-regression",
         source_id=signal.source_id,

@@ -1,12 +1,16 @@
 """Latency monitor: advance the detector over the series since its last run, report regressions with a cause.
 
 Per endpoint variant, each run:
-1. loads the detector state (``latency#<endpoint>#<variant>`` in the Sentinel table; a fresh detector
-   backfills ``lookback_s``);
-2. reads the detector's series (``ModelLatency`` p99 by default) from the point after the last one it
-   accepted up to the last complete period (``settle_s`` before the run's clock), oldest first;
-3. updates the detector (causal: resuming gives the same scores as one long run);
-4. for each new alarm episode recent enough to act on: reads the evidence (invocations, 4XX/5XX, every
+1. loads the detector states (``latency#<endpoint>#<variant>`` in the Sentinel table), one per signal:
+   ``latency`` (``ModelLatency`` p99 by default), ``ttft`` (TimeToFirstTokenMs), ``tokens_per_s`` (a
+   drop is the regression) and ``error_rate`` (Invocation5XXErrors / Invocations); a fresh detector
+   backfills what GetMetricData retains at the period (``backfill_seconds``: 15 days of 1-minute data),
+   so a newly watched endpoint is out of its warm-up after one run;
+2. reads every signal's series from the point after the last one its detector accepted up to the last
+   complete period (``settle_s`` before the run's clock), oldest first, in one GetMetricData call;
+3. updates each detector (causal: resuming gives the same scores as one long run);
+4. for the new alarm episodes recent enough to act on (all signals together: one regression, one
+   event, with every signal's episode in ``evidence.signals``): reads the evidence (invocations, 4XX/5XX, every
    variant's latency, model setup time, TTFT and tokens/s) around the onset, the endpoint's config
    history and DescribeEndpoint, classifies the cause, and (scheduled mode) puts
    ``Latency Regression Detected`` on the Sentinel bus;
@@ -25,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from llmops_sentinel.adapters.cloudwatch import MetricsReader, Series, latency_queries
 from llmops_sentinel.adapters.dynamodb import SentinelTable
@@ -44,8 +48,10 @@ from llmops_sentinel.domain.latency import (
     MetricSeries,
     classify_cause,
 )
+from llmops_sentinel.domain.latency.models import Mode
 from llmops_sentinel.domain.remediation.policy import RemediationPolicy, load_policy
 from llmops_sentinel.errors import ConfigError, SentinelError
+from llmops_sentinel.models.bus_events import LatencyRegressionDetail
 from llmops_sentinel.models.latency import (
     ConfirmRequest,
     ConfirmResult,
@@ -54,12 +60,66 @@ from llmops_sentinel.models.latency import (
     Regression,
     ScheduledResult,
     ScheduledRun,
+    SignalStatus,
 )
 from llmops_sentinel.services.idle import check_idle
 
-DETAIL_TYPE = "Latency Regression Detected"
-MAX_PULL_S = 14 * 86_400
+DETAIL_TYPE = LatencyRegressionDetail.DETAIL_TYPE
 STATISTIC_QUERY = {"p99": "latency_p99", "Average": "latency_avg"}
+PRIMARY = "latency"
+
+
+def backfill_seconds(period_s: int) -> int:
+    """How far back GetMetricData still has data at ``period_s`` (CloudWatch's retention schedule).
+
+    Periods under 60 s: 3 hours; 60 s: 15 days; 300 s: 63 days; 3600 s and more: 455 days. Periods in
+    between get the retention of the next shorter standard period (their data is aggregated from it).
+    """
+    if period_s < 60:
+        return 3 * 3600
+    if period_s < 300:
+        return 15 * 86_400
+    if period_s < 3600:
+        return 63 * 86_400
+    return 455 * 86_400
+
+
+class SignalSpec(BaseModel):
+    """One detected signal: where its series comes from and how the detector reads it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    label: str
+    query: str | None = Field(description="query id of latency_queries; None: derived (error rate)")
+    higher_is_worse: bool = True
+    transform: Literal["log", "linear"] = "log"
+    scale_floor_abs: float = 0.0
+
+    def params(self, mode: Mode, period_s: int) -> LatencyParams:
+        if self.name == PRIMARY:
+            return LatencyParams.for_mode(mode, expected_interval_s=float(period_s))
+        return LatencyParams.for_mode(
+            "regression",
+            expected_interval_s=float(period_s),
+            higher_is_worse=self.higher_is_worse,
+            transform=self.transform,
+            scale_floor_abs=self.scale_floor_abs,
+        )
+
+
+#: The signals a run detects on (registry; ``SENTINEL_LATENCY_SIGNALS`` picks among them). TTFT and
+#: tokens/s come from the project's LLMOpsSentinel namespace; absent series leave their detector idle.
+SIGNALS: dict[str, SignalSpec] = {
+    s.name: s
+    for s in (
+        SignalSpec(name=PRIMARY, label="ModelLatency", query=None),
+        SignalSpec(name="ttft", label="TimeToFirstTokenMs p50", query="ttft_p50"),
+        SignalSpec(name="tokens_per_s", label="TokensPerSecond", query="tokens_per_s", higher_is_worse=False),
+        # A rate in [0, 1]: linear, floor of 1 percentage point (a single failed call among few is noise).
+        SignalSpec(name="error_rate", label="5XX error rate", query=None, transform="linear", scale_floor_abs=0.01),
+    )
+}
 
 
 class PublishFailedError(SentinelError):
@@ -74,7 +134,11 @@ class MonitorSettings(BaseModel):
     endpoints: list[MonitoredEndpoint] = Field(default_factory=list)
     period_s: int = Field(60, ge=60)
     statistic: Literal["p99", "Average"] = "p99"
-    lookback_s: int = Field(3 * 86_400, gt=0, description="history a fresh detector backfills")
+    mode: Mode = Field("regression", description="the latency signal's detector mode (anomaly: two-sided)")
+    signals: list[str] = Field(default_factory=lambda: list(SIGNALS), description="signals detected on")
+    lookback_s: int | None = Field(
+        None, gt=0, description="history a fresh detector backfills (None: what GetMetricData retains)"
+    )
     settle_s: int = Field(60, ge=0, description="the newest period read ends this long before the clock")
     report_age_s: int = Field(1800, gt=0, description="older alarm episodes (backfills) are not reported")
     confirm_window_s: int = Field(1800, gt=0, description="an episode this close to the alarm confirms it")
@@ -98,9 +162,40 @@ class MonitorSettings(BaseModel):
             endpoints=parse_endpoints(os.environ.get("SENTINEL_LATENCY_ENDPOINTS", "")),
             period_s=int(os.environ.get("SENTINEL_LATENCY_PERIOD_SECONDS", "60")),
             statistic=os.environ.get("SENTINEL_LATENCY_STATISTIC", "p99"),  # type: ignore[arg-type]
-            lookback_s=int(os.environ.get("SENTINEL_LATENCY_LOOKBACK_MINUTES", "4320")) * 60,
+            mode=os.environ.get("SENTINEL_LATENCY_MODE", "regression"),  # type: ignore[arg-type]
+            signals=_signals(os.environ.get("SENTINEL_LATENCY_SIGNALS", "")),
+            lookback_s=_lookback(os.environ.get("SENTINEL_LATENCY_LOOKBACK_MINUTES", "auto")),
             idle_policy=_idle_policy(),
         )
+
+    @property
+    def backfill_s(self) -> int:
+        return self.lookback_s or backfill_seconds(self.period_s)
+
+
+def _signals(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()] or list(SIGNALS)
+    unknown = sorted(set(names) - set(SIGNALS))
+    if unknown:
+        raise ConfigError(
+            f"SENTINEL_LATENCY_SIGNALS: unknown signal(s) {', '.join(unknown)} (known: {', '.join(SIGNALS)})"
+        )
+    if PRIMARY not in names:
+        names.insert(0, PRIMARY)
+    return names
+
+
+def _lookback(text: str) -> int | None:
+    raw = text.strip().lower()
+    if raw in {"", "auto"}:
+        return None
+    try:
+        minutes = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"SENTINEL_LATENCY_LOOKBACK_MINUTES must be minutes or 'auto', got {text!r}") from exc
+    if minutes <= 0:
+        raise ConfigError("SENTINEL_LATENCY_LOOKBACK_MINUTES must be positive")
+    return minutes * 60
 
 
 def _idle_policy() -> RemediationPolicy | None:
@@ -141,18 +236,45 @@ class StoredAlarm(BaseModel):
     event_id: str | None = None
     source: Literal["scheduled", "confirmation"] = "scheduled"
     confirmed_by: str | None = None
+    signal: str = PRIMARY
+
+
+@dataclass
+class _SignalRun:
+    detector: LatencyDetector
+    scores: np.ndarray
+    new_alarms: list[AlarmRecord]
+    points: int
+    confirm_alarms: list[AlarmRecord]
+    """Alarms of the confirming look (thresholds times ``confirm_threshold_ratio``); confirmation mode only."""
 
 
 @dataclass
 class _Advanced:
-    detector: LatencyDetector
+    signals: dict[str, _SignalRun]
     stored: StoredState
-    scores: np.ndarray
-    new_alarms: list[AlarmRecord]
     last_alarm: StoredAlarm | None
-    points: int
-    confirm_alarms: list[AlarmRecord]
-    """Alarms of the confirming look (thresholds times ``confirm_threshold_ratio``); confirmation mode only."""
+
+    @property
+    def detector(self) -> LatencyDetector:
+        return self.signals[PRIMARY].detector
+
+    @property
+    def points(self) -> int:
+        return self.signals[PRIMARY].points
+
+    @property
+    def scores(self) -> np.ndarray:
+        return self.signals[PRIMARY].scores
+
+    def alarms(self, confirming: bool = False) -> list[tuple[str, AlarmRecord]]:
+        """New alarm episodes of every signal, oldest onset first."""
+        found = [
+            (name, record)
+            for name, run in self.signals.items()
+            for record in (run.confirm_alarms if confirming else run.new_alarms)
+        ]
+        return sorted(found, key=lambda item: (item[1].onset, item[0] != PRIMARY))
 
 
 def iso(epoch: float) -> str:
@@ -163,51 +285,90 @@ def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _resume(stored: StoredState, settings: MonitorSettings) -> LatencyDetector:
-    if stored.state_json:
-        state = DetectorState.model_validate_json(stored.state_json)
-        if state.params.expected_interval_s == settings.period_s:
+def _resume(state_json: str | None, params: LatencyParams) -> LatencyDetector:
+    if state_json:
+        state = DetectorState.model_validate_json(state_json)
+        if state.params.expected_interval_s == params.expected_interval_s and state.params.mode == params.mode:
             return LatencyDetector.from_state(state)
-    return LatencyDetector(LatencyParams(expected_interval_s=float(settings.period_s)))
+    return LatencyDetector(params)
 
 
 def _confirming(detector: LatencyDetector, ratio: float) -> LatencyDetector:
     """The same detector with its decision thresholds times ``ratio``, for one look after an alarm."""
     state = detector.state()
-    params = state.params.model_copy(
-        update={"level_h": state.params.level_h * ratio, "spread_h": state.params.spread_h * ratio}
+    p = state.params
+    # No minimum run length and no spike hold: the alarm being confirmed already required a sustained
+    # breach (the guard alarms on 2 breaching minutes), so the look takes every point's evidence as it is.
+    params = p.model_copy(
+        update={
+            "level_h": p.level_h * ratio,
+            "spread_h": p.spread_h * ratio,
+            "level_min_points": 1,
+            "spread_min_points": 1,
+            "spike_z": 1e6,
+        }
     )
     return LatencyDetector.from_state(state.model_copy(update={"params": params}))
+
+
+def error_rate(errors: Series | None, invocations: Series | None) -> Series:
+    """5XX errors / invocations per period with invocations (a period without errors counts 0)."""
+    if invocations is None:
+        return Series(timestamps=[], values=[])
+    failed = dict(zip(errors.timestamps, errors.values, strict=True)) if errors is not None else {}
+    pairs = [
+        (t, failed.get(t, 0.0) / n) for t, n in zip(invocations.timestamps, invocations.values, strict=True) if n > 0
+    ]
+    return Series(timestamps=[t for t, _ in pairs], values=[min(v, 1.0) for _, v in pairs])
+
+
+def _signal_series(name: str, data: dict[str, Series], settings: MonitorSettings) -> Series:
+    spec = SIGNALS[name]
+    if name == PRIMARY:
+        return data.get(STATISTIC_QUERY[settings.statistic], Series(timestamps=[], values=[]))
+    if spec.query is None:
+        return error_rate(data.get("errors_5xx"), data.get("invocations"))
+    return data.get(spec.query, Series(timestamps=[], values=[]))
 
 
 def _advance(
     target: MonitoredEndpoint, end: float, settings: MonitorSettings, deps: MonitorDeps, confirming: bool = False
 ) -> _Advanced:
     stored = deps.store.load(target.endpoint_name, target.variant_name)
-    detector = _resume(stored, settings)
-    look = _confirming(detector, settings.confirm_threshold_ratio) if confirming else None
-    last_ts = detector.state().last_ts
-    start = end - settings.lookback_s if last_ts is None else last_ts + settings.period_s
-    start = max(start, end - MAX_PULL_S)
-    scores = np.empty(0)
-    new_alarms: list[AlarmRecord] = []
-    confirm_alarms: list[AlarmRecord] = []
-    points = 0
-    if start < end:
-        query = next(
-            q
-            for q in latency_queries(target.endpoint_name, target.variant_name, settings.period_s)
-            if q.id == STATISTIC_QUERY[settings.statistic]
+    detectors = {
+        name: _resume(
+            stored.state_json if name == PRIMARY else stored.signal_states.get(name),
+            SIGNALS[name].params(settings.mode, settings.period_s),
         )
-        series = deps.metrics.series([query], _dt(start), _dt(end))[query.id]
-        points = len(series.values)
-        if points:
-            update = detector.update(series.timestamps, series.values)
-            scores, new_alarms = update.scores, update.new_alarms
+        for name in settings.signals
+    }
+    earliest = end - settings.backfill_s
+    starts = {}
+    for name, detector in detectors.items():
+        last_ts = detector.state().last_ts
+        starts[name] = max(earliest if last_ts is None else last_ts + settings.period_s, earliest)
+    start = min(starts.values())
+    data: dict[str, Series] = {}
+    if start < end:
+        data = deps.metrics.series(
+            latency_queries(target.endpoint_name, target.variant_name, settings.period_s), _dt(start), _dt(end)
+        )
+    runs = {}
+    for name, detector in detectors.items():
+        look = _confirming(detector, settings.confirm_threshold_ratio) if confirming else None
+        series = _signal_series(name, data, settings)
+        keep = [i for i, t in enumerate(series.timestamps) if t >= starts[name]]
+        times = [series.timestamps[i] for i in keep]
+        values = [series.values[i] for i in keep]
+        run = _SignalRun(detector, np.empty(0), [], len(times), [])
+        if times:
+            update = detector.update(times, values)
+            run.scores, run.new_alarms = update.scores, update.new_alarms
             if look is not None:
-                confirm_alarms = look.update(series.timestamps, series.values).new_alarms
+                run.confirm_alarms = look.update(times, values).new_alarms
+        runs[name] = run
     last = StoredAlarm.model_validate_json(stored.last_alarm_json) if stored.last_alarm_json else None
-    return _Advanced(detector, stored, scores, new_alarms, last, points, confirm_alarms)
+    return _Advanced(runs, stored, last)
 
 
 def _save(
@@ -220,7 +381,26 @@ def _save(
         last.model_dump_json() if last else None,
         advanced.stored.revision,
         now=now,
+        signal_states={
+            name: run.detector.state().model_dump_json() for name, run in advanced.signals.items() if name != PRIMARY
+        },
     )
+
+
+def signal_status(advanced: _Advanced) -> dict[str, SignalStatus]:
+    """Per signal: points read, score, alarm and warming_up after this run."""
+    out = {}
+    for name, run in advanced.signals.items():
+        state = run.detector.state()
+        out[name] = SignalStatus(
+            points=run.points,
+            accepted=state.n_accepted,
+            score=round(float(state.last_score), 4),
+            max_score=round(float(run.scores.max()), 4) if run.scores.size else round(state.last_score, 4),
+            alarm=state.last_alarm,
+            warming_up=run.detector.warming_up,
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- cause
@@ -274,9 +454,19 @@ def _before_after(series: Series | None, onset: float, end: float, reference_s: 
 
 
 def explain(
-    target: MonitoredEndpoint, record: AlarmRecord, end: float, settings: MonitorSettings, deps: MonitorDeps
+    target: MonitoredEndpoint,
+    record: AlarmRecord,
+    end: float,
+    settings: MonitorSettings,
+    deps: MonitorDeps,
+    signal: str = PRIMARY,
+    episodes: list[tuple[str, AlarmRecord]] | None = None,
 ) -> Regression:
-    """Classify the cause of one alarm episode and describe it with the evidence used."""
+    """Classify the cause of one alarm episode and describe it with the evidence used.
+
+    ``signal`` names the detector that raised ``record``; ``episodes`` are every signal's episodes of
+    this regression (the combined evidence: p99 with TTFT, tokens/s or the error rate beside it).
+    """
     p = settings.cause
     described = deps.endpoints.describe(target.endpoint_name)
     variants = described.variants if described else [target.variant_name]
@@ -311,10 +501,28 @@ def explain(
         onset=iso(record.onset),
         detected_at=iso(record.detected_at),
         magnitude=round(record.magnitude, 4),
-        evidence=_evidence(record, cause, data, described, end, settings),
-        summary=_summary(target, record, cause, settings, previous),
+        evidence={
+            **_evidence(record, cause, data, described, end, settings, signal),
+            "signals": _episodes(episodes or [(signal, record)]),
+        },
+        summary=_summary(target, record, cause, settings, previous, signal, episodes),
         previous_endpoint_config=previous,
+        signal=signal,
     )
+
+
+def _episodes(episodes: list[tuple[str, AlarmRecord]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {
+            "onset": iso(r.onset),
+            "detected_at": iso(r.detected_at),
+            "magnitude": round(r.magnitude, 4),
+            "direction": r.direction,
+            "statistic": r.statistic,
+            "baseline": round(r.baseline, 6),
+        }
+        for name, r in episodes
+    }
 
 
 def _evidence(
@@ -324,14 +532,30 @@ def _evidence(
     described: EndpointState | None,
     end: float,
     settings: MonitorSettings,
+    signal: str = PRIMARY,
 ) -> dict[str, Any]:
+    series = {**data, "error_rate": error_rate(data.get("errors_5xx"), data.get("invocations"))}
     context = {
         name: found
-        for name in ("latency_avg", "latency_p99", "invocations", "setup_time", "ttft_p50", "tokens_per_s")
-        if (found := _before_after(data.get(name), record.onset, end, settings.cause.reference_s)) is not None
+        for name in (
+            "latency_avg",
+            "latency_p99",
+            "invocations",
+            "setup_time",
+            "ttft_p50",
+            "tokens_per_s",
+            "error_rate",
+        )
+        if (found := _before_after(series.get(name), record.onset, end, settings.cause.reference_s)) is not None
     }
+    metric = (
+        f"AWS/SageMaker ModelLatency {settings.statistic} (microseconds)"
+        if signal == PRIMARY
+        else SIGNALS[signal].label
+    )
     return {
-        "metric": f"AWS/SageMaker ModelLatency {settings.statistic} (microseconds)",
+        "metric": metric,
+        "signal": signal,
         "baseline": round(record.baseline, 1),
         "score": round(record.score, 4),
         "detector_statistic": record.statistic,
@@ -343,13 +567,27 @@ def _evidence(
 
 
 def _summary(
-    target: MonitoredEndpoint, record: AlarmRecord, cause: CauseResult, settings: MonitorSettings, previous: str | None
+    target: MonitoredEndpoint,
+    record: AlarmRecord,
+    cause: CauseResult,
+    settings: MonitorSettings,
+    previous: str | None,
+    signal: str = PRIMARY,
+    episodes: list[tuple[str, AlarmRecord]] | None = None,
 ) -> str:
+    if signal == PRIMARY:
+        what = f"ModelLatency {settings.statistic} {record.magnitude:+.0%}"
+        base = f"baseline {record.baseline / 1e6:.2f} s"
+    else:
+        what = f"{SIGNALS[signal].label} {record.magnitude:+.0%}"
+        base = f"baseline {record.baseline:.4g}"
     text = (
-        f"{target.endpoint_name}/{target.variant_name}: ModelLatency {settings.statistic} {record.magnitude:+.0%} "
-        f"since {iso(record.onset)} (baseline {record.baseline / 1e6:.2f} s), detected {iso(record.detected_at)}; "
-        f"likely cause: {cause.cause} ({cause.reason})"
+        f"{target.endpoint_name}/{target.variant_name}: {what} since {iso(record.onset)} ({base}), detected "
+        f"{iso(record.detected_at)}; likely cause: {cause.cause} ({cause.reason})"
     )
+    others = sorted({name for name, _ in episodes or [] if name != signal})
+    if others:
+        text += f"; also on {', '.join(others)}"
     if previous:
         text += f"; previous endpoint config {previous}"
     return text
@@ -388,31 +626,39 @@ def _run_one(
     last = advanced.last_alarm
     published: list[str] = []
     stale = 0
-    for record in advanced.new_alarms:
+    fresh: list[tuple[str, AlarmRecord]] = []
+    for name, record in advanced.alarms():
         if record.detected_at < end - settings.report_age_s:
             stale += 1
-            last = StoredAlarm(record=record)
-            continue
-        if (
+            last = StoredAlarm(record=record, signal=name)
+        else:
+            fresh.append((name, record))
+    if fresh:
+        signal, record = fresh[0]  # every signal's episode of this run goes in one event
+        already = (
             last is not None
             and last.source == "confirmation"
             and abs(record.onset - last.record.onset) <= settings.confirm_window_s
-        ):
-            continue  # the router already acted on this episode through its alarm
-        regression = explain(target, record, end, settings, deps)
-        sent = deps.bus.publish(DETAIL_TYPE, [regression.model_dump(mode="json", exclude_none=True)])
-        if sent.failed:
-            failed = sent.failed[0]
-            raise PublishFailedError(f"PutEvents rejected {DETAIL_TYPE}: {failed.error_code} {failed.error_message}")
-        event_id = sent.event_ids[0]
-        published.append(event_id)
-        last = StoredAlarm(record=record, cause=regression.cause, event_id=event_id)
+        )
+        if not already:  # else the router already acted on this episode through its alarm
+            regression = explain(target, record, end, settings, deps, signal, fresh)
+            detail = LatencyRegressionDetail.model_validate(regression.model_dump(mode="json", exclude_none=True))
+            sent = deps.bus.publish_detail(detail)
+            if sent.failed:
+                failed = sent.failed[0]
+                raise PublishFailedError(
+                    f"PutEvents rejected {DETAIL_TYPE}: {failed.error_code} {failed.error_message}"
+                )
+            event_id = sent.event_ids[0]
+            published.append(event_id)
+            last = StoredAlarm(record=record, cause=regression.cause, event_id=event_id, signal=signal)
     state = advanced.detector.state()
     status: Literal["ok", "no-data", "conflict"] = "ok" if advanced.points else "no-data"
     try:
         _save(target, advanced, last, deps, now)
     except StateConflictError:
         status = "conflict"  # another run advanced it; the next run resumes from its state
+    signals = signal_status(advanced)
     return EndpointRun(
         endpoint_name=target.endpoint_name,
         variant_name=target.variant_name,
@@ -421,6 +667,8 @@ def _run_one(
         score=round(float(state.last_score), 4),
         max_score=round(float(advanced.scores.max()), 4) if advanced.scores.size else round(state.last_score, 4),
         alarm=state.last_alarm,
+        warming_up=advanced.detector.warming_up,
+        signals=signals,
         status=status,
         published=published,
         stale_alarms=stale,
@@ -436,10 +684,18 @@ def confirm(request: ConfirmRequest, settings: MonitorSettings, deps: MonitorDep
     for attempt in range(2):
         advanced = _advance(target, end, settings, deps, confirming=True)
         last = advanced.last_alarm
-        fresh = advanced.new_alarms or advanced.confirm_alarms
-        if fresh:
-            how = "detector alarm" if advanced.new_alarms else f"thresholds x{settings.confirm_threshold_ratio}"
-            last = StoredAlarm(record=fresh[-1], source="confirmation", confirmed_by=how)
+        # Combined confirmation: the latest episode of every signal, from the detector or the lower look.
+        episodes: dict[str, tuple[AlarmRecord, str]] = {}
+        for name, record in advanced.alarms(confirming=True):
+            episodes[name] = (record, f"thresholds x{settings.confirm_threshold_ratio}")
+        for name, record in advanced.alarms():
+            episodes[name] = (record, "detector alarm")
+        # Only episodes recent enough to be this alarm's (a backfill's old ones confirm nothing).
+        recent = [n for n, (r, _) in episodes.items() if at - settings.confirm_window_s <= r.detected_at]
+        if recent:
+            name = PRIMARY if PRIMARY in recent else max(recent, key=lambda n: episodes[n][0].detected_at)
+            record, how = episodes[name]
+            last = StoredAlarm(record=record, source="confirmation", confirmed_by=how, signal=name)
         candidate = last.record if last else None
         try:
             _save(target, advanced, last, deps, at)
@@ -456,6 +712,7 @@ def confirm(request: ConfirmRequest, settings: MonitorSettings, deps: MonitorDep
             summary=f"detector has {state.n_accepted} points of {request.endpoint_name}/{request.variant_name}, "
             f"needs {min_history} before it can confirm",
             evidence={"accepted_points": state.n_accepted},
+            warming_up=True,
         )
     if candidate is None or not (at - settings.confirm_window_s <= candidate.detected_at <= at + settings.period_s):
         seen = f"; last episode detected {iso(candidate.detected_at)}" if candidate else ""
@@ -463,9 +720,20 @@ def confirm(request: ConfirmRequest, settings: MonitorSettings, deps: MonitorDep
             confirmed=False,
             summary=f"no sustained regression in the {settings.statistic} series "
             f"(score {state.last_score:.2f} at {iso(state.last_ts or at)}{seen})",
-            evidence={"score": round(state.last_score, 4), "accepted_points": state.n_accepted},
+            evidence={
+                "score": round(state.last_score, 4),
+                "accepted_points": state.n_accepted,
+                "signals": {k: v.model_dump() for k, v in signal_status(advanced).items()},
+            },
+            warming_up=advanced.detector.warming_up,
         )
-    regression = explain(target, candidate, end, settings, deps)
+    assert last is not None
+    together = [
+        (n, r)
+        for n, (r, _) in episodes.items()
+        if abs(r.onset - candidate.onset) <= settings.confirm_window_s and n != last.signal
+    ]
+    regression = explain(target, candidate, end, settings, deps, last.signal, [(last.signal, candidate), *together])
     how = (last.confirmed_by if last is not None else None) or "scheduled detector alarm"
     return ConfirmResult(
         confirmed=True,
@@ -477,4 +745,6 @@ def confirm(request: ConfirmRequest, settings: MonitorSettings, deps: MonitorDep
         evidence={**regression.evidence, "confirmed_by": how},
         summary=regression.summary,
         previous_endpoint_config=regression.previous_endpoint_config,
+        signal=regression.signal,
+        warming_up=advanced.detector.warming_up,
     )

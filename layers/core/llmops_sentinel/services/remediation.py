@@ -1,75 +1,96 @@
-"""Remediation router: a signal in; a decision, guardrails, at most one workflow, and an audit record out.
+"""Remediation router, as a straight line: parse -> confirm -> decide -> guard -> start -> audit.
 
-Order of operations, each step recorded in the decision's audit item:
-1. parse the event into a Signal (InvalidEventError otherwise);
-2. decide the action from the policy (rules, per-endpoint settings);
-3. ``none`` -> recorded as ignored (when the signal names an endpoint); ``notify`` -> SNS;
-4. dry-run -> recorded, nothing started;
-5. cooldown lock (conditional write, TTL) -> held by another decision: recorded as ``cooldown``;
-6. daily limit (conditional counter) -> at the limit: lock released, recorded as ``daily-limit``;
-7. StartExecution with the idempotent name -> ``started``, or ``duplicate`` if that name exists.
+:func:`route_signal` parses the event, then runs :data:`STEPS` in order. Each step takes the routing
+so far and either hands it on or *settles* it with an outcome; a settled routing skips the remaining
+steps, and every routing ends in :func:`audit` (one exit, one audit item per decision).
+
+1. ``confirm``: the alarm is this stack's; the endpoint is one the stack watches (exact name, else
+   ``unwatched``: logged, no audit item, nothing done; governance findings, which cover the whole
+   account, may still notify); a latency alarm is confirmed by the detector.
+2. ``decide``: the policy's action (``none`` -> ``ignored``; a workflow on an unwatched endpoint ->
+   ``unwatched``, whatever the policy says).
+3. ``guard``: dry-run; the action's input builder and prerequisites (unmet -> notify); the cooldown
+   lock per (endpoint, action); the **endpoint lease** (one workflow per endpoint, across all actions;
+   a loser is ``superseded`` or ``queued`` by precedence, or ``duplicate`` when it is the same
+   decision); an execution that already exists (``duplicate``); the daily limit.
+4. ``start``: ``notify`` -> SNS; a workflow -> StartExecution under the idempotent execution name.
+
+Only the delivery that took the lease may start the execution, so under any number of concurrent
+deliveries of one signal exactly one reports ``started``; its audit write is authoritative (it
+overwrites a ``duplicate`` a racing redelivery may have written first). Workflow actions come from
+the registry (``domain/remediation/registry.py``): no list of action names is kept here.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from llmops_sentinel.adapters.dynamodb import AuditRecord, SentinelTable, audit_key
+from llmops_sentinel.adapters.dynamodb import AuditRecord, Lease, SentinelTable, audit_key
 from llmops_sentinel.adapters.lambda_ import FunctionInvoker
 from llmops_sentinel.adapters.sns import Notifier
 from llmops_sentinel.adapters.stepfunctions import StepFunctionsAdapter
-from llmops_sentinel.domain.remediation.policy import (
-    Decision,
-    EndpointPolicy,
-    RemediationPolicy,
-    decide,
-    load_policy,
-)
+from llmops_sentinel.domain.remediation.policy import Decision, RemediationPolicy, decide, load_policy
+from llmops_sentinel.domain.remediation.registry import ActionRequest, Unmet, is_workflow, workflow_actions
+from llmops_sentinel.domain.remediation.scope import ConfiguredEndpoints, WatchedEndpoints
 from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.models.alarms import parse_alarm_timestamp
 from llmops_sentinel.models.signals import Signal, parse_signal
 from llmops_sentinel.services.latency_confirmation import confirm_latency_alarm
 
-Outcome = Literal["started", "duplicate", "ignored", "notified", "dry-run", "cooldown", "daily-limit"]
-WORKFLOW_ENV = {
-    "scale-out": "SENTINEL_SCALE_OUT_STATE_MACHINE_ARN",
-    "scale-down": "SENTINEL_SCALE_DOWN_STATE_MACHINE_ARN",
-    "rollback": "SENTINEL_ROLLBACK_STATE_MACHINE_ARN",
-    "retrain": "SENTINEL_RETRAIN_STATE_MACHINE_ARN",
-}
+Outcome = Literal[
+    "started",
+    "duplicate",
+    "ignored",
+    "unwatched",
+    "notified",
+    "dry-run",
+    "cooldown",
+    "superseded",
+    "queued",
+    "daily-limit",
+]
+CLAIM_STALE_S = 120
+"""A lease claimed this long ago without a started execution belongs to a delivery that died (the
+router's timeout is 30 s): the next delivery takes it over."""
+REQUIRED_ENV = ("SENTINEL_TABLE_NAME", "SENTINEL_NOTIFICATION_TOPIC_ARN", "SENTINEL_WATCHED_ENDPOINTS")
 
 
 class RouterSettings(BaseModel):
     """Read once per container from the environment template.yaml sets."""
 
     workflows: dict[str, str]
+    """State machine ARN per registered workflow action."""
     table_name: str
     topic_arn: str
     alarm_prefix: str = ""
     latency_confirm_function: str = ""
     """Latency monitor asked to confirm latency alarms (empty: latency alarms follow their rule directly)."""
+    watched_endpoints: frozenset[str] = frozenset()
+    """``SENTINEL_WATCHED_ENDPOINTS`` (comma-separated): the default :class:`WatchedEndpoints`."""
     policy: RemediationPolicy
 
     @classmethod
     def from_env(cls) -> RouterSettings:
-        missing = [
-            name for name in ("SENTINEL_TABLE_NAME", "SENTINEL_NOTIFICATION_TOPIC_ARN") if not os.environ.get(name)
-        ]
+        missing = [name for name in REQUIRED_ENV if not os.environ.get(name, "").strip()]
         if missing:
             raise ConfigError(f"missing environment: {', '.join(missing)}")
         override = os.environ.get("SENTINEL_REMEDIATION_POLICY", "").strip()
         policy = load_policy(text=override) if override else load_policy()
         return cls(
-            workflows={action: os.environ[env] for action, env in WORKFLOW_ENV.items() if os.environ.get(env)},
+            workflows={a.name: os.environ[a.env] for a in workflow_actions().values() if os.environ.get(a.env)},
             table_name=os.environ["SENTINEL_TABLE_NAME"],
             topic_arn=os.environ["SENTINEL_NOTIFICATION_TOPIC_ARN"],
             alarm_prefix=os.environ.get("SENTINEL_ALARM_PREFIX", ""),
             latency_confirm_function=os.environ.get("SENTINEL_LATENCY_CONFIRM_FUNCTION", ""),
+            watched_endpoints=ConfiguredEndpoints.parse(os.environ["SENTINEL_WATCHED_ENDPOINTS"]).names,
             policy=policy,
         )
 
@@ -85,46 +106,253 @@ class RouteResult(BaseModel):
     execution_arn: str | None = None
 
 
-def occurred_iso(signal: Signal) -> str:
-    """A sortable UTC timestamp for the signal (raw text if it cannot be read)."""
-    parsed = parse_alarm_timestamp(signal.occurred_at)
-    if parsed is None:
-        try:
-            parsed = datetime.fromisoformat(signal.occurred_at.replace("Z", "+00:00")).astimezone(UTC)
-        except ValueError:
-            return signal.occurred_at
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+@dataclass(frozen=True)
+class RouterDeps:
+    """The router's ports; every one has an AWS-backed default."""
+
+    table: SentinelTable
+    sfn: StepFunctionsAdapter
+    notifier: Notifier
+    invoker: FunctionInvoker
+    watched: WatchedEndpoints
+
+    def previous_config(self, endpoint_name: str) -> str | None:
+        """:class:`~llmops_sentinel.domain.remediation.registry.Facts`: the tracked config history
+        (written by EndpointTrackerFunction), never the signal."""
+        known = self.table.configs(endpoint_name, limit=2)
+        return known[1] if len(known) >= 2 else None
 
 
-def workflow_input(signal: Signal, decision: Decision, endpoint: EndpointPolicy, table: str) -> dict[str, Any]:
-    assert decision.endpoint_name is not None
-    payload: dict[str, Any] = {
-        "endpoint_name": decision.endpoint_name,
-        "variant_name": decision.variant_name or "AllTraffic",
-        "dry_run": False,
-        "require_approval": decision.settings.require_approval,
-        "approval_timeout_seconds": decision.settings.approval_timeout_seconds,
-        "bounds": {
-            "min_instances": endpoint.min_instances,
-            "max_instances": endpoint.max_instances,
-            "step": endpoint.scale_step,
-        },
-        "signal": {
-            "kind": signal.kind,
-            "source_id": signal.source_id,
-            "occurred_at": signal.occurred_at,
-            "summary": signal.summary,
-        },
-        "audit": {"table": table, **audit_key(decision.endpoint_name, occurred_iso(signal), decision.decision_id)},
-    }
-    if decision.action == "scale-down" and signal.kind == "idle":
-        payload["bounds"]["step"] = endpoint.max_instances  # idle: straight to the floor, not one step
-    if decision.action == "rollback":
-        payload["target_config"] = signal.attributes.get("previous_endpoint_config")
-    if decision.action == "retrain":
-        payload["retrain"] = endpoint.retrain.model_dump()
-        payload["retrain"]["job_name"] = f"sentinel-retrain-{decision.decision_id[:20]}"
-    return payload
+@dataclass(frozen=True)
+class Settled:
+    status: Outcome
+    reason: str
+    execution_arn: str | None = None
+    audited: bool = True
+    """False for signals the stack must not keep items for (unwatched endpoints, foreign alarms)."""
+
+
+@dataclass(frozen=True)
+class Routing:
+    """One signal on its way through the steps."""
+
+    signal: Signal
+    now: float
+    rejection: str | None = None
+    decision: Decision | None = None
+    payload: dict[str, Any] | None = None
+    notice: str | None = None
+    """Set for a notify: the message body's decision line."""
+    cooldown_taken: bool = False
+    lease: Lease | None = None
+    outcome: Settled | None = None
+
+    @property
+    def chosen(self) -> Decision:
+        assert self.decision is not None, "decide runs before guard and start"
+        return self.decision
+
+    @property
+    def endpoint(self) -> str:
+        assert self.decision is not None and self.decision.endpoint_name is not None
+        return self.decision.endpoint_name
+
+    def settle(self, status: Outcome, reason: str, arn: str | None = None, *, audited: bool = True) -> Routing:
+        return replace(self, outcome=Settled(status, reason, arn, audited))
+
+
+Step = Callable[[Routing, RouterSettings, RouterDeps], Routing]
+
+
+# ----------------------------------------------------------------------------------------- confirm
+def confirm(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
+    signal = r.signal
+    if signal.alarm is not None and settings.alarm_prefix and not signal.alarm.alarm_name.startswith(
+        settings.alarm_prefix
+    ):
+        return r.settle("ignored", f"alarm {signal.alarm.alarm_name!r} is not managed by this stack", audited=False)
+    if signal.kind == "model-approved" and signal.endpoint_name is None:
+        return _package_endpoint(r, settings, deps)
+    if _unwatched(signal, deps) and signal.kind != "governance-finding":  # governance covers the account
+        return _unwatched_outcome(r)
+    if signal.kind == "latency-alarm" and settings.latency_confirm_function:
+        confirmed, rejection = confirm_latency_alarm(signal, settings.latency_confirm_function, deps.invoker)
+        return replace(r, signal=confirmed, rejection=rejection)
+    return r
+
+
+# ------------------------------------------------------------------------------------------ decide
+def decide_action(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
+    decision = decide(r.signal, settings.policy, r.rejection)
+    if is_workflow(decision.action) and _unwatched(r.signal, deps):  # whatever the policy says
+        return _unwatched_outcome(r)
+    r = replace(r, decision=decision)
+    if decision.action == "none":
+        return r.settle("ignored", decision.reason)
+    if decision.dry_run:
+        verb = "notify" if decision.action == "notify" else f"start {decision.action}"
+        return r.settle("dry-run", f"dry run: would {verb} ({decision.reason})")
+    if decision.action == "notify":
+        return replace(r, notice=decision.reason)
+    return r
+
+
+# ------------------------------------------------------------------------------------------- guard
+def prerequisites(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
+    """The action's input builder: its input, or an unmet prerequisite (-> notify)."""
+    decision = r.chosen
+    if r.notice is not None:
+        return r
+    action = workflow_actions()[decision.action]
+    if decision.action not in settings.workflows:
+        raise ConfigError(f"action {decision.action!r} has no state machine ARN ({action.env}) in this environment")
+    request = ActionRequest(
+        action=decision.action,
+        endpoint_name=r.endpoint,
+        variant_name=decision.variant_name or "AllTraffic",
+        decision_id=decision.decision_id,
+        signal=r.signal,
+        settings=decision.settings,
+        endpoint=settings.policy.for_endpoint(r.endpoint),
+        audit={"table": settings.table_name, **audit_key(r.endpoint, occurred_iso(r.signal), decision.decision_id)},
+    )
+    built = action.build(request, deps)
+    if isinstance(built, Unmet):
+        return replace(r, notice=f"{decision.reason}, but {built.reason}")
+    return replace(r, payload=built)
+
+
+def cooldown(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
+    """Per (endpoint, action): the same action does not run again until its cooldown has passed."""
+    if r.notice is not None:
+        return r
+    decision = r.chosen
+    assert decision.execution_name is not None
+    lock = deps.table.acquire(
+        r.endpoint, decision.action, decision.decision_id, decision.execution_name,
+        decision.settings.cooldown_minutes * 60, now=r.now,
+    )
+    if not isinstance(lock, bool):
+        until = datetime.fromtimestamp(lock.until, UTC).strftime("%H:%M:%SZ")
+        return r.settle(
+            "cooldown",
+            f"{decision.action} on {r.endpoint} is cooling down until {until} (decision {lock.decision_id})",
+        )
+    return replace(r, cooldown_taken=lock)
+
+
+def lease(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
+    """One workflow per endpoint: take the lease, or take it over from a workflow that has ended."""
+    if r.notice is not None:
+        return r
+    decision = r.chosen
+    now = int(r.now)
+    claim = Lease(
+        decision_id=decision.decision_id,
+        action=decision.action,
+        rank=settings.policy.rank(decision.action),
+        token=uuid.uuid4().hex,
+        claimed_at=now,
+        expires_at=now + decision.settings.lease_seconds(),
+    )
+    holder = deps.table.take_lease(r.endpoint, claim, now)
+    if holder is not None and _ended(holder, deps, now):
+        holder = deps.table.take_lease(r.endpoint, claim, now, replacing=holder)
+    if holder is None:
+        return replace(r, lease=claim)
+    running = f"{holder.action} (decision {holder.decision_id}, {holder.state})"
+    if holder.decision_id == decision.decision_id:  # the decision acts through that delivery: keep its cooldown
+        return r.settle(
+            "duplicate", f"another delivery of this decision holds the lease: {running}", holder.execution_arn
+        )
+    r = _release_cooldown(r, deps)
+    if claim.rank >= holder.rank:
+        return r.settle("superseded", f"{running} holds {r.endpoint}; {decision.action} does not outrank it")
+    deps.table.queue_on_lease(r.endpoint, holder.token, decision.decision_id, decision.action)
+    deps.notifier.publish(
+        f"LLMOps Sentinel: {decision.action} on {r.endpoint} waits for {holder.action}",
+        f"{r.signal.summary}\n\nDecision: {decision.reason}\n{running} holds the endpoint; it is not interrupted. "
+        f"{decision.action} outranks it and is recorded as queued on the lease: the next signal after "
+        "that workflow ends starts it.",
+    )
+    return r.settle("queued", f"{running} holds {r.endpoint}; {decision.action} outranks it and waits")
+
+
+def daily_limit(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
+    """An execution that already exists is a duplicate (nothing counted); else count one action."""
+    if r.notice is not None:
+        return r
+    decision = r.chosen
+    assert decision.execution_name is not None and r.lease is not None
+    found = deps.sfn.existing(settings.workflows[decision.action], decision.execution_name)
+    if found is not None:
+        if found.status == "RUNNING":
+            deps.table.lease_started(r.endpoint, r.lease.token, found.execution_arn)
+        else:
+            deps.table.release_lease(r.endpoint, r.lease.token)
+        return r.settle("duplicate", f"already started ({found.status}): {decision.reason}", found.execution_arn)
+    if not deps.table.count_action(r.endpoint, decision.max_actions_per_day, now=r.now):
+        _release(r, deps)
+        return r.settle("daily-limit", f"{r.endpoint} reached {decision.max_actions_per_day} actions today")
+    return r
+
+
+# ------------------------------------------------------------------------------------------- start
+def start(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
+    decision = r.chosen
+    if r.notice is not None:
+        deps.notifier.publish(
+            f"LLMOps Sentinel: {r.signal.kind} on {r.signal.endpoint_name or 'fleet'}",
+            f"{r.signal.summary}\n\nDecision: {r.notice}",
+        )
+        return r.settle("notified", r.notice)
+    assert decision.execution_name is not None and r.lease is not None and r.payload is not None
+    started = deps.sfn.start(settings.workflows[decision.action], decision.execution_name, r.payload)
+    deps.table.lease_started(r.endpoint, r.lease.token, started.execution_arn)
+    if not started.started:
+        return r.settle("duplicate", f"already started ({started.status}): {decision.reason}", started.execution_arn)
+    return r.settle("started", decision.reason, started.execution_arn)
+
+
+STEPS: tuple[Step, ...] = (confirm, decide_action, prerequisites, cooldown, lease, daily_limit, start)
+
+
+# ------------------------------------------------------------------------------------------- audit
+def audit(r: Routing, settings: RouterSettings, deps: RouterDeps) -> RouteResult:
+    assert r.outcome is not None, "start settles every routing it reaches"
+    outcome, decision = r.outcome, r.decision
+    action = decision.action if decision else "none"
+    decision_id = decision.decision_id if decision else "-"
+    execution_name = decision.execution_name if decision and outcome.execution_arn else None
+    endpoint = decision.endpoint_name if decision else None
+    if outcome.audited and endpoint:
+        deps.table.record(
+            AuditRecord(
+                endpoint=endpoint,
+                decided_at=datetime.fromtimestamp(r.now, UTC).isoformat(),
+                occurred_at=occurred_iso(r.signal),
+                decision_id=decision_id,
+                signal=r.signal.kind,
+                summary=r.signal.summary,
+                action=action,
+                outcome=outcome.status,
+                reason=outcome.reason,
+                execution_name=execution_name,
+                execution_arn=outcome.execution_arn,
+            ),
+            now=r.now,
+            authoritative=outcome.status == "started",
+        )
+    return RouteResult(
+        status=outcome.status,
+        action=action,
+        reason=outcome.reason,
+        signal=r.signal.kind,
+        endpoint_name=endpoint if outcome.audited else r.signal.endpoint_name,
+        decision_id=decision_id,
+        execution_name=execution_name,
+        execution_arn=outcome.execution_arn,
+    )
 
 
 def route_signal(
@@ -135,111 +363,81 @@ def route_signal(
     notifier: Notifier | None = None,
     invoker: FunctionInvoker | None = None,
     now: float | None = None,
+    watched: WatchedEndpoints | None = None,
 ) -> RouteResult:
-    signal = parse_signal(event)
-    table = table or SentinelTable(settings.table_name)
-    notifier = notifier or Notifier(settings.topic_arn)
-    now_s = now if now is not None else time.time()
-    if (
-        signal.alarm is not None
-        and settings.alarm_prefix
-        and not signal.alarm.alarm_name.startswith(settings.alarm_prefix)
-    ):
-        return RouteResult(
-            status="ignored",
-            action="none",
-            reason=f"alarm {signal.alarm.alarm_name!r} is not managed by this stack",
-            signal=signal.kind,
-            decision_id="-",
-        )
-    rejection = None
-    if signal.kind == "latency-alarm" and settings.latency_confirm_function:
-        invoker = invoker or FunctionInvoker()
-        signal, rejection = confirm_latency_alarm(signal, settings.latency_confirm_function, invoker)
-    decision = decide(signal, settings.policy)
-    if rejection is not None:
-        decision = decision.model_copy(update={"action": "none", "reason": rejection, "execution_name": None})
-    endpoint = settings.policy.for_endpoint(signal.endpoint_name)
-
-    def result(status: Outcome, reason: str, arn: str | None = None, detail: str | None = None) -> RouteResult:
-        if decision.endpoint_name:
-            table.record(
-                AuditRecord(
-                    endpoint=decision.endpoint_name,
-                    decided_at=datetime.fromtimestamp(now_s, UTC).isoformat(),
-                    occurred_at=occurred_iso(signal),
-                    decision_id=decision.decision_id,
-                    signal=signal.kind,
-                    summary=signal.summary,
-                    action=decision.action,
-                    outcome=status,
-                    reason=reason,
-                    execution_name=decision.execution_name if arn else None,
-                    execution_arn=arn,
-                    detail=detail,
-                ),
-                now=now_s,
-            )
-        return RouteResult(
-            status=status,
-            action=decision.action,
-            reason=reason,
-            signal=signal.kind,
-            endpoint_name=decision.endpoint_name,
-            decision_id=decision.decision_id,
-            execution_name=decision.execution_name if arn else None,
-            execution_arn=arn,
-        )
-
-    if decision.action == "none":
-        return result("ignored", decision.reason)
-    if decision.action == "notify":
-        if decision.dry_run:
-            return result("dry-run", f"dry run: would notify ({decision.reason})")
-        notifier.publish(
-            f"LLMOps Sentinel: {signal.kind} on {signal.endpoint_name or 'fleet'}",
-            f"{signal.summary}\n\nDecision: {decision.reason}",
-        )
-        return result("notified", decision.reason)
-    if decision.dry_run:
-        return result("dry-run", f"dry run: would start {decision.action} ({decision.reason})")
-    state_machine = settings.workflows.get(decision.action)
-    if state_machine is None:
-        raise ConfigError(f"action {decision.action!r} has no state machine ARN in this function's environment")
-    assert decision.endpoint_name is not None and decision.execution_name is not None
-    payload = workflow_input(signal, decision, endpoint, settings.table_name)
-    if decision.action == "rollback" and not payload.get("target_config"):
-        known = table.configs(decision.endpoint_name, limit=2)
-        if len(known) < 2:
-            notifier.publish(
-                f"LLMOps Sentinel: cannot roll back {decision.endpoint_name}",
-                f"{signal.summary}\n\nNo previous endpoint config is recorded for this endpoint.",
-            )
-            return result("notified", f"{decision.reason}, but no previous endpoint config is known")
-        payload["target_config"] = known[1]
-    lock = table.acquire(
-        decision.endpoint_name,
-        decision.action,
-        decision.decision_id,
-        decision.execution_name,
-        decision.settings.cooldown_minutes * 60,
-        now=now_s,
+    """parse -> confirm -> decide -> guard -> start -> audit (see the module docstring)."""
+    deps = RouterDeps(
+        table=table or SentinelTable(settings.table_name),
+        sfn=sfn or StepFunctionsAdapter(),
+        notifier=notifier or Notifier(settings.topic_arn),
+        invoker=invoker or FunctionInvoker(),
+        watched=watched or ConfiguredEndpoints(settings.watched_endpoints),
     )
-    if not isinstance(lock, bool):
-        until = datetime.fromtimestamp(lock.until, UTC).strftime("%H:%M:%SZ")
-        return result(
-            "cooldown",
-            f"{decision.action} on {decision.endpoint_name} is cooling down until {until} "
-            f"(decision {lock.decision_id})",
-        )
-    if lock and not table.count_action(decision.endpoint_name, decision.max_actions_per_day, now=now_s):
-        table.release(decision.endpoint_name, decision.action, decision.decision_id)
-        return result("daily-limit", f"{decision.endpoint_name} reached {decision.max_actions_per_day} actions today")
-    workflows = sfn or StepFunctionsAdapter()
-    # A redelivery (our own lock) starts nothing new, unless the first delivery died before starting.
-    started = (None if lock else workflows.existing(state_machine, decision.execution_name)) or workflows.start(
-        state_machine, decision.execution_name, payload
+    routing = Routing(signal=parse_signal(event), now=now if now is not None else time.time())
+    try:
+        for step in STEPS:
+            if routing.outcome is None:
+                routing = step(routing, settings, deps)
+    except Exception:
+        _release(routing, deps)  # a failed start must not block the retry (Lambda/EventBridge redeliver)
+        raise
+    return audit(routing, settings, deps)
+
+
+# ----------------------------------------------------------------------------------------- helpers
+def _package_endpoint(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
+    """A model package event names a group: the watched endpoint whose policy deploys that group."""
+    group = str(r.signal.attributes.get("model_package_group", ""))
+    candidates = set(settings.watched_endpoints) | set(settings.policy.endpoints)
+    owners = sorted(
+        name
+        for name in candidates
+        if deps.watched.watches(name) and settings.policy.for_endpoint(name).retrain.model_package_group == group
     )
-    if not started.started:
-        return result("duplicate", f"already started ({started.status}): {decision.reason}", started.execution_arn)
-    return result("started", decision.reason, started.execution_arn)
+    if len(owners) != 1:
+        why = "no watched endpoint" if not owners else f"{len(owners)} watched endpoints ({', '.join(owners)})"
+        return r.settle("ignored", f"{why} deploy model package group {group!r}", audited=False)
+    return replace(r, signal=r.signal.model_copy(update={"endpoint_name": owners[0]}))
+
+
+def _unwatched(signal: Signal, deps: RouterDeps) -> bool:
+    return signal.endpoint_name is not None and not deps.watched.watches(signal.endpoint_name)
+
+
+def _unwatched_outcome(r: Routing) -> Routing:
+    """Logged and counted (RouterUnwatched), never audited: no items keyed by names we do not own."""
+    reason = f"endpoint {r.signal.endpoint_name!r} is not watched by this stack (names match exactly)"
+    return r.settle("unwatched", reason, audited=False)
+
+
+def _ended(holder: Lease, deps: RouterDeps, now: int) -> bool:
+    """The holder's workflow is over (any way: succeeded, failed, aborted, timed out), or its delivery
+    died before starting one: the lease may be handed over."""
+    if holder.state == "started" and holder.execution_arn:
+        return deps.sfn.status(holder.execution_arn) != "RUNNING"
+    return now - holder.claimed_at > CLAIM_STALE_S
+
+
+def _release_cooldown(r: Routing, deps: RouterDeps) -> Routing:
+    """A decision that does not act does not consume its action's cooldown."""
+    if r.cooldown_taken and r.decision is not None and r.decision.endpoint_name:
+        deps.table.release(r.decision.endpoint_name, r.decision.action, r.decision.decision_id)
+    return replace(r, cooldown_taken=False)
+
+
+def _release(r: Routing, deps: RouterDeps) -> None:
+    if r.lease is not None and r.decision is not None and r.decision.endpoint_name and r.outcome is None:
+        deps.table.release_lease(r.decision.endpoint_name, r.lease.token)
+    if r.outcome is None:
+        _release_cooldown(r, deps)
+
+
+def occurred_iso(signal: Signal) -> str:
+    """A sortable UTC timestamp for the signal (raw text if it cannot be read)."""
+    parsed = parse_alarm_timestamp(signal.occurred_at)
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(signal.occurred_at.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            return signal.occurred_at
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

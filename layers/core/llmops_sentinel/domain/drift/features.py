@@ -64,6 +64,9 @@ class FeatureExtractor:
 
 _REGISTRY: dict[str, FeatureExtractor] = {}
 COLUMNS_GROUP = "columns"
+ATTRIBUTES_GROUP = "attributes"
+MAX_ATTRIBUTES = 16  # attribute fields profiled per batch (first seen first); the rest are counted, not profiled
+ID_LIKE_MIN_DISTINCT = 20  # a string attribute with more distinct values than this and half of them unique
 
 
 def feature(
@@ -94,15 +97,22 @@ def resolve_features(selection: Sequence[str] | None) -> tuple[list[FeatureExtra
         if item == COLUMNS_GROUP:
             columns = True
             continue
+        if item == ATTRIBUTES_GROUP:
+            continue
         group = [ex for ex in _REGISTRY.values() if ex.group == item]
         if group:
             chosen.update((ex.name, ex) for ex in group)
         elif item in _REGISTRY:
             chosen[item] = _REGISTRY[item]
         else:
-            known = sorted({*_REGISTRY, *(ex.group for ex in _REGISTRY.values()), COLUMNS_GROUP})
+            known = sorted({*_REGISTRY, *(ex.group for ex in _REGISTRY.values()), COLUMNS_GROUP, ATTRIBUTES_GROUP})
             raise ConfigError(f"unknown feature or group {item!r}; known: {', '.join(known)}")
     return list(chosen.values()), columns
+
+
+def wants_attributes(selection: Sequence[str] | None) -> bool:
+    """True when the selection names the ``attributes`` group (fields outside the feature list)."""
+    return selection is not None and ATTRIBUTES_GROUP in selection
 
 
 # ------------------------------------------------------------------------------------------ LLM features
@@ -267,6 +277,7 @@ class FeatureTable:
     values: dict[str, list[Any]] = field(default_factory=dict)
     n_records: int = 0
     n_rows: int = 0
+    attributes_not_profiled: list[str] = field(default_factory=list)  # over MAX_ATTRIBUTES, or id-like
 
 
 def extract_features(
@@ -285,7 +296,49 @@ def extract_features(
         table.values[ex.name] = col
     if columns:
         _tabular_columns(records, table)
+    if wants_attributes(selection):
+        _attribute_columns(records, table)
     return table
+
+
+def _attribute_columns(records: Sequence[InferenceRecord], table: FeatureTable) -> None:
+    """``model`` and each record's other scalar fields, one column per field (type inferred, capped).
+
+    A string field that looks like an identifier (more than ``ID_LIKE_MIN_DISTINCT`` distinct values,
+    at least half of its values unique) is not profiled: every window would bring new values.
+    """
+    cols: dict[str, list[Any]] = {}
+    dropped: dict[str, None] = {}
+    for i, rec in enumerate(records):
+        attrs = rec.attributes
+        items: list[tuple[str, Any]] = [("model", rec.model)] if rec.model is not None else []
+        if attrs:
+            items.extend(attrs.items())
+        for key, value in items:
+            col = cols.get(key)
+            if col is None:
+                if len(cols) >= MAX_ATTRIBUTES:
+                    dropped[key] = None
+                    continue
+                col = cols[key] = [None] * len(records)
+            col[i] = value
+    for key, col in cols.items():
+        present = [v for v in col if v is not None]
+        if any(isinstance(v, str) for v in present):
+            kind: FeatureKind = "categorical"
+            values: list[Any] = [None if v is None else _category(v) for v in col]
+            distinct = len(set(values)) - (None in values)
+            if distinct > ID_LIKE_MIN_DISTINCT and distinct >= 0.5 * len(present):
+                dropped[key] = None
+                continue
+        elif all(isinstance(v, bool) for v in present):
+            kind, values = "boolean", col
+        else:
+            kind, values = "numeric", [None if isinstance(v, bool) else v for v in col]
+        name = key if key not in table.values else f"attribute.{key}"
+        table.kinds[name] = kind
+        table.values[name] = values
+    table.attributes_not_profiled = list(dropped)
 
 
 def _tabular_columns(records: Iterable[InferenceRecord], table: FeatureTable) -> None:

@@ -47,6 +47,7 @@ from llmops_sentinel.domain.drift.features import (
     extract_features,
     is_builtin,
     resolve_features,
+    wants_attributes,
 )
 from llmops_sentinel.domain.drift.profiles import (
     DEFAULT_KLL_K,
@@ -295,7 +296,8 @@ def profile_lines(
 ) -> IngestResult:
     """JSON lines -> (profile, errors): ``profile_batch(parse_lines(lines))`` without per-record objects."""
     extractors, _columns = resolve_features(features)
-    if not all(is_builtin(ex) for ex in extractors):  # a plug-in extractor needs the records
+    # a plug-in extractor, or record attributes (not decoded by the typed path), need the records
+    if not all(is_builtin(ex) for ex in extractors) or wants_attributes(features):
         result = parse_lines(lines, start)
         profile = profile_batch(result, features=features, endpoint=endpoint, rng=rng, k=k)
         return IngestResult(profile, result.errors)

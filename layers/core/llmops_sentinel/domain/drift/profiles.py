@@ -1,6 +1,6 @@
 """Mergeable, fixed-size profiles per feature and window, and their versioned JSON form.
 
-- numeric: Apache DataSketches KLL (``kll_doubles_sketch``, k=200 by default: normalised rank error
+- numeric: a KLL sketch with deterministic compaction (:class:`KLLSketch`, k=200: normalised rank error
   about 1.33 % at 99 % confidence whatever n) + exact count / mean / M2 (Welford within a batch, Chan et
   al. to merge) / min / max / missing.
 - categorical and boolean: DataSketches ``frequent_strings_sketch`` (lg_max_k=10: exact while fewer than
@@ -9,8 +9,10 @@
   exact running sum, so the mean is exact and the sample is uniform over the merged window.
 
 ``merge`` never mutates its inputs. It is associative: exactly for counts, moments, min/max and (below
-the capacity) category counts; for KLL quantiles and reservoirs up to the sketch's stated error (both are
-randomised summaries: different merge orders give different but equally valid summaries).
+the capacity) category counts; for KLL quantiles and reservoirs up to the sketch's stated error (different
+merge orders give different but equally valid summaries). Identical input -- the same values, batches and
+merge order, the same seeded generator for reservoirs -- gives byte-identical profiles: the KLL's
+compaction coins come from a fixed-seed stream, and the JSON form has sorted keys and canonical sketches.
 """
 
 from __future__ import annotations
@@ -21,17 +23,18 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import orjson
-from datasketches import frequent_items_error_type, frequent_strings_sketch, kll_doubles_sketch
+from datasketches import frequent_items_error_type, frequent_strings_sketch
 
 from llmops_sentinel.domain.drift.features import FeatureKind, FeatureTable, extract_features
 from llmops_sentinel.domain.drift.records import InferenceRecord, ParseResult
 from llmops_sentinel.errors import BadInputError
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 held DataSketches KLL bytes (randomised compaction)
 DEFAULT_KLL_K = 200
 DEFAULT_LG_MAX_K = 10
 DEFAULT_RESERVOIR = 200
@@ -60,12 +63,199 @@ def _unb64(text: Any, what: str) -> bytes:
         raise ProfileFormatError(f"{what}: sketch is not valid base64") from None
 
 
+# ------------------------------------------------------------------------------------- quantile sketch
+
+KLL_SEED = 0x5EED_D21F7  # coin stream of every sketch; fixed, so identical input gives identical bytes
+_MASK64 = (1 << 64) - 1
+_KLL_MIN_WIDTH = 8  # KLL's m: the smallest level capacity
+_KLL_DECAY = 2.0 / 3.0  # KLL's c: capacity ratio between adjacent levels
+
+
+def _coin(seed: int, counter: int) -> int:
+    """Bit ``counter`` of a SplitMix64 stream: the compaction offset, pseudo-random and reproducible."""
+    z = (seed + (counter + 1) * 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return (z ^ (z >> 31)) >> 63
+
+
+class KLLSketch:
+    """A KLL quantile sketch (Karnin, Lang & Liberty 2016) with deterministic compaction coins.
+
+    The algorithm is the one of Apache DataSketches' ``kll_doubles_sketch`` (level capacities
+    ``max(8, k * (2/3)^depth)``, lazy compression of the lowest over-full level, random offset per
+    compaction), except that the offset bit comes from a SplitMix64 stream indexed by the sketch's
+    compaction count instead of an unseeded global generator. The coins are independent of the data
+    values, which is all the KLL error analysis uses, so the error bound is unchanged (checked in
+    ``tests/unit/drift/test_profiles.py``); what changes is that identical input -- the same values in
+    the same batches and merge order -- gives an identical sketch and identical serialised bytes.
+
+    A batch is compacted as a whole: each compaction of a sorted level of weight ``2^h`` moves any rank
+    by at most ``2^h``, whatever the level's length, so a large batch costs one sort per level instead of
+    one compaction per ``k`` values. Exact while ``n <= k``.
+    """
+
+    __slots__ = ("compactions", "k", "levels", "n", "seed")
+
+    def __init__(self, k: int = DEFAULT_KLL_K, seed: int = KLL_SEED) -> None:
+        if not 8 <= k <= 65535:
+            raise ValueError(f"KLL k must be in [8, 65535], got {k}")
+        self.k = k
+        self.n = 0
+        self.levels: list[FloatArray] = [np.empty(0)]
+        self.compactions = 0
+        self.seed = seed
+
+    def __copy__(self) -> KLLSketch:
+        out = KLLSketch(self.k, self.seed)
+        out.n, out.compactions, out.levels = self.n, self.compactions, list(self.levels)  # arrays not mutated
+        return out
+
+    def _capacity(self, h: int) -> int:
+        depth = len(self.levels) - 1 - h
+        return max(_KLL_MIN_WIDTH, math.ceil(self.k * _KLL_DECAY**depth))
+
+    def is_estimation_mode(self) -> bool:
+        return len(self.levels) > 1
+
+    @staticmethod
+    def normalized_rank_error(k: int) -> float:
+        """DataSketches' empirical bound for KLL (single rank query, 99 % confidence): 1.33 % at k=200."""
+        return float(2.296 / k**0.9723)
+
+    @property
+    def num_retained(self) -> int:
+        return sum(int(lvl.size) for lvl in self.levels)
+
+    def update(self, values: FloatArray) -> None:
+        """Fold finite values in (the caller drops NaN and inf)."""
+        if values.size == 0:
+            return
+        self.levels[0] = np.concatenate([self.levels[0], np.asarray(values, dtype=np.float64).ravel()])
+        self.n += int(values.size)
+        self._compress()
+
+    def merge(self, other: KLLSketch) -> None:
+        """Fold ``other`` in (in place; ``other`` is not changed). Levels add up, then compress."""
+        if other.k != self.k:
+            raise ProfileMismatchError(f"KLL k differs ({self.k} vs {other.k})")
+        while len(self.levels) < len(other.levels):
+            self.levels.append(np.empty(0))
+        for h, lvl in enumerate(other.levels):
+            if lvl.size:
+                self.levels[h] = np.concatenate([self.levels[h], lvl])
+        self.n += other.n
+        self.compactions += other.compactions
+        self._compress()
+
+    def _compress(self) -> None:
+        levels = self.levels
+        caps = [self._capacity(h) for h in range(len(levels))]
+        room = sum(caps)
+        retained = sum(int(lvl.size) for lvl in levels)
+        # hysteresis: compress once the sketch holds k/2 items more than its capacity, then down to the
+        # capacity, so small updates pile up and compact together (fewer, larger compactions)
+        if len(levels) > 1 and retained <= room + self.k // 2:
+            return
+        while retained > room:
+            h = next(i for i, lvl in enumerate(levels) if lvl.size > caps[i])
+            level = levels[h]
+            # a level that one compaction filled is already sorted (every other item of a sorted run)
+            ordered = level if bool((level[1:] >= level[:-1]).all()) else np.sort(level)
+            keep = ordered[-1:] if ordered.size % 2 else ordered[:0]  # odd: the largest stays (no rank error)
+            pairs = ordered[: ordered.size - keep.size]
+            offset = _coin(self.seed, self.compactions)
+            self.compactions += 1
+            levels[h] = keep
+            retained -= pairs.size // 2
+            if h + 1 == len(levels):
+                levels.append(np.empty(0))
+                caps = [self._capacity(i) for i in range(len(levels))]
+                room = sum(caps)
+            up = pairs[offset::2]
+            levels[h + 1] = np.concatenate([levels[h + 1], up]) if levels[h + 1].size else up
+
+    def weighted_items(self) -> tuple[FloatArray, FloatArray]:
+        """Retained items sorted, with their weights (``2^level``); weights sum to ``n``."""
+        if self.n == 0:
+            return np.empty(0), np.empty(0)
+        values = np.concatenate(self.levels)
+        weights = np.concatenate([np.full(lvl.size, float(2**h)) for h, lvl in enumerate(self.levels)])
+        order = np.argsort(values, kind="stable")
+        return values[order], weights[order]
+
+    # DataSketches-compatible queries (``inclusive``: an item equal to the value counts as below it)
+
+    def get_rank(self, value: float, inclusive: bool = True) -> float:
+        values, weights = self.weighted_items()
+        if values.size == 0:
+            return math.nan
+        side: Literal["left", "right"] = "right" if inclusive else "left"
+        return float(weights[: np.searchsorted(values, value, side=side)].sum() / self.n)
+
+    def get_cdf(self, split_points: Sequence[float], inclusive: bool = True) -> list[float]:
+        return [self.get_rank(v, inclusive) for v in split_points] + [1.0]
+
+    def get_quantile(self, rank: float, inclusive: bool = True) -> float:
+        values, weights = self.weighted_items()
+        if values.size == 0:
+            return math.nan
+        cum = np.cumsum(weights) / self.n
+        idx = int(np.searchsorted(cum, rank, side="left" if inclusive else "right"))
+        return float(values[min(idx, values.size - 1)])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Canonical form: each level sorted, little-endian float64, base64."""
+        levels = [np.sort(lvl) for lvl in self.levels]
+        return {
+            "k": self.k, "n": self.n, "seed": self.seed, "compactions": self.compactions,
+            "levels": [int(lvl.size) for lvl in levels],
+            "items": _b64(np.concatenate(levels).astype("<f8").tobytes()),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, name: str = "?") -> KLLSketch:
+        if not isinstance(data, dict):
+            raise ProfileFormatError(f"feature {name}: kll is not an object")
+        try:
+            out = cls(int(data["k"]), int(data["seed"]))
+            sizes = [int(s) for s in data["levels"]]
+            items = np.frombuffer(_unb64(data["items"], name), dtype="<f8").astype(np.float64)
+            out.n, out.compactions = int(data["n"]), int(data["compactions"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProfileFormatError(f"feature {name}: bad KLL sketch ({exc})") from None
+        if not sizes or min(sizes) < 0 or sum(sizes) != items.size or sum(
+            s * 2**h for h, s in enumerate(sizes)
+        ) != out.n or not np.isfinite(items).all():
+            raise ProfileFormatError(f"feature {name}: KLL levels do not add up to n={out.n}")
+        bounds = np.cumsum([0, *sizes])
+        out.levels = [items[bounds[h]: bounds[h + 1]] for h in range(len(sizes))]
+        return out
+
+    @classmethod
+    def from_datasketches(cls, blob: bytes, name: str = "?") -> KLLSketch:
+        """A profile-version-1 sketch (DataSketches KLL bytes): its items placed on their levels."""
+        from datasketches import kll_doubles_sketch  # only for reading version-1 profiles
+
+        try:
+            old = kll_doubles_sketch.deserialize(blob)
+        except (ValueError, RuntimeError) as exc:
+            raise ProfileFormatError(f"feature {name}: bad version-1 KLL sketch ({exc})") from None
+        out = cls(int(old.k))
+        pairs = np.array(list(old), dtype=np.float64).reshape(-1, 2)
+        if pairs.size:
+            level_of = np.rint(np.log2(pairs[:, 1])).astype(np.int64)
+            out.levels = [pairs[level_of == h, 0] for h in range(int(level_of.max()) + 1)]
+        out.n = int(old.n)
+        return out
+
+
 # --------------------------------------------------------------------------------------------- numeric
 
 
 @dataclass(slots=True)
 class NumericProfile:
-    sketch: kll_doubles_sketch
+    sketch: KLLSketch
     count: int = 0
     mean: float = 0.0
     m2: float = 0.0
@@ -76,7 +266,7 @@ class NumericProfile:
 
     @classmethod
     def empty(cls, k: int = DEFAULT_KLL_K) -> NumericProfile:
-        return cls(kll_doubles_sketch(k))
+        return cls(KLLSketch(k))
 
     @classmethod
     def from_values(cls, values: Iterable[float | None] | FloatArray, k: int = DEFAULT_KLL_K) -> NumericProfile:
@@ -102,7 +292,7 @@ class NumericProfile:
         """Normalised rank error of the KLL sketch (99 % confidence); 0 while the sketch is exact."""
         if not self.sketch.is_estimation_mode():
             return 0.0
-        return float(kll_doubles_sketch.get_normalized_rank_error(self.k, False))
+        return KLLSketch.normalized_rank_error(self.k)
 
     def update(self, values: FloatArray) -> None:
         """Fold an array in; NaN (and None converted to NaN) counts as missing, +-inf too."""
@@ -145,21 +335,22 @@ class NumericProfile:
         """Retained items sorted, with their weights: the sketch as a weighted sample."""
         if self.count == 0:
             return np.empty(0), np.empty(0)
-        pairs = np.array(list(self.sketch), dtype=np.float64)
-        order = np.argsort(pairs[:, 0], kind="stable")
-        return pairs[order, 0], pairs[order, 1]
+        return self.sketch.weighted_items()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "count": self.count, "mean": self.mean, "m2": self.m2,
             "min": self.min if self.count else None, "max": self.max if self.count else None,
-            "missing": self.missing, "k": self.k, "sketch": _b64(self.sketch.serialize()),
+            "missing": self.missing, "k": self.k, "kll": self.sketch.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], name: str = "?") -> NumericProfile:
         try:
-            sketch = kll_doubles_sketch.deserialize(_unb64(data["sketch"], name))
+            if "kll" in data:
+                sketch = KLLSketch.from_dict(data["kll"], name)
+            else:  # version 1: DataSketches bytes
+                sketch = KLLSketch.from_datasketches(_unb64(data["sketch"], name), name)
             count = int(data["count"])
             return cls(
                 sketch, count, float(data["mean"]), float(data["m2"]),
@@ -499,7 +690,8 @@ def profile_to_dict(profile: EndpointProfile) -> dict[str, Any]:
 
 
 def profile_to_json(profile: EndpointProfile) -> bytes:
-    return orjson.dumps(profile_to_dict(profile))
+    """Canonical bytes: sorted keys, orjson's shortest round-trip floats, sketches in canonical order."""
+    return orjson.dumps(profile_to_dict(profile), option=orjson.OPT_SORT_KEYS)
 
 
 def is_profile_document(doc: Any) -> bool:
@@ -510,8 +702,9 @@ def profile_from_dict(doc: Any) -> EndpointProfile:
     if not is_profile_document(doc):
         raise ProfileFormatError("not an endpoint profile (missing \"type\": \"endpoint_profile\")")
     version = doc.get("version")
-    if version != PROFILE_VERSION:
-        raise ProfileFormatError(f"profile version {version!r} is not supported (expected {PROFILE_VERSION})")
+    if version not in READABLE_VERSIONS:
+        raise ProfileFormatError(
+            f"profile version {version!r} is not supported (expected one of {', '.join(map(str, READABLE_VERSIONS))})")
     feats = doc.get("features")
     if not isinstance(feats, dict):
         raise ProfileFormatError("profile has no features object")

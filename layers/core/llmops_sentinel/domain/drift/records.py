@@ -76,6 +76,7 @@ class InferenceRecord:
     model: str | None = None
     embedding: list[float] | None = None
     rows: Sequence[dict[str, Scalar]] = ()
+    attributes: dict[str, Scalar] | None = None  # other top-level scalars of an LLM log record (region, ...)
 
 
 @dataclass(slots=True)
@@ -444,6 +445,28 @@ def _parse_ground_truth(obj: dict[str, Any], index: int) -> InferenceRecord:
     return rec
 
 
+_NOT_ATTRIBUTES = _TOP_KEYS_NOT_COLUMNS | frozenset((
+    "messages", "choices", "prompt", "response", "completion", "inputs", "generated_text", "details", "outputs",
+    "request", "usage", "model", "id", "object", "created", "system_fingerprint", "endpoint_name",
+    "endpointName", "EndpointName", "finish_reason", "parameters", "metadata",
+))
+
+
+def _attributes(obj: dict[str, Any]) -> dict[str, Scalar] | None:
+    """Top-level scalars of an LLM record that no field reads (and those of a ``metadata`` object)."""
+    out: dict[str, Scalar] = {}
+    meta = obj.get("metadata")
+    items = [*obj.items(), *((f"metadata.{k}", v) for k, v in meta.items())] if isinstance(meta, dict) else obj.items()
+    for key, value in items:
+        if key in _NOT_ATTRIBUTES:
+            continue
+        if isinstance(value, bool | str):
+            out[key] = value
+        elif isinstance(value, int | float):
+            out[key] = float(value)
+    return out or None
+
+
 def _parse_flat(obj: dict[str, Any], index: int) -> InferenceRecord:
     event_id = obj.get("eventId") or obj.get("event_id") or obj.get("id")
     ref = str(event_id) if isinstance(event_id, str | int) and event_id != "" else f"#{index}"
@@ -487,6 +510,8 @@ def _parse_flat(obj: dict[str, Any], index: int) -> InferenceRecord:
         if not row and not any(k in obj for k in _TOP_KEYS_NOT_COLUMNS):
             raise UnknownRecordFormatError(ref, "no known shape and no scalar columns")
         rec.rows = [row] if row else []
+    if rec.source != "flat":
+        rec.attributes = _attributes(obj)
     if "input_tokens" in obj:
         rec.input_tokens = _int(obj["input_tokens"], ref, "input_tokens")
     if "output_tokens" in obj:

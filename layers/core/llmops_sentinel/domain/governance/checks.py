@@ -16,6 +16,7 @@ from llmops_sentinel.domain.governance.iam import (
     PolicyDocument,
     broad_grants,
     glob_match,
+    is_public_statement,
     public_statements,
     restricting_condition_keys,
     trusts_anyone,
@@ -161,7 +162,11 @@ class EndpointConfigDataCapture(Check[EndpointConfig, DataCaptureParams]):
 
 class InstanceCountParams(Params):
     min_instances: int = Field(default=2, ge=1)
-    production_tag_key: str = "environment"
+    production_tag_key: str | None = Field(
+        default=None,
+        description="Optional narrowing: only configs with this tag set to one of production_tag_values. "
+        "Unset (the default) checks every endpoint config, as AWS Config's rule does.",
+    )
     production_tag_values: tuple[str, ...] = ("prod", "production")
 
 
@@ -171,17 +176,21 @@ class EndpointConfigInstanceCount(Check[EndpointConfig, InstanceCountParams]):
     resource_type = ResourceType.ENDPOINT_CONFIG
     params_model = InstanceCountParams
     permissions = ("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags")
-    description = "Production endpoint configs (by tag) run at least the configured number of instances."
+    description = (
+        "Every instance-based production variant runs at least min_instances (default 2) instances: the semantics of "
+        "AWS Config's sagemaker-endpoint-config-prod-instance-count (NON_COMPLIANT when InitialInstanceCount is 1); "
+        "optionally narrowed to configs tagged as production."
+    )
 
     def run(self, resource: EndpointConfig, params: InstanceCountParams) -> CheckResult:
-        if resource.tags is None:
-            return CheckResult.insufficient("tags unknown: cannot tell whether this is production")
-        value = resource.tags.get(params.production_tag_key)
-        wanted = {v.lower() for v in params.production_tag_values}
-        if value is None or value.lower() not in wanted:
-            return CheckResult.not_applicable(
-                f"not production (tag {params.production_tag_key}={value if value is not None else '(unset)'})"
-            )
+        if params.production_tag_key is not None:
+            if resource.tags is None:
+                return CheckResult.insufficient("tags unknown: cannot tell whether this is production")
+            value = resource.tags.get(params.production_tag_key)
+            wanted = {v.lower() for v in params.production_tag_values}
+            if value is None or value.lower() not in wanted:
+                shown = value if value is not None else "(unset)"
+                return CheckResult.not_applicable(f"not production (tag {params.production_tag_key}={shown})")
         if not resource.is_known("variants"):
             return _insufficient_fields("endpoint config", resource.event_name)
         instance_variants = _instance_variants(resource.variants)
@@ -418,6 +427,28 @@ class IamRoleTrustRestricted(Check[IamRole, TrustParams]):
         if problems:
             return CheckResult.non_compliant("trust policy allows " + "; ".join(problems), principals=tuple(problems))
         return CheckResult.compliant(f"trusts only {', '.join(sorted(allowed_services | allowed_aws))}")
+
+
+@register_check
+class IamRoleTrustNotPublic(Check[IamRole, NoParams]):
+    id = "iam-role-trust-not-public"
+    resource_type = ResourceType.IAM_ROLE
+    permissions = ("iam:GetRole",)
+    description = (
+        "No role, whatever its name, lets anyone assume it: a trust statement allowing '*', {'AWS': '*'} or "
+        "NotPrincipal without a condition restricting the caller (aws:PrincipalOrgID, aws:SourceAccount, ...)."
+    )
+
+    def run(self, resource: IamRole, params: NoParams) -> CheckResult:
+        if resource.trust_policy is None:
+            return CheckResult.insufficient("the role's trust policy is not in the input")
+        public = [s.sid_or_index for s in resource.trust_policy.statements if is_public_statement(s)]
+        if public:
+            return CheckResult.non_compliant(
+                f"anyone can assume this role: {', '.join(public)} allow any principal with no restricting condition",
+                statements=tuple(public),
+            )
+        return CheckResult.compliant("no trust statement allows an unrestricted principal")
 
 
 # ------------------------------------------------------------------------------------------------ KMS

@@ -41,7 +41,15 @@ from llmops_sentinel.domain.latency.models import (
     PointStatus,
     UpdateResult,
 )
-from llmops_sentinel.domain.latency.robust import DIFF_MAD_TO_SD, INT_BIG, sliding_min, window_medians
+from llmops_sentinel.domain.latency.robust import (
+    DIFF_MAD_TO_SD,
+    INT_BIG,
+    MAD_TO_SD,
+    Q90_TO_SD,
+    nan_window_quantiles,
+    sliding_min,
+    window_medians,
+)
 from llmops_sentinel.domain.latency.seasonal import SeasonalProfile
 from llmops_sentinel.errors import BadInputError
 
@@ -53,6 +61,19 @@ _HALF_PI = math.pi / 2.0
 #: n * relative variance of 1.4826/sqrt(2) * median |successive differences| of n normal points
 #: (simulated: 1.61 at n = 30, 1.64 at n = 120 and 240).
 _MAD_DIFF_RELVAR_N = 1.64
+#: Standard error of 1 - (sd_diff / sd_resid)^2, the AR(1) coefficient estimate, times sqrt(n): the
+#: two MADs' relative variances (1.64/n, 1.36/n) partly cancel (same points); simulated on iid normal
+#: noise: sd 0.093 at n = 240, 0.13 at n = 120. The estimate is shrunk by one standard error.
+_PHI_SE_SQRT_N = 1.45
+#: Score calibration: evidence ratios (statistic / its threshold) are binned 16 per octave from 1/4 up;
+#: weaker evidence never scores above 0.
+_CAL_BINS_PER_OCTAVE = 16
+_CAL_MIN_RATIO = 0.25
+_CAL_NBINS = 16 * 40
+#: The calibration history is a ring of this many blocks of scored points (exact integer counts).
+_CAL_RING = 8
+#: Largest AR(1) coefficient used (tau = 19): beyond it a series is a random walk at this window.
+_PHI_MAX = 0.9
 
 ArrayLike = Sequence[float] | FloatArray
 
@@ -77,6 +98,7 @@ class LatencyDetector:
         r = p.spread_ratio
         self._scale_a = -math.log(r)
         self._scale_b = 0.5 * (1.0 - 1.0 / (r * r))
+        self._llr_cap = p.spread_h / p.spread_min_points
         # Legacy Bernoulli CUSUM on exceedances z > a (spread_statistic "exceedance").
         p0 = 0.5 * math.erfc(p.spread_threshold / math.sqrt(2.0))
         p1 = 0.5 * math.erfc(p.spread_threshold / p.spread_ratio / math.sqrt(2.0))
@@ -95,6 +117,16 @@ class LatencyDetector:
         self._hist_x: FloatArray = np.empty(0)
         self._carry_level: IntArray = np.zeros(1, dtype=np.int64)
         self._carry_spread: IntArray = np.zeros(1, dtype=np.int64)
+        self._carry_down: IntArray = np.zeros(1, dtype=np.int64)
+        self._hist_r: FloatArray = np.empty(0)
+        self._level_start = 0
+        self._hold_until = -1
+        self._last_warming_up = True
+        self._cal = np.zeros(_CAL_NBINS, dtype=np.int64)  # sum of the kept blocks
+        self._cal_blocks: dict[int, IntArray] = {}
+        self._cal_n = 0
+        horizon = max(math.ceil(p.calibration_horizon_s / p.expected_interval_s), p.level_window)
+        self._cal_block = -(-horizon // _CAL_RING)
         self._last_score = 0.0
         self._last_alarm = False
         self._last_extreme = False
@@ -110,7 +142,7 @@ class LatencyDetector:
         p = state.params
         if len(state.hist_ts) != len(state.hist_x) or len(state.hist_ts) > det._hist_len:
             raise DetectorStateError("stored history arrays are inconsistent")
-        for carry in (state.carry_level, state.carry_spread):
+        for carry in (state.carry_level, state.carry_spread, state.carry_down):
             if not 1 <= len(carry) <= p.cusum_window or carry[-1] != 0:
                 raise DetectorStateError("stored CUSUM carry is inconsistent")
         det._n = state.n_accepted
@@ -119,6 +151,23 @@ class LatencyDetector:
         det._hist_x = np.asarray(state.hist_x, dtype=np.float64)
         det._carry_level = np.asarray(state.carry_level, dtype=np.int64)
         det._carry_spread = np.asarray(state.carry_spread, dtype=np.int64)
+        det._carry_down = np.asarray(state.carry_down, dtype=np.int64)
+        r = [np.nan if v is None else v for v in state.hist_r]
+        if len(r) > len(state.hist_ts):
+            raise DetectorStateError("stored residual history is longer than the point history")
+        det._hist_r = np.concatenate((np.full(len(state.hist_ts) - len(r), np.nan), np.asarray(r, dtype=np.float64)))
+        det._level_start = state.level_start
+        det._hold_until = state.hold_until
+        det._last_warming_up = state.last_warming_up
+        for blk, counts in state.evidence_blocks.items():
+            row = np.zeros(_CAL_NBINS, dtype=np.int64)
+            for b, c in counts.items():
+                if not 0 <= b < _CAL_NBINS or c < 0:
+                    raise DetectorStateError("stored evidence histogram is inconsistent")
+                row[b] = c
+            det._cal_blocks[int(blk)] = row
+            det._cal += row
+        det._cal_n = state.evidence_points
         if state.version == 1 and p.spread_statistic == "scale":
             det._carry_spread = np.zeros(1, dtype=np.int64)  # exceedance evidence, other units
         det._last_score = state.last_score
@@ -139,8 +188,18 @@ class LatencyDetector:
             last_ts=None if not np.isfinite(self._last_ts) else float(self._last_ts),
             hist_ts=self._hist_t.tolist(),
             hist_x=self._hist_x.tolist(),
+            hist_r=[None if not np.isfinite(v) else float(v) for v in self._hist_r.tolist()],
+            level_start=self._level_start,
+            hold_until=self._hold_until,
             carry_level=self._carry_level.tolist(),
             carry_spread=self._carry_spread.tolist(),
+            carry_down=self._carry_down.tolist(),
+            last_warming_up=self._last_warming_up,
+            evidence_blocks={
+                blk: {int(b): int(row[b]) for b in np.flatnonzero(row).tolist()}
+                for blk, row in sorted(self._cal_blocks.items())
+            },
+            evidence_points=self._cal_n,
             last_score=self._last_score,
             last_alarm=self._last_alarm,
             last_extreme=self._last_extreme,
@@ -153,6 +212,11 @@ class LatencyDetector:
     def counts(self) -> dict[str, int]:
         return dict(self._counts)
 
+    @property
+    def warming_up(self) -> bool:
+        """True until the baseline reaches its steady state (see ``UpdateResult.warming_up``)."""
+        return self._last_warming_up
+
     # ----------------------------------------------------------------- update
     def update(self, timestamps: ArrayLike, values: ArrayLike) -> UpdateResult:
         """Score points in arrival order; rejected points repeat the last score (see ``status``)."""
@@ -161,7 +225,9 @@ class LatencyDetector:
         if ts.shape != vs.shape:
             raise BadInputError(f"{ts.size} timestamps but {vs.size} values")
         with np.errstate(invalid="ignore"):
-            valid = np.isfinite(ts) & np.isfinite(vs) & (vs > 0)
+            valid = np.isfinite(ts) & np.isfinite(vs)
+            if self.params.transform == "log":
+                valid &= vs > 0
         prev = np.maximum.accumulate(np.concatenate(([self._last_ts], np.where(valid, ts, -np.inf))))[:-1]
         accepted = valid & (ts > prev)
         status = np.full(ts.size, PointStatus.INVALID, dtype=np.int8)
@@ -171,18 +237,27 @@ class LatencyDetector:
         for s in PointStatus:
             self._counts[s.name.lower()] += int(np.count_nonzero(status == s))
 
-        before_score, before_alarm = self._last_score, self._last_alarm
+        before = (self._last_score, self._last_alarm, self._last_warming_up)
         idx = np.flatnonzero(accepted)
-        acc_scores, acc_alarms, records = self._process(ts[idx], np.log(vs[idx]))
+        x = np.log(vs[idx]) if self.params.transform == "log" else vs[idx]
+        acc_scores, acc_alarms, acc_warm, records = self._process(ts[idx], x)
         pos = np.cumsum(accepted) - 1
         has = pos >= 0
-        scores = np.where(has, acc_scores[np.maximum(pos, 0)] if idx.size else 0.0, before_score)
-        alarms = np.where(has, acc_alarms[np.maximum(pos, 0)] if idx.size else False, before_alarm)
-        return UpdateResult(scores=scores, alarms=alarms.astype(bool), status=status, new_alarms=records)
+        at = np.maximum(pos, 0)
+        scores = np.where(has, acc_scores[at] if idx.size else 0.0, before[0])
+        alarms = np.where(has, acc_alarms[at] if idx.size else False, before[1])
+        warm = np.where(has, acc_warm[at] if idx.size else True, before[2])
+        return UpdateResult(
+            scores=scores,
+            alarms=alarms.astype(bool),
+            status=status,
+            new_alarms=records,
+            warming_up=warm.astype(bool),
+        )
 
-    def _process(self, t: FloatArray, x: FloatArray) -> tuple[FloatArray, BoolArray, list[AlarmRecord]]:
+    def _process(self, t: FloatArray, x: FloatArray) -> tuple[FloatArray, BoolArray, BoolArray, list[AlarmRecord]]:
         if t.size == 0:
-            return np.empty(0), np.empty(0, dtype=bool), []
+            return np.empty(0), np.empty(0, dtype=bool), np.empty(0, dtype=bool), []
         p = self.params
         gaps = np.diff(np.concatenate(([self._last_ts], t))) / p.expected_interval_s
         starts = gaps > p.cusum_reset_gap
@@ -194,28 +269,81 @@ class LatencyDetector:
         bounds = np.concatenate((np.flatnonzero(starts), [t.size]))
         scores = np.empty(t.size)
         alarms = np.empty(t.size, dtype=bool)
+        warm = np.empty(t.size, dtype=bool)
         records: list[AlarmRecord] = []
-        for lo, hi in itertools.pairwise(bounds.tolist()):
-            s, a = self._segment(t[lo:hi], x[lo:hi], float(gaps[lo]), records)
-            scores[lo:hi] = s
-            alarms[lo:hi] = a
-        return scores, alarms, records
+        for start, hi in itertools.pairwise(bounds.tolist()):
+            gap, lo = float(gaps[start]), start
+            while lo < hi:  # a rebase ends a part early: the rest is scored against the new baseline
+                used = self._segment(t[lo:hi], x[lo:hi], gap, records, scores[lo:hi], alarms[lo:hi], warm[lo:hi])
+                lo += used
+                gap = 0.0
+        return scores, alarms, warm, records
+
+    def _levels(
+        self, y_all: FloatArray, ends: IntArray, first: int, seasonal: bool
+    ) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
+        """Level, its point count, trend slope and trend half-window at each block start ``ends``.
+
+        The window never reaches before local index ``first`` (the last rebase or baseline reset).
+        """
+        p = self.params
+        lo = np.maximum(ends - p.level_window, first)
+        count = ends - lo
+        level = np.full(ends.size, np.nan)
+        full = (count >= p.level_window) & (ends >= p.level_window)
+        if full.any():
+            view = np.lib.stride_tricks.sliding_window_view(y_all, p.level_window)
+            level[full] = np.median(view[ends[full] - p.level_window], axis=1)
+        for j in np.flatnonzero(~full & (count >= p.min_history)).tolist():
+            level[j] = np.median(y_all[lo[j] : ends[j]])
+        slope = np.zeros(ends.size)
+        half_w = np.zeros(ends.size, dtype=np.int64)
+        if p.warmup_trend and not seasonal:
+            # Until a seasonal profile is trusted the daily pattern is a local trend: extrapolate the
+            # slope between the medians of the window's two halves, capped at what a daily pattern
+            # can do (so a level shift in the window cannot throw the level far off). A partial window
+            # uses halves of what it has, from 2 * min_history points.
+            half_w = np.where(count >= 2 * p.min_history, np.minimum(count, p.level_window) // 2, 0)
+            recent = np.full(ends.size, np.nan)
+            older = np.full(ends.size, np.nan)
+            for j in np.flatnonzero(half_w > 0).tolist():
+                e, hj = int(ends[j]), int(half_w[j])
+                recent[j] = np.median(y_all[e - hj : e])
+                older[j] = np.median(y_all[e - 2 * hj : e - hj])
+            use = half_w > 0
+            hw = np.maximum(half_w, 1)
+            cap = p.max_trend_per_hour * p.expected_interval_s / 3600.0
+            if p.transform == "linear":
+                cap = np.inf  # no natural unit for a linear metric's daily swing
+            slope = np.where(use, np.clip((recent - older) / hw, -cap, cap), 0.0)
+            level = np.where(use, recent + slope * (hw / 2 + 0.5), level)
+        return level, count.astype(np.int64), slope, half_w.astype(np.int64)
 
     def _segment(
-        self, t: FloatArray, x: FloatArray, gap: float, records: list[AlarmRecord]
-    ) -> tuple[FloatArray, BoolArray]:
-        """Score points of one cycle without a resetting gap inside: everything here is vectorised."""
+        self,
+        t: FloatArray,
+        x: FloatArray,
+        gap: float,
+        records: list[AlarmRecord],
+        out_scores: FloatArray,
+        out_alarms: BoolArray,
+        out_warm: BoolArray,
+    ) -> int:
+        """Score points of one cycle without a resetting gap inside (vectorised); returns points used.
+
+        A level alarm with ``rebase`` ends the part at the alarm: the baseline restarts at the onset.
+        """
         p = self.params
         season, profile = self._profile(float(t[0]))
         if gap > (p.baseline_reset_gap if profile is not None else p.unseasoned_reset_gap):
-            self._hist_t, self._hist_x = np.empty(0), np.empty(0)
+            self._hist_t, self._hist_x, self._hist_r = np.empty(0), np.empty(0), np.empty(0)
+            self._level_start = self._n
         if gap > p.cusum_reset_gap:
-            self._carry_level = np.zeros(1, dtype=np.int64)
-            self._carry_spread = np.zeros(1, dtype=np.int64)
-            self._last_extreme = False
+            self._reset_evidence()
         size = t.size
         n0 = self._n
         hist_n = self._hist_t.size
+        base = n0 - hist_n  # global index of local index 0
         t_all = np.concatenate((self._hist_t, t))
         x_all = np.concatenate((self._hist_x, x))
         seasonal = season is not None and profile is not None
@@ -223,107 +351,287 @@ class LatencyDetector:
 
         # Baseline at the start of each block touched by this segment (global accepted-point index).
         first_block, last_block = n0 // p.block, (n0 + size - 1) // p.block
-        ends = np.arange(first_block, last_block + 1, dtype=np.int64) * p.block - (n0 - hist_n)
-        ends = np.maximum(ends, 0)
-        level = window_medians(y_all, ends, p.level_window, p.min_history)
-        n_level = np.minimum(ends, p.level_window)
-        slope = np.zeros(level.size)
-        half_w = np.zeros(level.size, dtype=np.int64)  # trend half-window per block (0: no trend)
-        if p.warmup_trend and not seasonal:
-            # Until a seasonal profile is trusted the daily pattern is a local trend: extrapolate the
-            # slope between the medians of the window's two halves, capped at what a daily pattern
-            # can do (so a level shift in the window cannot throw the level far off). A partial window
-            # (the stream's first level_window points) uses halves of what it has, from 2 * min_history.
-            half = p.level_window // 2
-            recent = window_medians(y_all, ends, half, half)
-            older = window_medians(y_all, ends - half, half, half)
-            full = ends >= 2 * half
-            partial = ~full & (ends >= 2 * p.min_history)
-            for j in np.flatnonzero(partial).tolist():
-                e, hj = int(ends[j]), int(ends[j]) // 2
-                recent[j] = np.median(y_all[e - hj : e])
-                older[j] = np.median(y_all[e - 2 * hj : e - hj])
-            use = full | partial
-            half_w = np.where(full, half, np.where(partial, ends // 2, 0))
-            hw = np.maximum(half_w, 1)
-            cap = p.max_trend_per_hour * p.expected_interval_s / 3600.0
-            slope = np.where(use, np.clip((recent - older) / hw, -cap, cap), 0.0)
-            level = np.where(use, recent + slope * (hw / 2 + 0.5), level)
-        diffs = np.abs(np.diff(y_all)) if y_all.size > 1 else np.empty(0)
-        first_sblock, last_sblock = n0 // p.scale_block, (n0 + size - 1) // p.scale_block
-        s_ends = np.arange(first_sblock, last_sblock + 1, dtype=np.int64) * p.scale_block - (n0 - hist_n)
-        s_ends = np.maximum(s_ends - 1, 0)
-        scale = DIFF_MAD_TO_SD * window_medians(diffs, s_ends, p.scale_window, p.min_history)
+        ends = np.maximum(np.arange(first_block, last_block + 1, dtype=np.int64) * p.block - base, 0)
+        first = max(self._level_start - base, 0)
+        level, n_level, slope, half_w = self._levels(y_all, ends, first, seasonal)
         g = n0 + np.arange(size)
         blk = g // p.block - first_block
-        sblk = g // p.scale_block - first_sblock
         lev = level[blk] + slope[blk] * (g % p.block)
-        raw_sd = scale[sblk]
-        infl = self._inflation(n_level[blk], half_w[blk], g % p.block, np.minimum(s_ends, p.scale_window)[sblk])
-        sd = np.maximum(raw_sd, p.scale_floor) * infl
-        ok = np.isfinite(lev) & np.isfinite(raw_sd)
         y = y_all[hist_n:]
-        z = np.where(ok, (y - np.where(ok, lev, 0.0)) / sd, 0.0)
-        # A lone extreme point is held as a spike: it adds nothing until the next point confirms it.
-        extreme = z > p.spike_z
-        lone = extreme & ~np.concatenate(([self._last_extreme], extreme[:-1]))
-        self._last_extreme = bool(extreme[-1])
-        z = np.clip(z, -p.clip, p.clip)
+        r_all = np.concatenate((self._hist_r, y - lev))
 
-        q_level = np.where(lone, 0, np.rint((z - p.level_k) * QUANT).astype(np.int64))
+        # Scale: MAD of the residuals y - level (what z divides), falling back to the MAD of successive
+        # differences while fewer than min_history residuals exist; their ratio gives the AR(1)
+        # coefficient (see docs/latency.md).
+        diffs = np.abs(np.diff(y_all)) if y_all.size > 1 else np.empty(0)
+        first_sblock, last_sblock = n0 // p.scale_block, (n0 + size - 1) // p.scale_block
+        s_starts = np.maximum(np.arange(first_sblock, last_sblock + 1, dtype=np.int64) * p.scale_block - base, 0)
+        s_ends = np.maximum(s_starts - 1, 0)
+        sd_diff = DIFF_MAD_TO_SD * window_medians(diffs, s_ends, p.scale_window, p.min_history)
+        # Two robust scales of the residuals: the MAD (the centre of the law) and the 90th percentile
+        # of |r| / 1.645 (the tail the CUSUMs read, z of 1.6-4). They agree on normal noise; heavy
+        # tails or discrete values make the MAD too small, so the larger one is used.
+        qs = nan_window_quantiles(np.abs(r_all), s_starts, p.scale_window, p.min_history, first, (0.5, 0.9))
+        sd_res = np.maximum(MAD_TO_SD * qs[:, 0], Q90_TO_SD * qs[:, 1])
+        have_res = np.isfinite(sd_res)
+        scale = sd_res
+        fin = np.concatenate(([0], np.cumsum(np.isfinite(r_all))))
+        n_res = (fin[s_starts] - fin[np.maximum(s_starts - p.scale_window, first)]).astype(np.int64)
+        tau = np.ones(scale.size)
+        tau2 = np.ones(scale.size)
+        if p.autocorrelation_correction:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                phi = 1.0 - np.square(sd_diff / sd_res) - _PHI_SE_SQRT_N / np.sqrt(np.maximum(n_res, 1))
+            phi = np.where(have_res & np.isfinite(phi), np.clip(phi, 0.0, _PHI_MAX), 0.0)
+            tau = (1.0 + phi) / (1.0 - phi)
+            # z^2 of an AR(1) series has lag-k correlation phi^(2k): its own long-run variance factor.
+            tau2 = (1.0 + phi**2) / (1.0 - phi**2)
+        sblk = g // p.scale_block - first_sblock
+        raw_sd = scale[sblk]
+        infl = self._inflation(n_level[blk], half_w[blk], g % p.block, n_res[sblk])
+        floor = (
+            p.scale_floor
+            if p.transform == "log"
+            else np.maximum(p.scale_floor * np.abs(np.nan_to_num(lev)), p.scale_floor_abs) + 1e-12
+        )
+        sd = np.maximum(raw_sd, floor) * infl
+        ok = np.isfinite(lev) & np.isfinite(raw_sd)
+        z = np.where(ok, (y - np.where(ok, lev, 0.0)) / sd, 0.0)
+        if p.mode == "regression" and not p.higher_is_worse:
+            z = -z  # a drop (tokens/s) is the regression
+        anomaly = p.mode == "anomaly"
+        # Regression mode: a lone extreme point is held as a spike (adds nothing until the next point
+        # confirms it). Anomaly mode: spikes count, through their own single-point statistic.
+        extreme = (np.abs(z) if anomaly else z) > p.spike_z
+        lone = extreme & ~np.concatenate(([self._last_extreme], extreme[:-1]))
+        if anomaly:
+            lone = np.zeros(size, dtype=bool)
+        zc = np.clip(z, -p.clip, p.clip)
+        zl = zc / np.sqrt(tau[sblk])  # effective-sample-size scaling of the level evidence
+
+        # A burst shorter than level_min_points is not a sustained change: each point's evidence is
+        # capped at level_h / level_min_points (a >= 30 % step still alarms within 5 points).
+        cap = p.level_h / p.level_min_points
+        q_level = np.where(lone, 0, np.rint(np.minimum(zl - p.level_k, cap) * QUANT).astype(np.int64))
+        q_down = (
+            np.where(ok, np.rint(np.minimum(-zl - p.level_k, cap) * QUANT).astype(np.int64), 0) if anomaly else None
+        )
         if p.spread_statistic == "scale":
-            llr = np.where(ok & (z > 0), self._scale_a + self._scale_b * np.square(z), 0.0)
+            upper = ok if anomaly else ok & (zc > 0)
+            # Two-sided (anomaly): the full-normal LLR, same formula (both halves carry evidence).
+            # Each point's evidence is capped at spread_h / spread_min_points: heavy-tailed noise puts
+            # pairs of |z| = 4 points close together far more often than a normal law does.
+            # Divided by tau2, a correlated LLR sum keeps the iid CUSUM's ARL (Brownian approximation).
+            llr = np.minimum(self._scale_a + self._scale_b * np.square(zc), self._llr_cap) / tau2[sblk]
+            llr = np.where(upper, llr, 0.0)
             q_spread = np.where(lone, 0, np.rint(llr * QUANT).astype(np.int64))
         else:
-            q_spread = np.where(lone, 0, np.where(ok & (z > p.spread_threshold), self._q_up, self._q_down))
-        s_level, e_level, self._carry_level = self._cusum(q_level, self._carry_level)
-        s_spread, e_spread, self._carry_spread = self._cusum(q_spread, self._carry_spread)
+            q_spread = np.where(lone, 0, np.where(ok & (zc > p.spread_threshold), self._q_up, self._q_down))
+        s_level, e_level, carry_level = self._cusum(q_level, self._carry_level)
+        s_spread, e_spread, carry_spread = self._cusum(q_spread, self._carry_spread)
         ratio = np.maximum(s_level / self._h_level, s_spread / self._h_spread)
-        scores = 1.0 - np.exp2(-ratio)
-        alarms = ok & ((s_level >= self._h_level) | (s_spread >= self._h_spread))
+        cross_down = np.zeros(size, dtype=bool)
+        spike = np.zeros(size, dtype=bool)
+        carry_down = self._carry_down
+        s_down = np.zeros(size, dtype=np.int64)
+        e_down = e_level
+        if q_down is not None:
+            s_down, e_down, carry_down = self._cusum(q_down, self._carry_down)
+            spike_ratio = np.where(ok, np.square(z / p.spike_z), 0.0)
+            ratio = np.maximum(ratio, np.maximum(s_down / self._h_level, spike_ratio))
+            cross_down = ok & (s_down >= self._h_level)
+            spike = ok & (spike_ratio >= 1.0)
+        cross_up = ok & (s_level >= self._h_level)
+        cross = cross_up | cross_down | (ok & (s_spread >= self._h_spread)) | spike
 
-        # Alarm records at rising edges that do not continue a recent episode.
+        # A level alarm confirms the change: with rebase, the part ends there and the baseline restarts
+        # at the onset (the change is absorbed, the score falls back), the alarm is held meanwhile.
+        used = size
+        crossed = np.flatnonzero(cross)
+        if p.rebase and crossed.size:
+            used = int(crossed[0]) + 1
+        sl = slice(0, used)
+        ratio, cross = ratio[sl], cross[sl]
+        scores = self._calibrate(ratio, ok[sl])
+        gu = g[sl]
+        alarms = cross | (gu <= self._hold_until)
+        warm = ~ok[sl] | (infl[sl] > 1.0) | (bool(p.seasons) and not seasonal)
+
         alarm_idx = np.flatnonzero(alarms)
+        rebase_onset: int | None = None
         if alarm_idx.size:
             was = np.concatenate(([self._last_alarm], alarms[:-1]))
             prev_end = self._last_alarm_index
             for i in alarm_idx.tolist():
                 gi = n0 + i
-                if not was[i] and (prev_end is None or gi - prev_end > p.alarm_merge):
-                    on_level = bool(s_level[i] >= self._h_level)
-                    window = (e_level if on_level else e_spread)[i : i + p.cusum_window + 1]
-                    last_min = p.cusum_window - int(np.argmin(window[::-1]))
-                    # A spike held at zero and then confirmed ties with the minimum before it: it is
-                    # the episode's first point, so the onset moves back over such ties.
-                    while last_min > 0 and window[last_min - 1] == window[last_min]:
-                        last_min -= 1
-                    onset = gi - p.cusum_window + last_min + 1
-                    lo = onset - (n0 - hist_n)
-                    mag = float(np.expm1(np.median(y_all[lo : hist_n + i + 1]) - lev[i]))
+                if cross[i] and not was[i] and (prev_end is None or gi - prev_end > p.alarm_merge):
                     records.append(
-                        AlarmRecord(
-                            onset=float(t_all[lo]),
-                            detected_at=float(t[i]),
-                            onset_index=onset,
-                            detected_index=gi,
-                            magnitude=mag,
-                            score=float(scores[i]),
-                            statistic="level" if on_level else "spread",
-                            baseline=float(np.exp(lev[i] + x[i] - y[i])),
+                        self._record(
+                            i,
+                            gi,
+                            base,
+                            hist_n,
+                            t,
+                            t_all,
+                            x,
+                            y,
+                            y_all,
+                            lev,
+                            scores,
+                            (s_level, s_down, s_spread),
+                            (e_level, e_down, e_spread),
+                            spike,
+                            cross_up,
+                            cross_down,
                         )
                     )
                 prev_end = gi
             self._last_alarm_index = n0 + int(alarm_idx[-1])
+        if p.rebase and crossed.size:
+            i = used - 1
+            if cross_up[i] or cross_down[i]:
+                rebase_onset = n0 + self._onset(e_level if cross_up[i] else e_down, i)
+            elif spike[i] and s_spread[i] < self._h_spread:
+                rebase_onset = -1  # a spike changes no baseline: only its evidence is spent
+            else:
+                rebase_onset = n0 + self._onset(e_spread, i)
+        out_scores[:used] = scores
+        out_alarms[:used] = alarms
+        out_warm[:used] = warm
 
         for season in self._seasons:
-            season.add(t, x)
-        self._n = n0 + size
-        self._last_ts = float(t[-1])
-        self._hist_t = t_all[-self._hist_len :].copy()
-        self._hist_x = x_all[-self._hist_len :].copy()
+            season.add(t[:used], x[:used])
+        self._n = n0 + used
+        self._last_ts = float(t[used - 1])
+        keep = hist_n + used
+        self._hist_t = t_all[:keep][-self._hist_len :].copy()
+        self._hist_x = x_all[:keep][-self._hist_len :].copy()
+        self._hist_r = r_all[:keep][-self._hist_len :].copy()
         self._last_score = float(scores[-1])
         self._last_alarm = bool(alarms[-1])
-        return scores, alarms
+        self._last_warming_up = bool(warm[-1])
+        self._last_extreme = bool(extreme[used - 1])
+        if rebase_onset is not None:
+            # The alarm is held while the episode lasts: through the rebase (until the new baseline
+            # has min_history points) and for alarm_merge points after any crossing.
+            self._hold_until = max(self._hold_until, n0 + used - 1 + p.alarm_merge)
+            if rebase_onset >= 0:  # the change is absorbed: level and scale restart at its onset
+                self._level_start = max(rebase_onset, self._level_start)
+                since = self._level_start - (self._n - self._hist_r.size)
+                self._hist_r[max(since, 0) :] = np.nan  # residuals against the old level
+                self._hold_until = max(self._hold_until, self._level_start + 2 * p.min_history + p.block)
+            self._reset_evidence()
+        else:
+            self._carry_level, self._carry_spread, self._carry_down = carry_level, carry_spread, carry_down
+        return used
+
+    def _calibrate(self, ratio: FloatArray, ok: BoolArray) -> FloatArray:
+        """Score = (1 - p) / 2, plus 1/2 where a statistic crosses its threshold (an alarm).
+
+        ``p`` is the share of this series' earlier scored points with at least as much evidence, with
+        ``calibration_prior`` pseudo-points of none (so a young series scores low). A score >= 0.5
+        therefore means exactly "the detector alarms here", and its height says how rare that evidence
+        is for this series.
+
+        ``ratio`` is the strongest statistic relative to its decision threshold (1 = alarm). Under the
+        model the CUSUM thresholds fix the false-alarm rate; real series have heavier tails and more
+        correlation than any model, and their own history measures how rare the evidence really is, so
+        one threshold on the score means the same rarity on every series. Causal: point i only sees
+        points before it.
+        """
+        prior = self.params.calibration_prior
+        scores = np.zeros(ratio.size)
+        with np.errstate(divide="ignore"):
+            bins = np.floor(np.log2(np.maximum(ratio, 1e-300) / _CAL_MIN_RATIO) * _CAL_BINS_PER_OCTAVE)
+        bins = np.clip(bins, -1, _CAL_NBINS - 1).astype(np.int64)
+        g_before = self._cal_n + np.cumsum(ok) - ok  # scored points before each point
+        cal, size = self._cal, self._cal_block
+        for i in np.flatnonzero(ok & (bins >= 0)).tolist():
+            g, b = int(g_before[i]), int(bins[i])
+            # The history is the last _CAL_RING complete blocks of scored points plus the current one.
+            oldest = g // size - _CAL_RING
+            for blk in [k for k in self._cal_blocks if k < oldest]:
+                cal -= self._cal_blocks.pop(blk)
+            n_before = g - max(oldest * size, 0)
+            at_least = int(cal[b:].sum())
+            rarity = 1.0 - (at_least + 1.0) / (float(n_before) + prior)
+            scores[i] = 0.5 * max(rarity, 0.0) + (0.5 if ratio[i] >= 1.0 else 0.0)
+            row = self._cal_blocks.get(g // size)
+            if row is None:
+                row = self._cal_blocks[g // size] = np.zeros(_CAL_NBINS, dtype=np.int64)
+            row[b] += 1
+            cal[b] += 1
+        self._cal_n += int(np.count_nonzero(ok))
+        return scores
+
+    def _reset_evidence(self) -> None:
+        self._carry_level = np.zeros(1, dtype=np.int64)
+        self._carry_spread = np.zeros(1, dtype=np.int64)
+        self._carry_down = np.zeros(1, dtype=np.int64)
+        self._last_extreme = False
+
+    def _onset(self, padded: IntArray, i: int) -> int:
+        """Segment-local index of the onset: the point after the last minimum of the cumulative sum.
+
+        A spike held at zero and then confirmed ties with the minimum before it: it is the episode's
+        first point, so the onset moves back over such ties.
+        """
+        w = self.params.cusum_window
+        window = padded[i : i + w + 1]
+        last_min = w - int(np.argmin(window[::-1]))
+        while last_min > 0 and window[last_min - 1] == window[last_min]:
+            last_min -= 1
+        return i - w + last_min + 1
+
+    def _record(
+        self,
+        i: int,
+        gi: int,
+        base: int,
+        hist_n: int,
+        t: FloatArray,
+        t_all: FloatArray,
+        x: FloatArray,
+        y: FloatArray,
+        y_all: FloatArray,
+        lev: FloatArray,
+        scores: FloatArray,
+        stats: tuple[IntArray, IntArray, IntArray],
+        sums: tuple[IntArray, IntArray, IntArray],
+        spike: BoolArray,
+        cross_up: BoolArray,
+        cross_down: BoolArray,
+    ) -> AlarmRecord:
+        p = self.params
+        if cross_up[i] or cross_down[i]:
+            statistic, padded = "level", (sums[0] if cross_up[i] else sums[1])
+        elif stats[2][i] >= self._h_spread:
+            statistic, padded = "spread", sums[2]
+        else:
+            statistic, padded = "spike", None
+        local = self._onset(padded, i) if padded is not None else i
+        onset = max(self._n + local, self._level_start, base)
+        lo = onset - base
+        centre = float(np.median(y_all[lo : hist_n + i + 1]))
+        baseline = float(lev[i] + x[i] - y[i])
+        if p.transform == "log":
+            mag, expected = float(np.expm1(centre - lev[i])), float(np.exp(baseline))
+        else:
+            mag, expected = (centre - float(lev[i])) / max(abs(float(lev[i])), 1e-12), baseline
+        up = bool(cross_up[i]) or (not cross_down[i] and y[i] >= lev[i])
+        if p.mode == "regression" and not p.higher_is_worse:
+            up = not up
+        return AlarmRecord(
+            onset=float(t_all[lo]),
+            detected_at=float(t[i]),
+            onset_index=onset,
+            detected_index=gi,
+            magnitude=mag,
+            score=float(scores[i]),
+            statistic=statistic,  # type: ignore[arg-type]
+            baseline=expected,
+            direction="up" if up else "down",
+        )
 
     def _inflation(self, n_level: IntArray, half_w: IntArray, step: IntArray, n_diff: IntArray) -> FloatArray:
         """Scale inflation for the estimation error of the baseline, relative to a full steady state.
@@ -398,4 +706,5 @@ def detect(timestamps: ArrayLike, values: ArrayLike, params: LatencyParams | Non
         status=out.status,
         alarm_records=out.new_alarms,
         counts=det.counts,
+        warming_up=out.warming_up,
     )

@@ -25,7 +25,7 @@ class PointStatus(IntEnum):
     ACCEPTED = 0
     DUPLICATE = 1  # same timestamp as the last accepted point: the first value wins
     OUT_OF_ORDER = 2  # older than the last accepted point: rejected, never re-scored
-    INVALID = 3  # timestamp or value not finite, or value <= 0 (latency is positive)
+    INVALID = 3  # timestamp or value not finite, or value <= 0 under the log transform
 
 
 class SeasonSpec(BaseModel):
@@ -53,13 +53,34 @@ DAILY = SeasonSpec(name="daily", period_s=86_400, slot_s=3600, min_cycles=3, max
 WEEKLY = SeasonSpec(name="weekly", period_s=604_800, slot_s=3600, min_cycles=3, max_cycles=5)
 
 
+Mode = Literal["regression", "anomaly"]
+
+
 class LatencyParams(BaseModel):
     """Detector parameters. Defaults are derived in docs/latency.md (not tuned to one series).
 
     Window sizes count accepted points; gap thresholds count ``expected_interval_s``.
+    ``mode``: ``regression`` (latency: upward, sustained changes; a lone spike is held until the next
+    point confirms it) or ``anomaly`` (two-sided level CUSUMs, two-sided spread, and a single extreme
+    point counts). ``for_mode`` gives each mode's defaults (``anomaly`` scores raw values: metrics
+    other than latency can be zero or negative).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Mode = Field("regression", description="regression (upward, sustained) or anomaly (two-sided, spikes)")
+    transform: Literal["log", "linear"] = Field(
+        "log", description="log: relative changes (latency, values > 0); linear: any finite value"
+    )
+    higher_is_worse: bool = Field(
+        True, description="regression mode: False for metrics whose drop is the regression (tokens/s)"
+    )
+    autocorrelation_correction: bool = Field(
+        True, description="scale the level CUSUM for serial correlation (AR(1) effective sample size)"
+    )
+    rebase: bool = Field(
+        True, description="after a level alarm, restart the baseline at the onset (the change is absorbed)"
+    )
 
     expected_interval_s: float = Field(60.0, gt=0, description="metric period (CloudWatch Period)")
     level_window: int = Field(120, ge=8, description="points in the robust level (median) window")
@@ -68,6 +89,9 @@ class LatencyParams(BaseModel):
     block: int = Field(16, ge=1, description="the level is refreshed every `block` accepted points")
     scale_block: int = Field(64, ge=1, description="the scale is refreshed every `scale_block` points")
     scale_floor: float = Field(0.01, gt=0, description="lowest noise scale, log units (about 1 %)")
+    scale_floor_abs: float = Field(
+        0.0, ge=0, description="linear transform: lowest noise scale in the metric's units (error rate: 0.01)"
+    )
     clip: float = Field(4.0, gt=0, description="robust z-scores are winsorised to [-clip, clip]")
     spike_z: float = Field(6.0, gt=0, description="a lone point above this z is held as a spike (adds 0)")
     warmup_trend: bool = Field(True, description="extrapolate a robust trend until a season is trusted")
@@ -84,6 +108,18 @@ class LatencyParams(BaseModel):
     )
     spread_threshold: float = Field(2.0, gt=0, description="z above which a point counts as an exceedance")
     spread_ratio: float = Field(3.0, gt=1, description="noise-scale ratio the exceedance CUSUM is tuned to")
+    calibration_horizon_s: float = Field(
+        14 * 86_400.0, gt=0, description="score: rarity is judged against this much history (the daily season's)"
+    )
+    calibration_prior: int = Field(
+        100, ge=1, description="score: pseudo-points of no evidence before the series' own history counts"
+    )
+    level_min_points: int = Field(
+        4, ge=1, description="the level CUSUM needs at least this many points (per-point evidence cap h/n)"
+    )
+    spread_min_points: int = Field(
+        4, ge=1, description="the spread CUSUM needs at least this many points (per-point evidence cap h/n)"
+    )
     spread_h: float = Field(11.5, gt=0, description="spread CUSUM threshold, nats (Wald: ARL0 >= e^h ~ 1e5)")
     cusum_window: int = Field(60, ge=2, description="evidence older than this many points is forgotten")
     cusum_reset_gap: float = Field(10.0, gt=1, description="a gap this long (in intervals) resets CUSUM")
@@ -93,6 +129,14 @@ class LatencyParams(BaseModel):
     )
     alarm_merge: int = Field(30, ge=0, description="alarms this close (points) form one episode")
     seasons: tuple[SeasonSpec, ...] = (WEEKLY, DAILY)
+
+    @classmethod
+    def for_mode(cls, mode: Mode, **overrides: object) -> LatencyParams:
+        """Each mode's defaults (``anomaly``: linear values), with explicit overrides on top."""
+        base: dict[str, object] = {"mode": mode}
+        if mode == "anomaly":
+            base["transform"] = "linear"
+        return cls.model_validate({**base, **overrides})
 
     @model_validator(mode="after")
     def _check(self) -> LatencyParams:
@@ -122,8 +166,9 @@ class AlarmRecord(BaseModel):
     detected_index: int = Field(ge=0, description="accepted-point index of the detection")
     magnitude: float = Field(description="relative level change since onset vs baseline (0.3 = +30 %)")
     score: float = Field(ge=0, le=1)
-    statistic: Literal["level", "spread"] = Field(description="which CUSUM crossed first")
-    baseline: float = Field(gt=0, description="expected value at detection, original units")
+    statistic: Literal["level", "spread", "spike"] = Field(description="which statistic crossed first")
+    direction: Literal["up", "down"] = Field("up", description="direction of the change (anomaly mode: both)")
+    baseline: float = Field(description="expected value at detection, original units (> 0 under the log transform)")
 
 
 class SeasonState(BaseModel):
@@ -144,14 +189,23 @@ class DetectorState(BaseModel):
 
     #: 2: ``carry_spread`` holds the scale CUSUM (default ``spread_statistic``). A version-1 state (the
     #: exceedance CUSUM) still loads: its spread evidence restarts from zero, everything else resumes.
-    version: Literal[1, 2] = 2
+    version: Literal[1, 2, 3] = 3
     params: LatencyParams
     n_accepted: int = 0
     last_ts: float | None = None
     hist_ts: list[float] = Field(default_factory=list)
     hist_x: list[float] = Field(default_factory=list)
+    hist_r: list[float | None] = Field(default_factory=list, description="residuals y - level (None: unscored)")
+    level_start: int = Field(0, ge=0, description="accepted-point index the level window may not reach before")
+    hold_until: int = Field(-1, description="the alarm is held up to this accepted-point index (rebase)")
     carry_level: list[int] = Field(default_factory=lambda: [0])
     carry_spread: list[int] = Field(default_factory=lambda: [0])
+    carry_down: list[int] = Field(default_factory=lambda: [0])
+    last_warming_up: bool = True
+    evidence_blocks: dict[int, dict[int, int]] = Field(
+        default_factory=dict, description="score calibration: per block of scored points, points per evidence bin"
+    )
+    evidence_points: int = Field(0, ge=0, description="points scored so far (the histogram's total)")
     last_score: float = 0.0
     last_alarm: bool = False
     last_extreme: bool = False
@@ -169,6 +223,9 @@ class UpdateResult(BaseModel):
     alarms: BoolArray
     status: npt.NDArray[np.int8]
     new_alarms: list[AlarmRecord]
+    warming_up: BoolArray
+    """True where the baseline is not yet in its steady state: no score yet, windows still filling,
+    or (with seasons configured) no trusted seasonal profile; alarms there are possible but slower."""
 
 
 class DetectionResult(BaseModel):
@@ -183,3 +240,4 @@ class DetectionResult(BaseModel):
     status: npt.NDArray[np.int8]
     alarm_records: list[AlarmRecord]
     counts: dict[str, int]
+    warming_up: BoolArray

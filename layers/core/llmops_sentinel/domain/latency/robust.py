@@ -8,6 +8,8 @@ from llmops_sentinel.domain.latency.models import FloatArray, IntArray
 
 #: MAD of a standard normal is 1/1.4826; successive differences of iid noise have sd sigma*sqrt(2).
 MAD_TO_SD = 1.4826
+#: The 90th percentile of |N(0, 1)| is 1.6449: q90(|r|) / 1.6449 estimates sigma from the tail.
+Q90_TO_SD = 1.0 / 1.6448536
 DIFF_MAD_TO_SD = MAD_TO_SD / float(np.sqrt(2.0))
 INT_BIG = np.iinfo(np.int64).max
 
@@ -35,4 +37,20 @@ def window_medians(a: FloatArray, ends: IntArray, width: int, min_count: int) ->
         out[full] = np.median(view[ends[full] - width], axis=1)
     for j in np.flatnonzero(~full & (ends >= min_count)):
         out[j] = np.median(a[: ends[j]])
+    return out
+
+
+def nan_window_quantiles(
+    a: FloatArray, ends: IntArray, width: int, min_count: int, first: int, qs: tuple[float, ...]
+) -> FloatArray:
+    """Quantiles ``qs`` of the finite values of ``a[max(first, e - width):e]`` per end (rows); NaN rows
+    where fewer than ``min_count``."""
+    out = np.full((ends.size, len(qs)), np.nan)
+    finite = np.isfinite(a)
+    csum = np.concatenate(([0], np.cumsum(finite)))
+    for j, e in enumerate(ends.tolist()):
+        lo = max(first, e - width)
+        if csum[e] - csum[lo] >= min_count:
+            seg = a[lo:e]
+            out[j] = np.quantile(seg[np.isfinite(seg)], qs)
     return out

@@ -11,16 +11,27 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from llmops_sentinel.domain.remediation.deployment import DeploymentSettings
+from llmops_sentinel.domain.remediation.registry import is_workflow, known_action, workflow_actions
 from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.models.signals import Signal, SignalKind
 
-ActionName = Literal["scale-out", "scale-down", "rollback", "retrain", "notify", "none"]
-WORKFLOW_ACTIONS: frozenset[str] = frozenset({"scale-out", "scale-down", "rollback", "retrain"})
+
+def _known(action: str) -> str:
+    if not known_action(action):
+        names = ", ".join(sorted({*workflow_actions(), "notify", "none"}))
+        raise ValueError(f"unknown action {action!r}; registered: {names}")
+    return action
+
+
+ActionName = Annotated[str, AfterValidator(_known)]
+"""A registered workflow action (domain/remediation/actions/), ``notify`` or ``none``."""
+DEFAULT_PRECEDENCE = ("rollback", "scale-out", "scale-down", "deploy", "retrain")
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "config" / "remediation.yaml"
 
 
@@ -33,6 +44,13 @@ class ActionSettings(_Strict):
     require_approval: bool = False
     approval_timeout_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
     """No answer by then: the workflow ends without acting."""
+    lease_minutes: int = Field(default=120, ge=1)
+    """Longest this action's workflow may hold the endpoint lease (plus the approval timeout when
+    approval is required). The lease is handed over as soon as the execution is no longer RUNNING;
+    this expiry only frees an endpoint whose workflow could not be described."""
+
+    def lease_seconds(self) -> int:
+        return self.lease_minutes * 60 + (self.approval_timeout_seconds if self.require_approval else 0)
 
 
 class RetrainSettings(_Strict):
@@ -73,6 +91,8 @@ class EndpointPolicy(_Strict):
     idle_hours: float = Field(default=6.0, gt=0)
     actions: dict[ActionName, ActionSettings] = Field(default_factory=dict)
     retrain: RetrainSettings = Field(default_factory=RetrainSettings)
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    """How an approved model package from ``retrain.model_package_group`` reaches traffic."""
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:
@@ -81,7 +101,7 @@ class EndpointPolicy(_Strict):
         return self
 
     def settings(self, action: str) -> ActionSettings:
-        found: ActionSettings | None = self.actions.get(action)  # type: ignore[call-overload]
+        found = self.actions.get(action)
         return found if found is not None else ActionSettings()
 
 
@@ -106,12 +126,33 @@ class RemediationPolicy(_Strict):
     defaults: EndpointPolicy = Field(default_factory=EndpointPolicy)
     endpoints: dict[str, dict[str, Any]] = Field(default_factory=dict)
     rules: list[Rule]
+    precedence: tuple[ActionName, ...] = DEFAULT_PRECEDENCE
+    """Workflow actions, strongest first. One endpoint runs one workflow at a time (the endpoint
+    lease): a decision for a weaker or equal action than the running one is ``superseded``; a stronger
+    one is ``queued`` (recorded on the lease and notified; it does not stop the running workflow).
+    Registered actions not listed rank after the listed ones, by name."""
 
     @model_validator(mode="after")
     def _endpoint_overrides_are_valid(self) -> Self:
         for name in self.endpoints:
             self.for_endpoint(name)
         return self
+
+    @model_validator(mode="after")
+    def _precedence_names_workflows_once(self) -> Self:
+        for action in self.precedence:
+            if not is_workflow(action):
+                raise ValueError(f"precedence: {action!r} is not a workflow action")
+        if len(set(self.precedence)) != len(self.precedence):
+            raise ValueError("precedence: an action is listed twice")
+        return self
+
+    def rank(self, action: str) -> int:
+        """0 is the strongest action; unlisted workflow actions rank after the listed ones."""
+        if action in self.precedence:
+            return self.precedence.index(action)
+        unlisted = sorted(a for a in workflow_actions() if a not in self.precedence)
+        return len(self.precedence) + (unlisted.index(action) if action in unlisted else len(unlisted))
 
     def for_endpoint(self, name: str | None) -> EndpointPolicy:
         override = self.endpoints.get(name or "", {})
@@ -187,7 +228,7 @@ class Decision(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    action: ActionName
+    action: str
     reason: str
     endpoint_name: str | None
     variant_name: str | None
@@ -213,12 +254,16 @@ def execution_name(action: str, signal: Signal) -> str:
     return f"{readable[: 80 - len(digest) - 1]}-{digest}"
 
 
-def decide(signal: Signal, policy: RemediationPolicy) -> Decision:
+def decide(signal: Signal, policy: RemediationPolicy, rejection: str | None = None) -> Decision:
+    """The policy's action for ``signal``; ``rejection`` (e.g. the latency detector did not confirm an
+    alarm) makes it ``none`` with that reason."""
     endpoint = policy.for_endpoint(signal.endpoint_name)
     found = policy.rule_for(signal)
     ident = decision_id(signal)
-    if signal.state is not None and signal.state != "ALARM":
-        action: ActionName = "none"
+    if rejection is not None:
+        action, reason, rule = "none", rejection, None
+    elif signal.state is not None and signal.state != "ALARM":
+        action = "none"
         reason = f"{signal.summary}: only ALARM transitions act"
         rule = None
     elif found is None:
@@ -227,7 +272,7 @@ def decide(signal: Signal, policy: RemediationPolicy) -> Decision:
         rule, matched = found
         action = matched.action
         reason = f"rule {rule}: {signal.kind}" + (f" with {matched.when}" if matched.when else "") + f" -> {action}"
-        if action in WORKFLOW_ACTIONS and not signal.endpoint_name:
+        if is_workflow(action) and not signal.endpoint_name:
             action, reason = "none", f"{reason}, but the signal names no endpoint"
     return Decision(
         action=action,
@@ -235,7 +280,7 @@ def decide(signal: Signal, policy: RemediationPolicy) -> Decision:
         endpoint_name=signal.endpoint_name,
         variant_name=signal.variant_name,
         decision_id=ident,
-        execution_name=execution_name(action, signal) if action in WORKFLOW_ACTIONS else None,
+        execution_name=execution_name(action, signal) if is_workflow(action) else None,
         settings=endpoint.settings(action),
         dry_run=endpoint.dry_run,
         max_actions_per_day=endpoint.max_actions_per_day,

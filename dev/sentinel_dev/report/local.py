@@ -1,0 +1,31 @@
+"""The report of a running local cloud (what ``sentinel demo --report`` and ``sentinel report --demo`` write)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmops_sentinel.domain.cost import PriceBook
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.report.gather import Clients, Deployment, gather
+from sentinel_dev.report.model import ReportModel
+from sentinel_dev.report.render import render_html
+
+
+def cloud_report(cloud: LocalCloud, start: float, end: float, book: PriceBook | None) -> ReportModel:
+    deployment = Deployment(
+        table=cloud.stack.ref("SentinelTable"),
+        bucket=cloud.stack.ref("DataBucket"),
+        region=cloud.region,
+        source=f"local cloud (moto), stack {cloud.stack.name} in {cloud.region}",
+    )
+    clients = Clients(*(cloud.client(name) for name in ("s3", "dynamodb", "cloudwatch", "sagemaker", "securityhub")))
+    return gather(
+        deployment, clients, start, end, book=book,
+        notes=["Demo data: simulated traffic on a local cloud; nothing here ran on AWS."],
+    )
+
+
+def write_report(report: ReportModel, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(report), encoding="utf-8")
+    return path

@@ -1,0 +1,134 @@
+"""The report page's structure (always runs; the browser check is tests/integration/test_report.py)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from llmops_sentinel.domain.cost import VariantUsage, parse_price_book, variant_cost
+from sentinel_dev.report.model import (
+    AuditRow,
+    DriftPoint,
+    EndpointView,
+    FeatureDriftSeries,
+    FindingRow,
+    InstanceSeries,
+    LatencySeries,
+    Marker,
+    Point,
+    ReportModel,
+)
+from sentinel_dev.report.render import render_html
+
+T0 = 1_764_720_000.0
+BOOK = parse_price_book(
+    "prices: [{region: us-east-1, instance_type: ml.g5.2xlarge, usd_per_hour: 1.5, source: p, checked: 2026-01-01}]",
+    "t",
+)
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.charts: list[dict[str, object]] = []
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.external: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "svg" and "chart" in (a.get("class") or ""):
+            self.charts.append({"id": a.get("data-chart"), "marks": 0, "empty": False})
+        elif self.charts and tag in {"path", "circle", "rect"} and a.get("class") == "mark":
+            self.charts[-1]["marks"] = int(self.charts[-1]["marks"]) + 1  # type: ignore[call-overload]
+        if a.get("id"):
+            self.ids.add(str(a["id"]))
+        if tag == "a" and a.get("href"):
+            self.links.append(str(a["href"]))
+        for key in ("src", "href"):
+            value = a.get(key) or ""
+            if value and not value.startswith("#"):
+                self.external.append(f"{tag} {key}={value}")
+        if tag == "link":
+            self.external.append(f"link {a}")
+        if tag == "script":
+            self.scripts += 1
+        if tag == "text" and a.get("class") == "empty" and self.charts:
+            self.charts[-1]["empty"] = True
+
+
+def _model(with_data: bool = True) -> ReportModel:
+    minutes = range(120)
+    audit = AuditRow(
+        anchor="decision-ep-1", occurred_at="2025-12-03T00:50:00Z", signal="latency-regression",
+        summary="p99 +200%", decision="started", reason="rule 0", action="rollback", workflow="rollback-ep-1",
+        status="SUCCEEDED", deliveries=2,
+    )
+    cost = variant_cost(VariantUsage(endpoint="ep", variant="AllTraffic", region="us-east-1",
+                                     instance_type="ml.g5.2xlarge", instance_hours=2, idle_instance_hours=0.5,
+                                     input_tokens=10_000, output_tokens=5_000), BOOK)
+    view = EndpointView(
+        name="ep",
+        latency=[LatencySeries(
+            variant="AllTraffic",
+            p99_ms=[Point(t=T0 + 60 * m, v=1000 + (2000 if m > 100 else 0)) for m in minutes],
+            score=[Point(t=T0 + 60 * m, v=min(1.0, max(0, m - 100) / 5)) for m in minutes],
+            threshold_ms=2000,
+            markers=[Marker(t=T0 + 6000, label="onset +200%", kind="onset"),
+                     Marker(t=T0 + 6600, label="rollback started", kind="action", link="decision-ep-1")],
+        )] if with_data else [],
+        instances=[InstanceSeries(variant="AllTraffic", instance_type="ml.g5.2xlarge",
+                                  steps=[Point(t=T0, v=1), Point(t=T0 + 3000, v=2)])],
+        drift=[FeatureDriftSeries(feature="input_tokens", method="ks", points=[
+            DriftPoint(t=T0 + 1800, effect=0.01, threshold=0.05, drifted=False),
+            DriftPoint(t=T0 + 5400, effect=0.4, threshold=0.05, drifted=True)])] if with_data else [],
+        drift_share=[DriftPoint(t=T0 + 5400, effect=0.6, threshold=0.25, drifted=True)] if with_data else [],
+        costs=[cost],
+        audit=[audit],
+    )
+    return ReportModel(
+        source="test <b>escaped</b>", generated_at=T0 + 7200, start=T0, end=T0 + 7200, endpoints=[view],
+        findings=[FindingRow(severity="HIGH", policy="endpoint-kms", resource="arn:x", compliant=False),
+                  FindingRow(severity="LOW", policy="tags", resource="arn:y", compliant=True)],
+    )
+
+
+def test_every_chart_draws_marks_or_says_it_has_no_data() -> None:
+    page = _Page()
+    page.feed(render_html(_model()))
+    ids = [c["id"] for c in page.charts]
+    for expected in ("latency-ep-AllTraffic", "score-ep-AllTraffic", "instances-ep", "drift-share-ep",
+                     "drift-ep-input_tokens", "cost-ep", "findings"):
+        assert expected in ids, ids
+    assert len(set(ids)) == len(ids), "chart ids are unique"
+    for chart in page.charts:
+        assert chart["marks"] or chart["empty"], chart
+    assert all(c["marks"] for c in page.charts), "this model has data for every chart"
+
+
+def test_page_is_self_contained_and_markers_link_to_audit_rows() -> None:
+    html = render_html(_model())
+    page = _Page()
+    page.feed(html)
+    assert page.external == [], "nothing is fetched when the page opens"
+    assert page.scripts == 1
+    assert "default-src 'none'" in html
+    assert "<b>escaped</b>" not in html and "&lt;b&gt;escaped&lt;/b&gt;" in html
+    assert "#decision-ep-1" in page.links and "decision-ep-1" in page.ids
+    assert all(link[1:] in page.ids for link in page.links), "every in-page link has its target"
+
+
+def test_empty_sections_say_so_instead_of_drawing_nothing() -> None:
+    html = render_html(_model(with_data=False))
+    page = _Page()
+    page.feed(html)
+    assert "no ModelLatency datapoints" in html and "no drift reports" in html
+    assert all(c["marks"] or c["empty"] for c in page.charts)
+
+
+def test_cost_table_shows_the_per_1k_split_and_the_price_source() -> None:
+    html = render_html(_model())
+    # $3 over 10k input + 4 x 5k output = 30k weighted tokens -> $0.0001/token = $0.1 per 1k input
+    assert "$0.10000" in html and "$0.40000" in html
+    assert "price: p (checked 2026-01-01)" in html
