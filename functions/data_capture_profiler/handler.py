@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from llmops_sentinel.errors import InvalidEventError
+from llmops_sentinel.handlers import rejects_bad_input
 from llmops_sentinel.services.drift import DriftSettings, profile_data_capture
 
 logger = Logger()
@@ -26,12 +26,9 @@ def settings() -> DriftSettings:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
+@rejects_bad_input(logger, metrics=metrics, metric="CaptureRejected")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        result = profile_data_capture(event, settings())
-    except InvalidEventError as exc:
-        logger.warning("rejected event", extra={"error": str(exc)})
-        return {"status": "rejected", "error": type(exc).__name__, "reason": str(exc)}
+    result = profile_data_capture(event, settings())
     logger.info("data capture", extra=result.model_dump(exclude={"errors"}))
     if result.status == "profiled":
         metrics.add_metric(name="CaptureRecordsOk", unit=MetricUnit.Count, value=result.records_ok)

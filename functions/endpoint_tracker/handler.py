@@ -9,19 +9,16 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from llmops_sentinel.adapters.dynamodb import SentinelTable
-from llmops_sentinel.errors import InvalidEventError
+from llmops_sentinel.handlers import rejects_bad_input
 from llmops_sentinel.models.sagemaker_events import parse_endpoint_state_change
 
 logger = Logger()
 
 
 @logger.inject_lambda_context
+@rejects_bad_input(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        change = parse_endpoint_state_change(event)
-    except InvalidEventError as exc:
-        logger.warning("rejected event", extra={"error": str(exc)})
-        return {"status": "rejected", "error": type(exc).__name__, "reason": str(exc)}
+    change = parse_endpoint_state_change(event)
     if not change.in_service:
         return {"status": "ignored", "reason": f"endpoint is {change.detail.EndpointStatus}"}
     # SageMaker lowercases names in ARNs but not in events: key by the name as the API reports it.

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from llmops_sentinel.errors import BadInputError
+from llmops_sentinel.handlers import rejects_bad_input
 from llmops_sentinel.services.governance import GovernanceDeps, GovernanceSettings, handle_cloudtrail
 
 logger = Logger()
@@ -23,14 +23,9 @@ def deps() -> GovernanceDeps:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
+@rejects_bad_input(logger, metrics=metrics, metric="GovernanceRejected")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        result = handle_cloudtrail(event, deps())
-    except BadInputError as exc:
-        # Not a CloudTrail record we can read: retrying will not help.
-        logger.warning("rejected event", extra={"error": str(exc)})
-        metrics.add_metric(name="GovernanceRejected", unit=MetricUnit.Count, value=1)
-        return {"status": "rejected", "error": type(exc).__name__, "reason": str(exc)}
+    result = handle_cloudtrail(event, deps())
     logger.info("governed", extra=result.model_dump(exclude={"remediations"}))
     metrics.add_metric(name="GovernanceFindings", unit=MetricUnit.Count, value=result.findings)
     metrics.add_metric(name="GovernanceViolations", unit=MetricUnit.Count, value=result.non_compliant)

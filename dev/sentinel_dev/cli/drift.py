@@ -16,6 +16,7 @@ from typing import Any
 
 from llmops_sentinel.domain.drift.baseline import config_from_constraints
 from llmops_sentinel.domain.drift.stat_tests import DriftReport, check_drift
+from llmops_sentinel.errors import BadInputError
 from sentinel_dev.cli.baseline import add_progress_flag, load_sources, read_config, read_json_file, wants_progress
 from sentinel_dev.cli.output import emit_json
 
@@ -74,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
     progress = wants_progress(args)
     baseline, _kinds, _errors = load_sources([args.baseline], config, config.endpoint, "baseline", progress)
     current, _ckinds, errors = load_sources(args.current, config, config.endpoint, "current", progress)
+    if not set(baseline.features) & set(current.features):  # nothing to compare is bad input, not "no drift"
+        raise BadInputError(
+            f"the current data has none of the baseline's {len(baseline.features)} features "
+            f"(baseline: {', '.join(sorted(baseline.features)[:5]) or '-'}; "
+            f"current: {', '.join(sorted(current.features)[:5]) or '-'})"
+        )
     report = check_drift(baseline, current, config)
     if args.json:
         emit_json(report)

@@ -101,7 +101,10 @@ def read_series(path: Path) -> tuple[list[str], list[str], np.ndarray, np.ndarra
         v_raw.append(v_txt.strip())
     if not ts:
         raise SeriesFileError(f"{path}: no data rows")
-    return t_raw, v_raw, np.asarray(ts, dtype=np.float64), np.asarray(vs, dtype=np.float64)
+    values = np.asarray(vs, dtype=np.float64)
+    if not (np.isfinite(values) & (values > 0)).any():  # NaN/inf points are skipped; none left is bad input
+        raise SeriesFileError(f"{path}: none of the {len(vs)} values is a finite positive number")
+    return t_raw, v_raw, np.asarray(ts, dtype=np.float64), values
 
 
 def infer_interval(ts: np.ndarray) -> float:

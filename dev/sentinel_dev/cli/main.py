@@ -2,7 +2,10 @@
 
 Subcommands live in one module each under ``sentinel_dev.cli`` and expose
 ``register(subparsers)``; adding one is one module plus one name in ``COMMANDS``.
-Exit codes: 0 ran fine (whatever it found), 2 bad input (one-line reason on stderr).
+Exit codes: 0 ran fine (whatever it found), 2 bad input (one-line reason on stderr), 1 a failure that
+is not the input's fault (one line too). What counts as bad input is decided here, in one place
+(:func:`sentinel_dev.cli.output.classify`), so subcommands just raise. A closed stdout (``sentinel ...
+--json | head -c1``) ends quietly with exit 1, as the Python documentation advises for SIGPIPE.
 """
 
 from __future__ import annotations
@@ -13,20 +16,15 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from llmops_sentinel import __version__
-from llmops_sentinel.errors import BadInputError, SentinelError
+from sentinel_dev.cli.output import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, classify, closed_stdout, fail
 
 COMMANDS: tuple[str, ...] = ("invoke", "demo", "baseline", "drift", "govern", "latency", "history", "report", "redrive")
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_BAD_INPUT = 2
+__all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"sentinel: error: {message}\n")
-        raise SystemExit(EXIT_BAD_INPUT)
+        raise SystemExit(fail(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')"))
 
 
 def _subcommands(parser: argparse.ArgumentParser, path: str = "") -> Iterator[tuple[str, argparse.ArgumentParser]]:
@@ -60,16 +58,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     first = words[0] if words else None
-    parser = build_parser(first if first in COMMANDS else None)
-    args = parser.parse_args(words)
     try:
+        args = build_parser(first if first in COMMANDS else None).parse_args(words)
         code: int = args.func(args)
-    except BadInputError as exc:
-        sys.stderr.write(f"sentinel: {exc}\n")
-        return EXIT_BAD_INPUT
-    except SentinelError as exc:
-        sys.stderr.write(f"sentinel: {type(exc).__name__}: {exc}\n")
-        return EXIT_ERROR
+        sys.stdout.flush()  # a closed pipe surfaces here, inside the handler below
+    except BrokenPipeError:
+        return closed_stdout()
+    except Exception as exc:
+        mapped = classify(exc)
+        if mapped is None:
+            raise  # a bug: keep its traceback
+        return fail(*mapped)
     return code
 
 

@@ -2,7 +2,8 @@
 
 - :func:`ingest_firehose`: a Firehose transformation batch. Every record comes back with its recordId,
   ``Ok`` (data = the record's normalised feature rows, JSON lines) or ``ProcessingFailed`` (with a
-  reason, logged); a bad record never fails the batch. One partial profile per endpoint and invocation.
+  reason, logged); a bad record never fails the batch, whatever its fields (see "Firehose semantics").
+  One partial profile per endpoint and batch.
 - :func:`profile_data_capture`: one SageMaker data-capture file (S3 "Object Created") -> one partial
   profile.
 - :func:`run_drift_checks`: for each monitored endpoint, merge the window's partial profiles, test them
@@ -14,6 +15,29 @@ Which endpoint a Firehose record belongs to: the record's own ``endpoint_name`` 
 ``SENTINEL_STREAM_ENDPOINTS`` (JSON object, stream name -> endpoint name; SageMaker data capture records
 carry no endpoint name). A record with neither fails with that reason. Data-capture files carry the
 endpoint in their key (``.../<endpoint>/<variant>/<yyyy>/<mm>/<dd>/<HH>/<file>.jsonl``).
+
+Firehose semantics (:func:`parse_firehose_event`, :func:`ingest_firehose`, :func:`firehose_response`):
+
+- *Per-record answers.* ``data`` that is not a base64 string, or any content we cannot read, makes that
+  record ``ProcessingFailed`` (its data echoed back when it is valid base64, else ``""``; Firehose
+  writes its own copy of the original to ``processing-failed/``). A non-numeric or out-of-range
+  ``approximateArrivalTimestamp`` is ignored (the record is still processed). A record without a usable
+  ``recordId`` (missing, not a non-empty string of at most 512 characters) cannot be named in the answer:
+  it is left out of the response, logged and counted (``FirehoseRecordsUnanswerable``), and the rest of
+  the batch is answered. Firehose itself always sets record ids and treats a record missing from the
+  answer as a transformation failure, so such a record only comes from a forged or broken caller.
+  An event that is not a batch at all (not an object, ``records`` not a list) is rejected whole.
+- *Bounded response.* Lambda refuses a response over 6 MiB (6,291,456 bytes), and a feature row can be
+  larger than the record it came from (small records grow up to ~3x). The response is measured as it
+  will be serialised; over :data:`FIREHOSE_RESPONSE_BUDGET`, the ``Ok`` records that grew most are
+  answered ``ProcessingFailed`` with their original data (reason "response budget"; counted in
+  ``failures["ResponseBudgetError"]``) until it fits. Their features stay in the partial profile (drift
+  still sees the traffic) and Firehose delivers their raw record to ``processing-failed/``, so nothing
+  is lost. A ``ProcessingFailed`` answer is never larger than the record's entry in the request, so a
+  request Lambda accepts (<= 6 MiB) always has an answer that fits.
+- *Retries do not double-count.* The partial profile's key is derived from the batch itself: the time
+  is the newest ``approximateArrivalTimestamp``, the batch id a hash of the record ids (not the
+  invocation id, which a retried invocation does not keep). A retried batch overwrites its own profile.
 """
 
 from __future__ import annotations
@@ -119,11 +143,32 @@ class DriftSettings(BaseModel):
 # ------------------------------------------------------------------------------------------------ results
 
 
+FIREHOSE_RESPONSE_LIMIT = 6_291_456
+"""Lambda's synchronous response limit (bytes), which Firehose invocations are subject to."""
+FIREHOSE_RESPONSE_BUDGET = FIREHOSE_RESPONSE_LIMIT - 4_096
+"""What the answer may use: the limit less a margin for the serialiser's envelope."""
+MAX_RECORD_ID = 512
+_MAX_ARRIVAL_MS = 4_102_444_800_000  # 2100-01-01: a larger "timestamp" is not one
+
+
 @dataclass(frozen=True, slots=True)
 class FirehoseRecordIn:
     record_id: str
     data: str
     arrival_ms: int | None = None
+    problem: str | None = None
+    """Why the record cannot be read at all (its ``data`` is not a string), None when it can."""
+
+
+@dataclass(frozen=True, slots=True)
+class FirehoseBatchIn:
+    """A Firehose transformation event, field by field as far as each can be used."""
+
+    records: list[FirehoseRecordIn]
+    unanswerable: int
+    """Records without a usable recordId: they cannot be named in the answer."""
+    invocation_id: str | None = None
+    delivery_stream_arn: str | None = None
 
 
 @dataclass(slots=True)
@@ -157,6 +202,9 @@ class IngestResult(BaseModel):
     endpoints: list[EndpointBatch]
     failures: dict[str, int] = Field(default_factory=dict)
     """Failed records by reason class (e.g. ``MalformedRecordError``)."""
+    unanswerable: int = 0
+    """Records of the batch without a usable recordId (not in ``records``: they cannot be answered)."""
+    invocation_id: str | None = None
 
     @property
     def ok(self) -> int:
@@ -166,8 +214,48 @@ class IngestResult(BaseModel):
     def failed(self) -> int:
         return len(self.records) - self.ok
 
+    def summary(self, samples: int = 20) -> dict[str, Any]:
+        """What to log about the batch: counts, failure classes, profiles and the first failures."""
+        failed = [{"record_id": r.record_id, "reason": r.reason} for r in self.records if r.result != "Ok"]
+        return {"batch_id": self.batch_id, "invocation_id": self.invocation_id, "ok": self.ok, "failed": self.failed,
+                "unanswerable": self.unanswerable, "failures": self.failures,
+                "profiles": [b.profile_key for b in self.endpoints], "failed_records": failed[:samples]}
+
 
 # ------------------------------------------------------------------------------------------------ ingest
+
+
+def _arrival(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not (0 < value < _MAX_ARRIVAL_MS):  # also NaN
+        return None
+    return int(value)
+
+
+def parse_firehose_event(event: Any) -> FirehoseBatchIn:
+    """A Firehose transformation event -> its records, each as far as it can be used (module docstring)."""
+    if not isinstance(event, dict) or not isinstance(event.get("records"), list):
+        raise InvalidEventError("not a Firehose transformation batch: no 'records' list")
+    records: list[FirehoseRecordIn] = []
+    unanswerable = 0
+    for raw in event["records"]:
+        record_id = raw.get("recordId") if isinstance(raw, dict) else None
+        if not isinstance(record_id, str) or not record_id or len(record_id) > MAX_RECORD_ID:
+            unanswerable += 1
+            continue
+        data = raw.get("data")
+        problem = None if isinstance(data, str) else f"data is a JSON {type(data).__name__}, not a base64 string"
+        records.append(FirehoseRecordIn(
+            record_id, data if isinstance(data, str) else "", _arrival(raw.get("approximateArrivalTimestamp")),
+            problem,
+        ))
+    invocation = event.get("invocationId")
+    stream = event.get("deliveryStreamArn")
+    return FirehoseBatchIn(
+        records, unanswerable, invocation if isinstance(invocation, str) else None,
+        stream if isinstance(stream, str) else None,
+    )
 
 
 def stream_name(delivery_stream_arn: str | None) -> str | None:
@@ -266,10 +354,47 @@ def _feature_rows(records: Sequence[InferenceRecord], endpoint: str, values: dic
     return out
 
 
-def _batch_id(invocation_id: str | None, record_ids: Sequence[str]) -> str:
-    if invocation_id:
-        return invocation_id
-    return hashlib.sha256("\n".join(record_ids).encode()).hexdigest()[:32]
+def _batch_id(record_ids: Sequence[str]) -> str:
+    """The same for a retried batch (same records), unlike the invocation id."""
+    return hashlib.sha256("\n".join(sorted(record_ids)).encode()).hexdigest()[:32]
+
+
+_ENTRY_OVERHEAD = {result: len(json.dumps({"recordId": "", "result": result, "data": ""}))
+                   for result in ("Ok", "ProcessingFailed")}
+
+
+def _entry_size(outcome: RecordOutcome) -> int:
+    """Bytes of the record's answer as serialised (ASCII escapes: an upper bound for any JSON encoder)."""
+    return _ENTRY_OVERHEAD[outcome.result] + len(json.dumps(outcome.record_id)) - 2 + len(outcome.data)
+
+
+def _fit_budget(outcomes: list[RecordOutcome], originals: Sequence[str], budget: int) -> int:
+    """Answer the Ok records that grew most ProcessingFailed (original data) until the response fits.
+    Returns how many were changed."""
+    sizes = [_entry_size(o) for o in outcomes]
+    total = len('{"records": []}') + sum(sizes) + 2 * max(len(outcomes) - 1, 0)
+    if total <= budget:
+        return 0
+    fallback = [_ENTRY_OVERHEAD["ProcessingFailed"] + size - _ENTRY_OVERHEAD[o.result] - len(o.data) + len(orig)
+                for o, size, orig in zip(outcomes, sizes, originals, strict=True)]
+    growth = sorted((i for i, o in enumerate(outcomes) if o.result == "Ok"),
+                    key=lambda i: sizes[i] - fallback[i], reverse=True)
+    changed = 0
+    for i in growth:
+        if total <= budget or sizes[i] <= fallback[i]:
+            break
+        total -= sizes[i] - fallback[i]
+        outcome = outcomes[i]
+        outcome.result, outcome.data, outcome.reason = "ProcessingFailed", originals[i], (
+            "ResponseBudgetError: the feature rows would take the answer over Lambda's 6 MiB response limit"
+        )
+        changed += 1
+    for i in sorted(range(len(outcomes)), key=lambda i: len(outcomes[i].data), reverse=True):
+        if total <= budget:  # only for requests Firehose never sends (no arrival stamps, > 6 MiB)
+            break
+        total -= len(outcomes[i].data)
+        outcomes[i].data = ""
+    return changed
 
 
 def _rng_for(batch_id: str) -> np.random.Generator:
@@ -285,27 +410,33 @@ def ingest_firehose(
     store: DriftStore | None = None,
     now: datetime | None = None,
     rng: np.random.Generator | None = None,
+    budget: int = FIREHOSE_RESPONSE_BUDGET,
+    unanswerable: int = 0,
 ) -> IngestResult:
     stream = stream_name(delivery_stream_arn)
     default_endpoint = settings.stream_endpoints.get(stream or "")
-    batch_id = _batch_id(invocation_id, [r.record_id for r in records])
+    batch_id = _batch_id([r.record_id for r in records])
     gen = rng if rng is not None else _rng_for(batch_id)
     outcomes: list[RecordOutcome] = []
     by_endpoint: dict[str, list[tuple[int, list[InferenceRecord]]]] = defaultdict(list)
     failed: dict[str, int] = defaultdict(int)
     failures: dict[str, int] = defaultdict(int)
 
-    def fail(record: FirehoseRecordIn, reason: str, kind: str, endpoint: str | None) -> None:
-        outcomes.append(RecordOutcome(record.record_id, "ProcessingFailed", record.data, endpoint, reason))
+    def fail(record: FirehoseRecordIn, reason: str, kind: str, endpoint: str | None, echo: bool = True) -> None:
+        data = record.data if echo else ""  # only valid base64 goes back to Firehose
+        outcomes.append(RecordOutcome(record.record_id, "ProcessingFailed", data, endpoint, reason))
         failures[kind] += 1
         if endpoint:
             failed[endpoint] += 1
 
     for record in records:
+        if record.problem is not None:
+            fail(record, record.problem, "MalformedRecordError", default_endpoint)
+            continue
         try:
             raw = base64.b64decode(record.data, validate=True)
         except (binascii.Error, ValueError):
-            fail(record, "data is not base64", "MalformedRecordError", default_endpoint)
+            fail(record, "data is not base64", "MalformedRecordError", default_endpoint, echo=False)
             continue
         try:
             endpoint, parsed = _parse_firehose_record(raw, default_endpoint)
@@ -354,7 +485,25 @@ def ingest_firehose(
             endpoint=endpoint, records_ok=len(flat), records_failed=failed.get(endpoint, 0), profile_key=key,
             distributions=dists,
         ))
-    return IngestResult(batch_id=batch_id, records=outcomes, endpoints=batches, failures=dict(failures))
+    over = _fit_budget(outcomes, [r.data for r in records], budget)
+    if over:
+        failures["ResponseBudgetError"] += over
+    return IngestResult(batch_id=batch_id, records=outcomes, endpoints=batches, failures=dict(failures),
+                        unanswerable=unanswerable, invocation_id=invocation_id)
+
+
+def ingest_firehose_event(event: Any, settings: DriftSettings, store: DriftStore | None = None) -> IngestResult:
+    """A Firehose transformation event as Lambda receives it -> :func:`ingest_firehose`."""
+    batch = parse_firehose_event(event)
+    return ingest_firehose(
+        batch.records, settings, invocation_id=batch.invocation_id, delivery_stream_arn=batch.delivery_stream_arn,
+        store=store, unanswerable=batch.unanswerable,
+    )
+
+
+def firehose_response(result: IngestResult) -> dict[str, Any]:
+    """The answer Firehose expects: every answerable record, in order, with its recordId."""
+    return {"records": [{"recordId": r.record_id, "result": r.result, "data": r.data} for r in result.records]}
 
 
 # ------------------------------------------------------------------------------------------------ data capture
@@ -418,7 +567,9 @@ def profile_data_capture(
 
 # ------------------------------------------------------------------------------------------------ detector
 
-CheckStatus = Literal["drift", "no-drift", "no-data", "insufficient-data", "no-baseline", "bad-input"]
+CheckStatus = Literal["drift", "no-drift", "no-data", "insufficient-data", "no-baseline", "bad-input", "error"]
+"""``bad-input``: the endpoint's baseline or profiles cannot be used; ``error``: its check failed for any
+other reason (an AWS error, a bug). Both publish DriftCheckErrors; the run goes on with the next endpoint."""
 
 
 class EndpointCheck(BaseModel):
@@ -504,6 +655,11 @@ def check_endpoint(
             status="insufficient-data", reason=f"{current.records_ok} records < min_records {monitor.min_records}",
             **counts, **base,
         )
+    if not set(baseline.features) & set(current.features):  # nothing to compare: not a "no-drift" verdict
+        return EndpointCheck(
+            status="bad-input", reason=f"the window has none of the baseline's {len(baseline.features)} features",
+            **counts, **base,
+        )
     report = check_drift(baseline, current, monitor.config, rng)
     report_id = f"{end:%Y%m%dT%H%MZ}"
     document = {
@@ -566,7 +722,24 @@ def run_drift_checks(
     bus = bus or (SentinelBus(settings.bus_name) if settings.bus_name else None)
     at = request.moment
     checks = [
-        check_endpoint(m, at, store, bus, rng if rng is not None else np.random.default_rng(m.config.seed))
+        isolated_check(m, at, store, bus, rng if rng is not None else np.random.default_rng(m.config.seed))
         for m in monitors
     ]
     return CheckResult(at=_iso(at), checks=checks)
+
+
+def isolated_check(
+    monitor: Monitor, at: datetime, store: DriftStore, bus: SentinelBus | None, rng: np.random.Generator
+) -> EndpointCheck:
+    """:func:`check_endpoint`, but whatever goes wrong with one endpoint is that endpoint's result
+    (``bad-input`` for a typed bad-input error, ``error`` with the exception's class otherwise), so one
+    bad baseline or unreadable profile never stops the others being checked."""
+    try:
+        return check_endpoint(monitor, at, store, bus, rng)
+    except Exception as exc:  # isolation is the point: the error is this endpoint's result
+        start, end = monitor.window(at)
+        status: CheckStatus = "bad-input" if isinstance(exc, BadInputError) else "error"
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        return EndpointCheck(
+            endpoint=monitor.endpoint, status=status, window_start=_iso(start), window_end=_iso(end), reason=reason
+        )

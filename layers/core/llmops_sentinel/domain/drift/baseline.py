@@ -10,6 +10,10 @@ Model Monitor import (data-quality ``statistics.json`` as written by the built-i
   item on level h stands for 2**h observations -- into a DataSketches KLL; without sketch data, from
   ``kll.buckets`` (each bucket's count placed at its midpoint: the CDF is then exact at bucket edges only).
 - string features: ``distribution.categorical.buckets`` -> category counts.
+- bounded memory: a rebuilt distribution holds at most :data:`MAX_REBUILT_ITEMS` values (KLL levels
+  thinned by an exact power of 2; bucket counts scaled down in proportion, each non-empty bucket kept),
+  whatever counts the document claims; the sample size the tests use is ``num_present``, not the
+  number of rebuilt values. Any field of the wrong shape or type raises :class:`StatisticsFormatError`.
 - ``constraints.json`` (optional): ``monitoring_config.distribution_constraints.comparison_threshold`` is
   Model Monitor's threshold on its baseline drift *distance* (a CDF distance), which maps to the KS effect
   floor here (per feature with numerical constraints); a disabled comparison disables those features.
@@ -38,7 +42,8 @@ from llmops_sentinel.domain.drift.records import RecordError, parse_bytes
 from llmops_sentinel.domain.drift.stat_tests import FeatureMonitor, KSSpec, MonitorConfig
 from llmops_sentinel.errors import BadInputError
 
-MAX_REBUILT_ITEMS = 20_000_000  # a Deequ sketch of a larger dataset is thinned by an exact power of 2
+MAX_REBUILT_ITEMS = 4_000_000  # 32 MB of float64: a larger sketch is thinned, larger bucket counts scaled
+MAX_KLL_LEVELS = 64
 
 
 class StatisticsFormatError(BadInputError):
@@ -64,32 +69,75 @@ def _float(value: Any, where: str) -> float:
     raise StatisticsFormatError(f"{where}: not a number: {value!r:.40}")
 
 
+def _finite(value: Any, where: str) -> float:
+    number = _float(value, where)
+    if not np.isfinite(number):
+        raise StatisticsFormatError(f"{where}: not a finite number: {value!r:.40}")
+    return number
+
+
+def _count(value: Any, where: str) -> int:
+    number = _finite(value, where)
+    if number < 0:
+        raise StatisticsFormatError(f"{where}: a count cannot be negative: {value!r:.40}")
+    return round(number)
+
+
+def _dict(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise StatisticsFormatError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _from_levels(name: str, levels: list[Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Deequ KLL compactor levels (an item on level h stands for 2**h values) -> the values, thinned."""
+    if len(levels) > MAX_KLL_LEVELS or not all(isinstance(lvl, list) for lvl in levels):
+        raise StatisticsFormatError(f"feature {name}: kll.sketch.data is not a list of at most {MAX_KLL_LEVELS} lists")
+    try:
+        arrays = [np.asarray(lvl, dtype=np.float64) for lvl in levels]
+    except (TypeError, ValueError):
+        raise StatisticsFormatError(f"feature {name}: kll.sketch.data holds a non-number") from None
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise StatisticsFormatError(f"feature {name}: kll.sketch.data holds a non-finite number")
+    weights = [2**h for h in range(len(arrays))]
+    total = sum(a.size * w for a, w in zip(arrays, weights, strict=True))
+    thin = 1
+    while total // thin > MAX_REBUILT_ITEMS:
+        thin *= 2
+    parts = [np.repeat(a, max(w // thin, 1)) for a, w in zip(arrays, weights, strict=True) if a.size]
+    return np.concatenate(parts)
+
+
+def _from_buckets(name: str, buckets: list[Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """KLL buckets -> each bucket's count at its midpoint, scaled so at most MAX_REBUILT_ITEMS values."""
+    mids, counts = [], []
+    for i, b in enumerate(buckets):
+        where = f"{name}.kll.buckets[{i}]"
+        if not isinstance(b, dict) or not {"lower_bound", "upper_bound", "count"} <= b.keys():
+            raise StatisticsFormatError(f"{where}: a bucket needs lower_bound, upper_bound and count: {b!r:.80}")
+        lo, hi = _finite(b["lower_bound"], f"{where}.lower_bound"), _finite(b["upper_bound"], f"{where}.upper_bound")
+        mids.append((lo + hi) / 2)
+        counts.append(_count(b["count"], f"{where}.count"))
+    total = sum(counts)
+    if total > MAX_REBUILT_ITEMS:  # proportional: the CDF at the bucket edges moves by < buckets / cap
+        counts = [max(1, round(c * MAX_REBUILT_ITEMS / total)) if c else 0 for c in counts]
+    return np.repeat(np.asarray(mids, dtype=np.float64), np.asarray(counts, dtype=np.int64))
+
+
 def _numeric_from_statistics(name: str, stats: dict[str, Any]) -> NumericProfile:
-    common = stats.get("common") or {}
-    present = int(_float(common.get("num_present", 0), f"{name}.num_present"))
-    missing = int(_float(common.get("num_missing", 0), f"{name}.num_missing"))
+    common = _dict(stats.get("common"), f"{name}.common")
+    present = _count(common.get("num_present", 0), f"{name}.num_present")
+    missing = _count(common.get("num_missing", 0), f"{name}.num_missing")
     profile = NumericProfile.empty()
-    kll = (stats.get("distribution") or {}).get("kll") or {}
-    levels = (kll.get("sketch") or {}).get("data")
+    kll = _dict(_dict(stats.get("distribution"), f"{name}.distribution").get("kll"), f"{name}.kll")
+    levels = _dict(kll.get("sketch"), f"{name}.kll.sketch").get("data")
     values: np.ndarray[Any, np.dtype[np.float64]] | None = None
     if isinstance(levels, list) and any(levels):
-        weights = [2**h for h in range(len(levels))]
-        total = sum(len(lvl) * w for lvl, w in zip(levels, weights, strict=True))
-        thin = 1
-        while total // thin > MAX_REBUILT_ITEMS:
-            thin *= 2
-        parts = [
-            np.repeat(np.asarray(lvl, dtype=np.float64), max(w // thin, 1))
-            for lvl, w in zip(levels, weights, strict=True) if lvl
-        ]
-        values = np.concatenate(parts)
+        values = _from_levels(name, levels)
     elif isinstance(kll.get("buckets"), list) and kll["buckets"]:
-        mids, counts = [], []
-        for b in kll["buckets"]:
-            lo, hi = _float(b["lower_bound"], f"{name}.bucket"), _float(b["upper_bound"], f"{name}.bucket")
-            mids.append((lo + hi) / 2)
-            counts.append(round(_float(b["count"], f"{name}.bucket")))
-        values = np.repeat(np.asarray(mids), np.asarray(counts, dtype=np.int64))
+        values = _from_buckets(name, kll["buckets"])
     if values is None or values.size == 0:
         raise StatisticsFormatError(f"feature {name}: no KLL sketch data or buckets to rebuild a distribution")
     profile.sketch.update(values)
@@ -104,8 +152,9 @@ def _numeric_from_statistics(name: str, stats: dict[str, Any]) -> NumericProfile
 
 
 def _categorical_from_statistics(name: str, stats: dict[str, Any]) -> CategoricalProfile:
-    common = stats.get("common") or {}
-    buckets = ((stats.get("distribution") or {}).get("categorical") or {}).get("buckets")
+    common = _dict(stats.get("common"), f"{name}.common")
+    distribution = _dict(stats.get("distribution"), f"{name}.distribution")
+    buckets = _dict(distribution.get("categorical"), f"{name}.categorical").get("buckets")
     if not isinstance(buckets, list):
         raise StatisticsFormatError(f"feature {name}: no categorical buckets")
     profile = CategoricalProfile.empty()
@@ -113,8 +162,8 @@ def _categorical_from_statistics(name: str, stats: dict[str, Any]) -> Categorica
     for b in buckets:
         if not isinstance(b, dict) or "value" not in b:
             raise StatisticsFormatError(f"feature {name}: bad categorical bucket {b!r:.60}")
-        counts[str(b["value"])] = counts.get(str(b["value"]), 0) + round(_float(b.get("count"), f"{name}.count"))
-    profile.update_counts(counts, int(_float(common.get("num_missing", 0), f"{name}.num_missing")))
+        counts[str(b["value"])] = counts.get(str(b["value"]), 0) + _count(b.get("count"), f"{name}.count")
+    profile.update_counts(counts, _count(common.get("num_missing", 0), f"{name}.num_missing"))
     return profile
 
 
@@ -131,8 +180,8 @@ def baseline_from_statistics(stats: Any, endpoint: str | None = None) -> Endpoin
             features[name] = _numeric_from_statistics(name, item["numerical_statistics"])
         elif isinstance(item.get("string_statistics"), dict):
             features[name] = _categorical_from_statistics(name, item["string_statistics"])
-    count = (stats.get("dataset") or {}).get("item_count")
-    records = int(_float(count, "dataset.item_count")) if count is not None else 0
+    count = _dict(stats.get("dataset"), "dataset").get("item_count")
+    records = _count(count, "dataset.item_count") if count is not None else 0
     return EndpointProfile(features, endpoint, None, None, records, 0)
 
 
@@ -141,7 +190,8 @@ def config_from_constraints(constraints: Any, base: MonitorConfig | None = None)
     if not isinstance(constraints, dict) or not isinstance(constraints.get("features"), list):
         raise StatisticsFormatError("not a Model Monitor constraints document")
     cfg = base or MonitorConfig()
-    dist = (constraints.get("monitoring_config") or {}).get("distribution_constraints") or {}
+    monitoring = _dict(constraints.get("monitoring_config"), "monitoring_config")
+    dist = _dict(monitoring.get("distribution_constraints"), "monitoring_config.distribution_constraints")
     threshold = dist.get("comparison_threshold")
     enabled = dist.get("perform_comparison", "Enabled") == "Enabled" and dist.get("enable_comparisons", True)
     overrides = list(cfg.overrides)

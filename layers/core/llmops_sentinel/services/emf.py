@@ -1,0 +1,73 @@
+"""The CloudWatch metrics the handlers publish, as Embedded Metric Format documents (one place, one shape).
+
+Every document carries the ``EndpointName`` dimension (what alarms and the dashboard name); the
+namespace is the function's ``POWERTOOLS_METRICS_NAMESPACE``.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from llmops_sentinel.models.latency import ScheduledResult
+from llmops_sentinel.services.drift import CheckResult, EndpointBatch
+
+FIREHOSE_UNITS = {
+    "latency_ms": ("LatencyMs", MetricUnit.Milliseconds),
+    "ttft_ms": ("TimeToFirstTokenMs", MetricUnit.Milliseconds),
+    "input_tokens": ("InputTokens", MetricUnit.Count),
+    "output_tokens": ("OutputTokens", MetricUnit.Count),
+}
+
+
+def _document(timestamp_ms: int | None = None, **dimensions: str) -> EphemeralMetrics:
+    emf = EphemeralMetrics(service="")
+    if timestamp_ms is not None:
+        emf.set_timestamp(timestamp_ms)
+    for name, value in dimensions.items():  # one dimension set (add_dimensions would add a second)
+        emf.add_dimension(name, value)
+    return emf
+
+
+def publish_drift_checks(result: CheckResult) -> None:
+    """Per endpoint: DriftDetected (0/1) and DriftScore (share of drifted features), or DriftCheckErrors
+    (1) when its check failed; per endpoint and feature: DriftScore (effect size). Endpoints without a
+    verdict publish no DriftDetected (the alarm treats missing data as not breaching)."""
+    stamp = int(result.moment.timestamp() * 1000)  # the check's time: a re-run lands on the same minute
+    for check in result.checks:
+        if check.status in {"error", "bad-input"}:
+            emf = _document(stamp, EndpointName=check.endpoint)
+            emf.add_metric(name="DriftCheckErrors", unit=MetricUnit.Count, value=1)
+            emf.flush_metrics()
+        if check.drifted is None:
+            continue
+        emf = _document(stamp, EndpointName=check.endpoint)
+        emf.add_metric(name="DriftDetected", unit=MetricUnit.Count, value=int(check.drifted))
+        emf.add_metric(name="DriftScore", unit=MetricUnit.NoUnit, value=check.share_drifted or 0.0)
+        emf.flush_metrics()
+        for feature, score in check.feature_scores.items():
+            per_feature = _document(stamp, EndpointName=check.endpoint, Feature=feature)
+            per_feature.add_metric(name="DriftScore", unit=MetricUnit.NoUnit, value=score)
+            per_feature.flush_metrics()
+
+
+def publish_firehose_batch(batch: EndpointBatch) -> None:
+    """One document per endpoint and batch: record counts and the latency/TTFT/token values (CloudWatch
+    computes percentiles from them)."""
+    emf = _document(EndpointName=batch.endpoint)
+    for feature, dist in batch.distributions.items():
+        name, unit = FIREHOSE_UNITS[feature]
+        for value in dist.values:
+            emf.add_metric(name=name, unit=unit, value=value)
+    emf.add_metric(name="RecordsOk", unit=MetricUnit.Count, value=batch.records_ok)
+    emf.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=batch.records_failed)
+    emf.flush_metrics()
+
+
+def publish_latency_scores(result: ScheduledResult) -> None:
+    """Per endpoint and variant: LatencyRegressionScore (the detector's max score of the run) and
+    LatencyDetectorWarmingUp (1 while the detector has too few points to judge)."""
+    for run in result.endpoints:
+        emf = _document(EndpointName=run.endpoint_name, VariantName=run.variant_name)
+        emf.add_metric(name="LatencyRegressionScore", unit=MetricUnit.NoUnit, value=run.max_score)
+        emf.add_metric(name="LatencyDetectorWarmingUp", unit=MetricUnit.Count, value=float(run.warming_up))
+        emf.flush_metrics()
