@@ -111,8 +111,10 @@ def resolve_features(selection: Sequence[str] | None) -> tuple[list[FeatureExtra
 
 
 def wants_attributes(selection: Sequence[str] | None) -> bool:
-    """True when the selection names the ``attributes`` group (fields outside the feature list)."""
-    return selection is not None and ATTRIBUTES_GROUP in selection
+    """True when the selection names the ``attributes`` group (fields outside the feature list), or is
+    None (everything): a config that names no features profiles the extra fields too, as the packaged
+    monitors do, so the CLI's default and the Lambdas profile the same records the same way."""
+    return selection is None or ATTRIBUTES_GROUP in selection
 
 
 # ------------------------------------------------------------------------------------------ LLM features
