@@ -194,3 +194,27 @@ def test_unknown_signal_is_a_config_error() -> None:
     assert _signals("error_rate") == ["latency", "error_rate"]
     with pytest.raises(ConfigError, match="unknown signal"):
         _signals("latency,gpu")
+
+
+def test_one_failing_endpoint_does_not_blind_the_others(rng: np.random.Generator) -> None:
+    """A CloudWatch error on one endpoint is that endpoint's result; the next endpoint is still checked."""
+    from botocore.exceptions import ClientError
+
+    data = {"latency_p99": minutes(2, rng, 2e5, 0.05)}
+    deps, metrics, _, _ = deps_for(data)
+    healthy = metrics.series
+
+    def series(queries: list[MetricQuery], start: datetime, end: datetime) -> dict[str, Series]:
+        if any(q.dimensions.get("EndpointName") == "broken" for q in queries):
+            raise ClientError({"Error": {"Code": "InternalFailure", "Message": "boom"}}, "GetMetricData")
+        return healthy(queries, start, end)
+
+    metrics.series = series  # type: ignore[method-assign]
+    two = MonitorSettings(
+        table_name="t", bus_name="b", idle_policy=None,
+        endpoints=[{"endpoint_name": "broken"}, {"endpoint_name": "ep"}],
+    )  # fmt: skip
+    result = run_scheduled(at(START + 2 * DAY), two, deps)
+    by_name = {r.endpoint_name: r for r in result.endpoints}
+    assert by_name["broken"].status == "error" and "ClientError" in (by_name["broken"].reason or "")
+    assert by_name["ep"].status == "ok" and by_name["ep"].points > 0

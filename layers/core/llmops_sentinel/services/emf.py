@@ -65,9 +65,14 @@ def publish_firehose_batch(batch: EndpointBatch) -> None:
 
 def publish_latency_scores(result: ScheduledResult) -> None:
     """Per endpoint and variant: LatencyRegressionScore (the detector's max score of the run) and
-    LatencyDetectorWarmingUp (1 while the detector has too few points to judge)."""
+    LatencyDetectorWarmingUp (1 while the detector has too few points to judge), or LatencyCheckErrors (1)
+    when its check failed."""
     for run in result.endpoints:
         emf = _document(EndpointName=run.endpoint_name, VariantName=run.variant_name)
+        if run.status in {"error", "bad-input"}:
+            emf.add_metric(name="LatencyCheckErrors", unit=MetricUnit.Count, value=1)
+            emf.flush_metrics()
+            continue
         emf.add_metric(name="LatencyRegressionScore", unit=MetricUnit.NoUnit, value=run.max_score)
         emf.add_metric(name="LatencyDetectorWarmingUp", unit=MetricUnit.Count, value=float(run.warming_up))
         emf.flush_metrics()

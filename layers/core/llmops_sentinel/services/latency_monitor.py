@@ -50,7 +50,7 @@ from llmops_sentinel.domain.latency import (
 )
 from llmops_sentinel.domain.latency.models import Mode
 from llmops_sentinel.domain.remediation.policy import RemediationPolicy, load_policy
-from llmops_sentinel.errors import ConfigError, SentinelError
+from llmops_sentinel.errors import BadInputError, ConfigError, SentinelError
 from llmops_sentinel.models.bus_events import LatencyRegressionDetail
 from llmops_sentinel.models.latency import (
     ConfirmRequest,
@@ -601,8 +601,16 @@ def run_scheduled(run: ScheduledRun, settings: MonitorSettings, deps: MonitorDep
     targets = run.detail.endpoints or settings.endpoints
     if not targets:
         raise ConfigError("no endpoints to monitor (SENTINEL_LATENCY_ENDPOINTS is empty)")
-    runs = []
-    for target in targets:
+    return ScheduledResult(at=iso(now), endpoints=[_isolated(t, end, now, settings, deps) for t in targets])
+
+
+def _isolated(
+    target: MonitoredEndpoint, end: float, now: float, settings: MonitorSettings, deps: MonitorDeps
+) -> EndpointRun:
+    """One endpoint variant's detection and idle check; whatever goes wrong with it is its result
+    (``bad-input`` for typed bad input, ``error`` otherwise), so one failing endpoint (a CloudWatch or
+    PutEvents error, a corrupt state item) never stops the others being checked."""
+    try:
         run_one = _run_one(target, end, now, settings, deps)
         if settings.idle_policy is not None:
             run_one.idle = check_idle(
@@ -615,8 +623,20 @@ def run_scheduled(run: ScheduledRun, settings: MonitorSettings, deps: MonitorDep
                 SentinelTable(deps.store.name, ddb=deps.store.ddb),
                 deps.bus,
             )
-        runs.append(run_one)
-    return ScheduledResult(at=iso(now), endpoints=runs)
+        return run_one
+    except Exception as exc:  # isolation is the point: the error is this endpoint's result
+        status: Literal["bad-input", "error"] = "bad-input" if isinstance(exc, BadInputError) else "error"
+        return EndpointRun(
+            endpoint_name=target.endpoint_name,
+            variant_name=target.variant_name,
+            points=0,
+            accepted=0,
+            score=0.0,
+            max_score=0.0,
+            alarm=False,
+            status=status,
+            reason=f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+        )
 
 
 def _run_one(
