@@ -33,7 +33,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = ingest_firehose_event(event, settings())
     for endpoint_batch in result.endpoints:
         publish_firehose_batch(endpoint_batch)
-    for name, value in (("Ok", result.ok), ("Failed", result.failed), ("Unanswerable", result.unanswerable)):
-        metrics.add_metric(name=f"FirehoseRecords{name}", unit=MetricUnit.Count, value=value)
+    metrics.add_metric(name="FirehoseRecordsOk", unit=MetricUnit.Count, value=result.ok)
+    metrics.add_metric(name="FirehoseRecordsFailed", unit=MetricUnit.Count, value=result.failed)
+    metrics.add_metric(name="FirehoseRecordsUnanswerable", unit=MetricUnit.Count, value=result.unanswerable)
     logger.info("batch", extra=result.summary())
     return firehose_response(result)

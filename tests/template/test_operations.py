@@ -300,6 +300,7 @@ def emitted_metric_names() -> set[str]:
         text = path.read_text()
         names |= set(re.findall(r"(?:add_metric|single_metric)\(\s*name=\"(\w+)\"", text))
         names |= set(re.findall(r"\(\"(\w+)\", MetricUnit\.", text))  # name tables, e.g. the Firehose processor's
+        names |= set(re.findall(r"@rejects_bad_input\([^)]*metric=\"(\w+)\"", text))  # the rejection decorator's
         for pair in re.findall(r"name=\"(\w+)\" if [^,]+ else \"(\w+)\"", text):  # one of two names
             names |= set(pair)
         if 'name=f"Router{' in text:

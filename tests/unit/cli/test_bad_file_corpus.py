@@ -159,7 +159,7 @@ def test_corpus_size() -> None:
     total = len(CASES) + 2 * len(OUTPUTS) + len(HISTORY) + len(CLOSED)
     print(f"CLI bad-input corpus: {total} cases ({len(CASES)} file x option, {2 * len(OUTPUTS)} unwritable outputs, "
           f"{len(HISTORY)} AWS environment, {len(CLOSED)} closed stdout); {len(ACCEPTED)} pairs accepted by design")
-    covered = {c.split("-")[0] for c, _ in CASES} | {"history"}
+    covered = {c.split("-")[0] for c, _ in CASES} | {argv[0] for argv, _ in HISTORY.values()}
     # demo reads no file; report reads AWS or runs the demo before its --prices file: not in the corpus yet
     assert covered == set(COMMANDS) - {"demo", "report"}
 
@@ -219,6 +219,10 @@ HISTORY = {
     "no-credentials": (["history", "--endpoint", "demo-llm-endpoint", "--table", "t"],
                        {"AWS_DEFAULT_REGION": "us-east-1"}),
     "no-credentials-stack": (["history", "--endpoint", "demo-llm-endpoint"], {"AWS_DEFAULT_REGION": "us-east-1"}),
+    "redrive-no-region": (["redrive", "--queue", "sentinel-dlq", "--dry-run"],
+                          {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}),
+    "redrive-no-credentials": (["redrive", "--queue", "sentinel-dlq", "--dry-run"],
+                               {"AWS_DEFAULT_REGION": "us-east-1"}),
 }
 
 
