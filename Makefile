@@ -86,7 +86,7 @@ checkov:
 	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --file template.yaml --compact --quiet
 
 bench: $(STAMP)
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .aws-sam-x86 .template-x86_64.yaml .pytest_cache .mypy_cache .ruff_cache
