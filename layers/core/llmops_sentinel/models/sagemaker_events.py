@@ -7,11 +7,13 @@ and ``EndpointStatus`` as ``IN_SERVICE`` (the API says ``InService``); both are 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmops_sentinel.errors import InvalidEventError
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class EndpointStateDetail(BaseModel):
@@ -43,13 +45,17 @@ class EndpointStateChange(BaseModel):
         return self.time
 
 
-def parse_endpoint_state_change(event: Any) -> EndpointStateChange:
+def _parse(model: type[_M], event: Any, what: str) -> _M:
     try:
-        return EndpointStateChange.model_validate(event)
+        return model.model_validate(event)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "event"
-        raise InvalidEventError(f"not a SageMaker Endpoint State Change: {where}: {first['msg']}") from exc
+        raise InvalidEventError(f"not a {what}: {where}: {first['msg']}") from exc
+
+
+def parse_endpoint_state_change(event: Any) -> EndpointStateChange:
+    return _parse(EndpointStateChange, event, "SageMaker Endpoint State Change")
 
 
 class ModelPackageDetail(BaseModel):
@@ -82,9 +88,4 @@ MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 
 
 def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:
-    try:
-        return ModelPackageStateChange.model_validate(event)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "event"
-        raise InvalidEventError(f"not a SageMaker Model Package State Change: {where}: {first['msg']}") from exc
+    return _parse(ModelPackageStateChange, event, MODEL_PACKAGE_STATE_CHANGE)
