@@ -91,7 +91,7 @@ def test_synchronous_only_functions_really_have_a_synchronous_caller(logical_id:
     callers = [
         lid
         for lid, r in RESOURCES.items()
-        if r["Type"] in {"AWS::Serverless::StateMachine", "AWS::KinesisFirehose::DeliveryStream"}
+        if r["Type"] in {"AWS::StepFunctions::StateMachine", "AWS::KinesisFirehose::DeliveryStream"}
         and logical_id in _refs(r["Properties"])
     ]
     assert callers, f"{logical_id}: no state machine or delivery stream invokes it"
@@ -361,7 +361,7 @@ def test_every_function_and_state_machine_has_a_health_alarm_to_the_notification
         }
 
     functions = set(FUNCTIONS)
-    machines = set(of_type("AWS::Serverless::StateMachine"))
+    machines = set(of_type("AWS::StepFunctions::StateMachine"))
     assert functions <= watched("AWS/Lambda", "Errors") and functions <= watched("AWS/Lambda", "Throttles")
     assert machines <= watched("AWS/States", "ExecutionsFailed")
     assert machines <= watched("AWS/States", "ExecutionsTimedOut")
@@ -395,12 +395,21 @@ def test_the_services_that_write_to_the_kms_queues_may_use_the_stack_key() -> No
     ), "EventBridge cannot write dead letters to the KMS queue"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SAM's AWS::Serverless::StateMachine does not pass EncryptionConfiguration through "
-    "(aws/serverless-application-model#3925): execution data uses the Step Functions owned key",
-)
 def test_state_machine_execution_data_is_on_the_stack_key() -> None:
-    for logical_id, machine in of_type("AWS::StepFunctions::StateMachine", TRANSLATED).items():
+    """Plain AWS::StepFunctions::StateMachine resources (SAM's cannot carry EncryptionConfiguration,
+    aws/serverless-application-model#3925); each role may use the key for its own state machine only."""
+    machines = of_type("AWS::StepFunctions::StateMachine", TRANSLATED)
+    assert len(machines) == 6
+    roles = of_type("AWS::IAM::Role", TRANSLATED)
+    for logical_id, machine in machines.items():
         config = machine["Properties"].get("EncryptionConfiguration", {})
         assert config.get("Type") == "CUSTOMER_MANAGED_KMS_KEY", logical_id
+        assert config.get("KmsKeyId") == {"Fn::GetAtt": ["SentinelKey", "Arn"]}, logical_id
+        role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        grants = [
+            s
+            for p in roles[role_id]["Properties"]["Policies"]
+            for s in p["PolicyDocument"]["Statement"]
+            if "kms:EncryptionContext:aws:states:stateMachineArn" in json.dumps(s.get("Condition", {}))
+        ]
+        assert grants and {"kms:GenerateDataKey", "kms:Decrypt"} <= set(grants[0]["Action"]), logical_id

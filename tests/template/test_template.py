@@ -57,10 +57,10 @@ def test_every_handler_imports_from_its_code_uri(logical_id: str) -> None:
     assert callable(getattr(module, attribute, None)), f"{logical_id}: {handler} is not callable"
 
 
-@pytest.mark.parametrize("logical_id", sorted(of_type("AWS::Serverless::StateMachine")))
+@pytest.mark.parametrize("logical_id", sorted(of_type("AWS::StepFunctions::StateMachine")))
 def test_every_asl_placeholder_has_a_substitution_and_none_is_unused(logical_id: str) -> None:
     props = RESOURCES[logical_id]["Properties"]
-    text = (REPO / props["DefinitionUri"]).read_text()
+    text = (REPO / props["DefinitionS3Location"]).read_text()
     json.loads(text)  # the file itself stays valid JSON (numbers go through States.StringToJson)
     used = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", text))
     given = set(props.get("DefinitionSubstitutions", {}))
@@ -68,11 +68,17 @@ def test_every_asl_placeholder_has_a_substitution_and_none_is_unused(logical_id:
     assert given - used == set(), f"substitutions never used: {given - used}"
 
 
-@pytest.mark.parametrize("logical_id", sorted(of_type("AWS::Serverless::StateMachine")))
+@pytest.mark.parametrize("logical_id", sorted(of_type("AWS::StepFunctions::StateMachine")))
 def test_state_machines_log_and_trace(logical_id: str) -> None:
     props = RESOURCES[logical_id]["Properties"]
-    assert props["Tracing"]["Enabled"] is True
-    assert props["Logging"]["Destinations"], "no log destination"
+    assert props["TracingConfiguration"]["Enabled"] is True
+    assert props["LoggingConfiguration"]["Destinations"], "no log destination"
+
+
+def test_there_are_six_state_machines_and_no_sam_ones() -> None:
+    # AWS::Serverless::StateMachine cannot carry EncryptionConfiguration (aws/serverless-application-model#3925).
+    assert len(of_type("AWS::StepFunctions::StateMachine")) == 6
+    assert not of_type("AWS::Serverless::StateMachine")
 
 
 def _statements(resources: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -88,7 +88,9 @@ def translate(source: SourceTemplate, region: str) -> dict[str, Any]:
     """SAM -> CloudFormation with aws-sam-translator, as CloudFormation's transform would do.
 
     Local code locations become placeholders in an artifact bucket (as ``sam package`` would
-    upload them) and ``DefinitionUri`` files are inlined, keeping ``DefinitionSubstitutions``.
+    upload them) and state machine definition files (``DefinitionS3Location`` of
+    ``AWS::StepFunctions::StateMachine``, ``DefinitionUri`` of SAM's) are inlined, keeping
+    ``DefinitionSubstitutions``.
     """
     from samtranslator.translator.transform import transform
 
@@ -100,6 +102,12 @@ def translate(source: SourceTemplate, region: str) -> dict[str, Any]:
             props["CodeUri"] = f"s3://{ARTIFACT_BUCKET}/{logical_id}.zip"
         elif kind == "AWS::Serverless::LayerVersion" and isinstance(props.get("ContentUri"), str):
             props["ContentUri"] = f"s3://{ARTIFACT_BUCKET}/{logical_id}.zip"
+        elif kind == "AWS::StepFunctions::StateMachine" and isinstance(props.get("DefinitionS3Location"), str):
+            asl_path = source.root / props.pop("DefinitionS3Location")  # a local path `sam package` uploads
+            try:
+                props["Definition"] = json.loads(asl_path.read_text())
+            except (OSError, ValueError) as exc:
+                raise TemplateError(f"{logical_id}: cannot read {asl_path}: {exc}") from exc
         elif kind == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
             asl_path = source.root / props.pop("DefinitionUri")
             try:
