@@ -13,8 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from llmops_sentinel.adapters.clients import client
-from llmops_sentinel.errors import ThrottledError
+from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 
 SAGEMAKER = "AWS/SageMaker"
 SENTINEL = "LLMOpsSentinel"
@@ -78,9 +77,7 @@ class MetricsReader:
     def __init__(self, cloudwatch: Any | None = None) -> None:
         self._cw = cloudwatch
 
-    @property
-    def cw(self) -> Any:
-        return self._cw or client("cloudwatch")
+    cw = LazyClient("cloudwatch")
 
     def series(self, queries: list[MetricQuery], start: datetime, end: datetime) -> dict[str, Series]:
         """Every query's datapoints in ``[start, end)``, oldest first (empty series when no data)."""
@@ -112,8 +109,7 @@ class MetricsReader:
             try:
                 response = self.cw.get_metric_data(**request)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in {"Throttling", "ThrottlingException"}:
-                    raise ThrottledError(str(exc)) from exc
+                raise_if_throttled(exc, "GetMetricData")
                 raise
             for result in response.get("MetricDataResults", []):
                 times, values = found.setdefault(result["Id"], ([], []))

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 from llmops_sentinel.errors import ThrottledError
 
 DAY_S = 86_400
@@ -77,8 +77,7 @@ def _code(exc: ClientError) -> str:
 
 
 def raise_throttle(exc: ClientError) -> None:
-    if _code(exc) in {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}:
-        raise ThrottledError(str(exc)) from exc
+    raise_if_throttled(exc, "DynamoDB")
 
 
 def audit_key(endpoint: str, occurred_at: str, decision_id: str) -> dict[str, str]:
@@ -90,9 +89,7 @@ class SentinelTable:
         self.name = table_name
         self._ddb = ddb
 
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
+    ddb = LazyClient("dynamodb")
 
     # ------------------------------------------------------------------ guardrails
     def acquire(

@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.clients import LazyClient
 from llmops_sentinel.adapters.dynamodb import SentinelTable, raise_throttle
 from llmops_sentinel.errors import SentinelError
 
@@ -58,9 +58,7 @@ class LatencyStore:
         self.name = table_name
         self._ddb = ddb
 
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
+    ddb = LazyClient("dynamodb")
 
     @staticmethod
     def key(endpoint: str, variant: str) -> dict[str, dict[str, str]]:

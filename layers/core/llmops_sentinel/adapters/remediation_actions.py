@@ -21,10 +21,10 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from llmops_sentinel.adapters.clients import client
+from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 from llmops_sentinel.adapters.sns import Notifier
 from llmops_sentinel.domain.governance import Finding, RemediationPlan, ResourceType
-from llmops_sentinel.errors import SentinelError, ThrottledError
+from llmops_sentinel.errors import SentinelError
 
 OutcomeStatus = Literal["executed", "already-done", "skipped-dry-run", "skipped", "failed"]
 
@@ -83,17 +83,11 @@ class RemediationExecutor:
             return f"role {role_name} is outside GovernedRolePattern {self.governed_role_pattern!r} (findings only)"
         return None
 
-    @property
-    def sm(self) -> Any:
-        return self._sm or client("sagemaker")
+    sm = LazyClient("sagemaker")
 
-    @property
-    def iam(self) -> Any:
-        return self._iam or client("iam")
+    iam = LazyClient("iam")
 
-    @property
-    def kms(self) -> Any:
-        return self._kms or client("kms")
+    kms = LazyClient("kms")
 
     def notifier(self, topic_arn: str | None) -> Notifier:
         return Notifier(topic_arn or self.topic_arn, sns=self._sns)
@@ -119,8 +113,7 @@ class RemediationExecutor:
         try:
             status, detail, changes = run(self, plan, finding)
         except ClientError as exc:
-            if _code(exc) in {"ThrottlingException", "Throttling", "TooManyRequestsException"}:
-                raise ThrottledError(str(exc)) from exc
+            raise_if_throttled(exc, f"remediation {plan.action}")
             return outcome("failed", f"{_code(exc)}: {exc}")
         except RemediationError as exc:
             return outcome("failed", str(exc))

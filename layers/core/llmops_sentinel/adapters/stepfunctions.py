@@ -8,8 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from llmops_sentinel.adapters.clients import client
-from llmops_sentinel.errors import ThrottledError
+from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 
 
 class Started(BaseModel):
@@ -23,9 +22,7 @@ class StepFunctionsAdapter:
     def __init__(self, sfn: Any | None = None) -> None:
         self._sfn = sfn
 
-    @property
-    def sfn(self) -> Any:
-        return self._sfn or client("stepfunctions")
+    sfn = LazyClient("stepfunctions")
 
     def existing(self, state_machine_arn: str, name: str) -> Started | None:
         """The execution of that name, if there is one."""
@@ -58,8 +55,7 @@ class StepFunctionsAdapter:
                 arn = _execution_arn(state_machine_arn, name)
                 status = self.sfn.describe_execution(executionArn=arn).get("status")
                 return Started(execution_arn=arn, started=False, status=status)
-            if code in {"ThrottlingException", "TooManyRequestsException"}:
-                raise ThrottledError(f"StartExecution throttled: {exc}") from exc
+            raise_if_throttled(exc, "StartExecution")
             raise
         return Started(execution_arn=response["executionArn"], started=True, status="RUNNING")
 
