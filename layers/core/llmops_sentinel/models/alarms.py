@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmops_sentinel.errors import InvalidEventError
+from llmops_sentinel.models.validation import first_error
 
 AlarmStateValue = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
 
@@ -209,9 +210,7 @@ def parse_alarm_event(event: Any) -> AlarmTransition:
                 region=action.region,
             )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "event"
-        raise InvalidEventError(f"not a CloudWatch alarm event: {where}: {first['msg']}") from exc
+        raise InvalidEventError(f"not a CloudWatch alarm event: {first_error(exc)}") from exc
     raise InvalidEventError(
         "not a CloudWatch alarm event: expected an EventBridge 'CloudWatch Alarm State Change' "
         "or a Lambda alarm-action payload (keys 'detail-type' or 'alarmArn')"

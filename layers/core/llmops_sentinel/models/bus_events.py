@@ -18,6 +18,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from llmops_sentinel.errors import InvalidEventError
+from llmops_sentinel.models.validation import first_error
 
 SOURCE = "llmops.sentinel"
 
@@ -156,7 +157,7 @@ def parse_bus_event(event: Any) -> BusEvent:
     try:
         envelope = _ENVELOPE.validate_python(event)
     except ValidationError as exc:
-        raise InvalidEventError(f"not a Sentinel bus event: {_first(exc)}") from exc
+        raise InvalidEventError(f"not a Sentinel bus event: {first_error(exc)}") from exc
     model = DETAILS.get(envelope.detail_type)
     if model is None or envelope.source != SOURCE:
         raise InvalidEventError(
@@ -166,10 +167,5 @@ def parse_bus_event(event: Any) -> BusEvent:
     try:
         detail = model.model_validate(envelope.detail)
     except ValidationError as exc:
-        raise InvalidEventError(f"{envelope.detail_type} event {envelope.id}: detail.{_first(exc)}") from exc
+        raise InvalidEventError(f"{envelope.detail_type} event {envelope.id}: detail.{first_error(exc)}") from exc
     return BusEvent(id=envelope.id, detail_type=envelope.detail_type, time=envelope.time, detail=detail)
-
-
-def _first(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    return f"{'.'.join(map(str, first['loc'])) or 'event'}: {first['msg']}"

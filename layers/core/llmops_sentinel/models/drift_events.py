@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmops_sentinel.errors import InvalidEventError
+from llmops_sentinel.models.validation import first_error
 
 
 def parse_time(value: Any) -> datetime:
@@ -29,11 +30,6 @@ def parse_time(value: Any) -> datetime:
             raise InvalidEventError(f"time {value!r} is neither ISO-8601 nor epoch") from None
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     raise InvalidEventError(f"time {value!r} is neither ISO-8601 nor epoch")
-
-
-def _first_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
 
 
 class _Bucket(BaseModel):
@@ -85,7 +81,7 @@ def parse_object_created(event: Any) -> ObjectCreated:
     try:
         return ObjectCreated.model_validate(event)
     except ValidationError as exc:
-        raise InvalidEventError(f"not an S3 Object Created event: {_first_error(exc)}") from exc
+        raise InvalidEventError(f"not an S3 Object Created event: {first_error(exc)}") from exc
 
 
 class CheckRequest(BaseModel):
@@ -111,7 +107,7 @@ def parse_check_request(event: Any) -> CheckRequest:
     try:
         request = CheckRequest.model_validate(event)
     except ValidationError as exc:
-        raise InvalidEventError(f"not a drift check request: {_first_error(exc)}") from exc
+        raise InvalidEventError(f"not a drift check request: {first_error(exc)}") from exc
     if request.detail_type not in (None, "Scheduled Event"):
         raise InvalidEventError(f"unexpected event {request.detail_type!r} (expected a Scheduled Event)")
     request.moment  # noqa: B018 - an unreadable time fails here, as InvalidEventError

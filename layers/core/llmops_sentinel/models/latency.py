@@ -15,11 +15,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from llmops_sentinel.domain.idle import IdleResult
 from llmops_sentinel.errors import InvalidEventError
 from llmops_sentinel.models.alarms import parse_alarm_timestamp
+from llmops_sentinel.models.validation import parse_as
 
 Cause = Literal["deployment", "load", "instance", "unknown"]
 
@@ -164,10 +165,4 @@ def parse_monitor_event(event: Any) -> ScheduledRun | ConfirmRequest:
     if not isinstance(event, dict):
         raise InvalidEventError(f"expected a JSON object, got {type(event).__name__}")
     model: type[ScheduledRun] | type[ConfirmRequest] = ScheduledRun if "detail-type" in event else ConfirmRequest
-    try:
-        return model.model_validate(event)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "event"
-        what = "scheduled event" if model is ScheduledRun else "confirmation request"
-        raise InvalidEventError(f"not a {what}: {where}: {first['msg']}") from exc
+    return parse_as(model, event, "scheduled event" if model is ScheduledRun else "confirmation request")

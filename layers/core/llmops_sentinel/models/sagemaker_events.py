@@ -7,13 +7,11 @@ and ``EndpointStatus`` as ``IN_SERVICE`` (the API says ``InService``); both are 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from llmops_sentinel.errors import InvalidEventError
-
-_M = TypeVar("_M", bound=BaseModel)
+from llmops_sentinel.models.validation import parse_as
 
 
 class EndpointStateDetail(BaseModel):
@@ -45,17 +43,8 @@ class EndpointStateChange(BaseModel):
         return self.time
 
 
-def _parse(model: type[_M], event: Any, what: str) -> _M:
-    try:
-        return model.model_validate(event)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "event"
-        raise InvalidEventError(f"not a {what}: {where}: {first['msg']}") from exc
-
-
 def parse_endpoint_state_change(event: Any) -> EndpointStateChange:
-    return _parse(EndpointStateChange, event, "SageMaker Endpoint State Change")
+    return parse_as(EndpointStateChange, event, "SageMaker Endpoint State Change")
 
 
 class ModelPackageDetail(BaseModel):
@@ -88,4 +77,4 @@ MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 
 
 def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:
-    return _parse(ModelPackageStateChange, event, MODEL_PACKAGE_STATE_CHANGE)
+    return parse_as(ModelPackageStateChange, event, MODEL_PACKAGE_STATE_CHANGE)
