@@ -1,0 +1,106 @@
+"""SageMaker for the fleet tracker: ListEndpoints, DescribeEndpoint, ListTags; AddTags/DeleteTags of the stack tag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
+
+from llmops_sentinel.adapters.clients import LazyClient, error_code, raise_if_throttled
+from llmops_sentinel.domain.fleet.policy import STACK_TAG
+
+
+class EndpointView(BaseModel):
+    """An endpoint as a fresh DescribeEndpoint + ListTags read shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """The canonical name (DescribeEndpoint's ``EndpointName``, not an ARN's lowercased one)."""
+    arn: str
+    status: str
+    variants: list[str]
+    tags: dict[str, str]
+
+
+def _not_found(exc: ClientError) -> bool:
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    return error_code(exc) in {"ValidationException", "ResourceNotFound"} and "could not find" in message.lower()
+
+
+class FleetEndpoints:
+    def __init__(self, sm: Any | None = None) -> None:
+        self._sm = sm
+
+    sm = LazyClient("sagemaker")
+
+    def names(self) -> list[str]:
+        """Every endpoint in the account and region (ListEndpoints, paginated)."""
+        out: list[str] = []
+        request: dict[str, Any] = {"MaxResults": 100}
+        while True:
+            page = self._call("ListEndpoints", self.sm.list_endpoints, **request)
+            out.extend(str(e["EndpointName"]) for e in page.get("Endpoints", []))
+            if not page.get("NextToken"):
+                return out
+            request["NextToken"] = page["NextToken"]
+
+    def read(self, name: str) -> EndpointView | None:
+        """DescribeEndpoint + ListTags; None when the endpoint does not exist."""
+        try:
+            described = self.sm.describe_endpoint(EndpointName=name)
+        except ClientError as exc:
+            raise_if_throttled(exc, "SageMaker DescribeEndpoint")
+            if _not_found(exc):
+                return None
+            raise
+        arn = str(described["EndpointArn"])
+        variants = [str(v["VariantName"]) for v in described.get("ProductionVariants") or [] if v.get("VariantName")]
+        return EndpointView(
+            name=str(described["EndpointName"]),
+            arn=arn,
+            status=str(described.get("EndpointStatus", "")),
+            variants=variants,
+            tags=self.tags(arn),
+        )
+
+    def resolve(self, lowered: str) -> list[str]:
+        """Canonical names of the endpoints whose lowercased name is ``lowered`` (from an ARN)."""
+        found = self.read(lowered)
+        if found is not None:
+            return [found.name]
+        out: list[str] = []
+        request: dict[str, Any] = {"MaxResults": 100, "NameContains": lowered}
+        while True:
+            page = self._call("ListEndpoints", self.sm.list_endpoints, **request)
+            out.extend(
+                str(e["EndpointName"]) for e in page.get("Endpoints", []) if str(e["EndpointName"]).lower() == lowered
+            )
+            if not page.get("NextToken"):
+                return out
+            request["NextToken"] = page["NextToken"]
+
+    def tags(self, arn: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        request: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
+        while True:
+            page = self._call("ListTags", self.sm.list_tags, **request)
+            out.update({str(t["Key"]): str(t.get("Value", "")) for t in page.get("Tags", [])})
+            if not page.get("NextToken"):
+                return out
+            request["NextToken"] = page["NextToken"]
+
+    def add_stack_tag(self, arn: str, stack: str) -> None:
+        self._call("AddTags", self.sm.add_tags, ResourceArn=arn, Tags=[{"Key": STACK_TAG, "Value": stack}])
+
+    def remove_stack_tag(self, arn: str) -> None:
+        self._call("DeleteTags", self.sm.delete_tags, ResourceArn=arn, TagKeys=[STACK_TAG])
+
+    @staticmethod
+    def _call(what: str, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except ClientError as exc:
+            raise_if_throttled(exc, f"SageMaker {what}")
+            raise
