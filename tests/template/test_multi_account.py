@@ -98,3 +98,44 @@ def test_the_only_transform_is_sam() -> None:
 
 def _types() -> set[str]:
     return {r["Type"] for r in TRANSLATED.values()}
+
+
+#: AWS's length limits of the explicit names (characters).
+NAME_LIMITS = {
+    "QueueName": 80,
+    "DeliveryStreamName": 64,
+    "StateMachineName": 80,
+    "LayerName": 140,
+    "AliasName": 256,
+    "AlarmName": 255,
+    "DashboardName": 255,
+    "LogGroupName": 512,
+    "TopicName": 256,
+    "Name": 256,
+}
+#: A StackSet names each stack instance StackSet-<stack set name>-<36-character id>.
+STACKSET_STACK = "StackSet-sentinel-" + "0" * 8 + "-0000-0000-0000-" + "0" * 12
+LONGEST_PARAMETER = "x" * 63  # EndpointName and VariantName (SageMaker's limit)
+
+
+def _render(value: Any) -> str | None:
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        text = value["Fn::Sub"]
+        text = text[0] if isinstance(text, list) else text
+    elif isinstance(value, str):
+        text = value
+    else:
+        return None  # a Ref/GetAtt: the referenced resource's own name is checked
+    text = text.replace("${AWS::StackName}", STACKSET_STACK)
+    return re.sub(r"\$\{[^}]+\}", LONGEST_PARAMETER, text)
+
+
+def test_every_name_fits_under_the_stack_name_a_stackset_generates() -> None:
+    """docs/multi-account.md: a StackSet called `sentinel` (8 characters) must deploy as is."""
+    assert len(STACKSET_STACK) == len("StackSet-sentinel-") + 36
+    too_long = {}
+    for lid, key, value in _names(RESOURCES):
+        rendered = _render(value)
+        if rendered is not None and len(rendered) > NAME_LIMITS[key]:
+            too_long[f"{lid}.{key}"] = (len(rendered), NAME_LIMITS[key])
+    assert too_long == {}
