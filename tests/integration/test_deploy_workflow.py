@@ -103,7 +103,8 @@ def test_an_approved_package_is_deployed_with_canary_guardrails(cloud: LocalClou
     routing = recorded["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
     assert (routing["Type"], routing["CanarySize"]["Value"]) == ("CANARY", 10)
     alarms = {a["AlarmName"] for a in recorded["AutoRollbackConfiguration"]["Alarms"]}
-    assert alarms == {cloud.stack.ref("P99LatencyAlarm"), cloud.stack.ref("LatencyAnomalyAlarm")}
+    # The fleet tracker's alarms for the deployed (first) variant, named per endpoint in code.
+    assert alarms == {f"sentinel-{ENDPOINT}-p99-latency", f"sentinel-{ENDPOINT}-latency-anomaly"}
     assert audit_status(cloud) == "SUCCEEDED"
     # The same package again: nothing to do, recorded as such.
     again = deploy(cloud, package, occurred="2026-12-03T07:00:00.000000Z")
@@ -114,7 +115,7 @@ def test_an_alarm_during_the_shift_rolls_the_endpoint_back(cloud: LocalCloud) ->
     create_endpoint(cloud)
     package = approved_package(cloud)
     cloud.client("cloudwatch").set_alarm_state(
-        AlarmName=cloud.stack.ref("P99LatencyAlarm"), StateValue="ALARM", StateReason="canary is slow"
+        AlarmName=f"sentinel-{ENDPOINT}-p99-latency", StateValue="ALARM", StateReason="canary is slow"
     )
     execution = deploy(cloud, package)
     assert execution["status"] == "FAILED"

@@ -18,6 +18,7 @@ from llmops_sentinel.domain.drift.baseline import build_baseline
 from llmops_sentinel.domain.drift.profiles import profile_from_json, profile_to_json
 from sentinel_dev.local import traffic
 from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.demo import create_endpoint
 
 ENDPOINT = "demo-llm-endpoint"
 
@@ -33,6 +34,7 @@ def scheduled(at: datetime) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
     with LocalCloud(parameters={"EndpointName": ENDPOINT}) as running:
+        create_endpoint(running)  # watched (config-listed): the fleet tracker keeps its drift alarm
         rng = np.random.default_rng(11)
         lines = traffic.records(rng, 3000, datetime(2026, 11, 1, tzinfo=UTC))
         baseline, errors = build_baseline([b"\n".join(lines)], endpoint=ENDPOINT, features=["llm", "columns"], rng=rng)
@@ -109,7 +111,7 @@ def test_drifted_window_signals_retrain_and_the_alarm_agrees(cloud: LocalCloud) 
     assert execution["name"] == routed[-1].result["execution_name"]
 
     changes = cloud.alarms.evaluate(now + timedelta(minutes=5, seconds=5))
-    drift_alarm = cloud.stack.ref("DriftAlarm")
+    drift_alarm = f"sentinel-{ENDPOINT}-drift"  # the fleet tracker's, for the config-listed endpoint
     assert [(c.alarm_name, c.state) for c in changes] == [(drift_alarm, "ALARM")]
     after_alarm = [i for i in cloud.runtime.invocations if i.function == "AlarmRouterFunction"][-1]
     assert after_alarm.event["detail"]["alarmName"] == drift_alarm

@@ -116,7 +116,8 @@ def test_static_alarm_is_confirmed_by_the_detector_and_routed_by_its_cause(cloud
     assert (routed["signal"], routed["status"], routed["action"]) == ("latency-regression", "started", "scale-out")
     assert cloud.wait_for_execution(routed["execution_arn"])["status"] == "SUCCEEDED"
     # Redelivered alarm: the same decision and execution name, nothing new started.
-    alarm_arn = cloud.stack.attribute("P99LatencyAlarm", "Arn")
+    (alarm,) = cloud.client("cloudwatch").describe_alarms(AlarmNames=[fired.alarm_name])["MetricAlarms"]
+    alarm_arn = alarm["AlarmArn"]  # the fleet tracker's alarm for the watched endpoint
     cloud.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", fired.event, resources=[alarm_arn])
     assert calls(cloud, "AlarmRouterFunction")[-1].result["status"] == "duplicate"
     assert len(cloud.executions("ScaleOutStateMachine")) == 1

@@ -26,7 +26,11 @@ STACK = {"Ref": "AWS::StackName"}
 #: Read-only statements allowed on every endpoint, each with its reason.
 READ_EVERY_ENDPOINT = {
     "GovernanceReadPolicy": "governance evaluates every endpoint in the account (findings only; no write here)",
+    "FleetTrackerFunctionRole": "discovery reads every endpoint and its tags to decide which ones are watched",
 }
+#: The one write allowed on endpoints the stack does not watch yet: the fleet tracker adding/removing the
+#: stack tag itself (aws:TagKeys limited to that key, and present), which is what makes an endpoint watched.
+STACK_TAG_ONLY = {"sagemaker:AddTags", "sagemaker:DeleteTags"}
 #: SageMaker actions that read; everything else on these services changes something.
 READ_PREFIXES = ("Describe", "List", "Get", "Search")
 CREATE_ACTIONS = {"sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"}
@@ -78,6 +82,8 @@ def violations(resources: dict[str, Any]) -> list[str]:
         sagemaker = [a for a in actions if a.startswith("sagemaker:")]
         writes = _writes(actions)
         name = f"{owner}/{s.get('Sid', '?')}"
+        if writes and set(writes) <= STACK_TAG_ONLY and _only_the_stack_tag(s):
+            writes = []  # the stack tag and nothing else (see STACK_TAG_ONLY)
         if "*" in texts and writes:
             found.append(f"{name}: {writes} on *")
         if endpoints and sagemaker and not tagged and owner not in READ_EVERY_ENDPOINT:
@@ -89,6 +95,12 @@ def violations(resources: dict[str, Any]) -> list[str]:
         if set(actions) & CREATE_ACTIONS and equals.get(REQUEST_TAG) != STACK:
             found.append(f"{name}: {sorted(set(actions) & CREATE_ACTIONS)} without {REQUEST_TAG}")
     return found
+
+
+def _only_the_stack_tag(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition", {})
+    keys = condition.get("ForAllValues:StringEquals", {}).get("aws:TagKeys")
+    return _list(keys) == [STACK_TAG] and condition.get("Null", {}).get("aws:TagKeys") == "false"
 
 
 def test_every_sagemaker_and_autoscaling_write_is_conditioned_on_the_stack_tag() -> None:
@@ -139,8 +151,30 @@ TARGETS = {
         {"Effect": "Allow", "Action": "application-autoscaling:RegisterScalableTarget", "Resource": TARGETS},
         {"Effect": "Allow", "Action": "sagemaker:CreateEndpointConfig", "Resource": CONFIGS},
         {"Effect": "Allow", "Action": "sagemaker:UpdateEndpoint", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": "sagemaker:AddTags",
+            "Resource": ENDPOINTS,
+            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [STACK_TAG, "sentinel:monitor"]}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "sagemaker:DeleteTags",
+            "Resource": ENDPOINTS,
+            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [STACK_TAG]}},  # no Null: empty passes
+        },
     ],
-    ids=["update", "delete", "describe", "other-stack", "scalable-target", "untagged-create", "star"],
+    ids=[
+        "update",
+        "delete",
+        "describe",
+        "other-stack",
+        "scalable-target",
+        "untagged-create",
+        "star",
+        "tags-beyond-the-stack-tag",
+        "tag-keys-not-required",
+    ],
 )
 def test_an_unconditioned_write_added_to_any_role_fails_the_check(statement: dict[str, Any]) -> None:
     assert violations(_with(statement)), statement

@@ -1,4 +1,7 @@
-"""Evaluate the template's metric alarms on what was published to moto, and emit state changes.
+"""Evaluate the stack's metric alarms on what was published to moto, and emit state changes.
+
+The alarms are the template's (by name) and the ones the fleet tracker keeps for watched endpoints
+(listed by the stack's name prefix, ``<stack>-``, at every evaluation: they come and go with the fleet).
 
 moto stores alarms and data points, but never evaluates an alarm and returns nothing for percentile
 statistics. This evaluator follows CloudWatch's documented rules for the alarms this project
@@ -89,11 +92,13 @@ class AlarmEvaluator:
         alarm_names: list[str],
         region: str,
         account_id: str,
+        managed_prefix: str = "",
     ) -> None:
         self._cloudwatch = cloudwatch
         self._events = events
         self._datapoints = datapoints
         self._names = alarm_names
+        self._prefix = managed_prefix
         self._region = region
         self._account = account_id
         self.transitions: list[Transition] = []
@@ -101,9 +106,7 @@ class AlarmEvaluator:
 
     def evaluate(self, at: datetime) -> list[Transition]:
         """Evaluate every alarm as CloudWatch would at time ``at``; emit and return transitions."""
-        if not self._names:
-            return []
-        alarms = self._cloudwatch.describe_alarms(AlarmNames=self._names)["MetricAlarms"]
+        alarms = self._alarms()
         points = self._datapoints()
         fired = []
         for alarm in alarms:
@@ -111,6 +114,22 @@ class AlarmEvaluator:
             if transition is not None:
                 fired.append(transition)
         return fired
+
+    def _alarms(self) -> list[dict[str, Any]]:
+        """The template's alarms (by name) and the service-managed ones under the prefix, each once."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(self._names), 100):  # DescribeAlarms takes at most 100 names
+            for alarm in self._cloudwatch.describe_alarms(AlarmNames=self._names[start : start + 100])["MetricAlarms"]:
+                found[alarm["AlarmName"]] = alarm
+        if self._prefix:
+            request: dict[str, Any] = {"AlarmNamePrefix": self._prefix, "AlarmTypes": ["MetricAlarm"]}
+            while True:
+                page = self._cloudwatch.describe_alarms(**request)
+                found.update({a["AlarmName"]: a for a in page.get("MetricAlarms", [])})
+                if not page.get("NextToken"):
+                    break
+                request["NextToken"] = page["NextToken"]
+        return list(found.values())
 
     def _evaluate_one(self, alarm: dict[str, Any], points: list[Any], at: datetime) -> Transition | None:
         name = alarm["AlarmName"]

@@ -39,7 +39,7 @@ from sentinel_dev.local import stepfunctions as local_stepfunctions
 from sentinel_dev.local.alarms import AlarmEvaluator
 from sentinel_dev.local.emf import EmfExtractor
 from sentinel_dev.local.invoke import InlineInvoke
-from sentinel_dev.local.lambdas import Invocation, LambdaRuntime
+from sentinel_dev.local.lambdas import Invocation, LambdaRuntime, local_environment
 from sentinel_dev.local.provision import Stack, StackContext, provision
 from sentinel_dev.local.template import find_template, load_template, translate_cached
 
@@ -192,6 +192,7 @@ class LocalCloud:
             events=self.client("events"),
             datapoints=self._metric_datapoints,
             alarm_names=alarm_names,
+            managed_prefix=f"{self.stack_name}-",  # the fleet tracker's alarms, listed at evaluate time
             region=self.region,
             account_id=self.account_id,
         )
@@ -283,17 +284,7 @@ class LocalCloud:
 
     def function_environment(self) -> dict[str, str]:
         """What every local Lambda sees besides its template environment (as ``sam local`` sets)."""
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_MAX_ATTEMPTS": "1",
-            "AWS_SAM_LOCAL": "true",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
+        return local_environment(self.endpoint_url, self.region)
 
     # ----------------------------------------------------------------- actions
     def invoke(self, function: str, event: Any) -> Invocation:

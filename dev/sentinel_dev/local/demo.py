@@ -67,8 +67,14 @@ class Timeline:
             self._echo(f"  {entry.wall_s:6.2f}s  {clock} {what}")
 
 
-def create_endpoint(cloud: LocalCloud, name: str = ENDPOINT, instances: int = 1) -> None:
-    """A SageMaker endpoint as a team would have it: model, endpoint config, endpoint."""
+def create_endpoint(
+    cloud: LocalCloud, name: str = ENDPOINT, instances: int = 1, tags: dict[str, str] | None = None
+) -> None:
+    """A SageMaker endpoint as a team would have it: model, endpoint config, endpoint. CreateEndpoint's
+    CloudTrail event goes on the default bus (``cloudtrail.sagemaker_call``), so the fleet tracker
+    onboards the endpoint if it is config-listed (the demo's EndpointName) or ``tags`` onboard it."""
+    from sentinel_dev.local.cloudtrail import sagemaker_call
+
     sm = cloud.client("sagemaker")
     role = cloud.client("iam").create_role(
         RoleName=f"{name}-execution",
@@ -95,7 +101,8 @@ def create_endpoint(cloud: LocalCloud, name: str = ENDPOINT, instances: int = 1)
             }
         ],
     )
-    sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config-v1")
+    extra = {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}
+    sagemaker_call(cloud, "CreateEndpoint", EndpointName=name, EndpointConfigName=f"{name}-config-v1", **extra)
 
 
 def instance_count(cloud: LocalCloud, endpoint: str = ENDPOINT, variant: str = VARIANT) -> int:

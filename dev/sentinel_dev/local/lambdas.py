@@ -238,6 +238,21 @@ class LambdaRuntime:
             self._local.buffer = previous
 
 
+def local_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """What every local Lambda sees besides its template environment (as ``sam local`` sets)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_SAM_LOCAL": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
 def _send_on_failure(spec: FunctionSpec, record: Invocation) -> None:
     """What Lambda puts on an on-failure SQS destination once an asynchronous invocation gave up."""
     from moto.sqs.models import sqs_backends

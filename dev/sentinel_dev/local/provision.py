@@ -451,6 +451,14 @@ def _function(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Crea
     return Created(ref=name, attributes={"Arn": arn})
 
 
+@creator("Custom::FleetDiscovery")
+def _fleet_discovery(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
+    # A CloudFormation Create request to the ServiceToken function, its reply PUT captured locally.
+    from sentinel_dev.local.custom_resources import create
+
+    return create(ctx, logical_id, "Custom::FleetDiscovery", props)
+
+
 @creator("AWS::Lambda::Permission")
 def _permission(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Created:
     # Resource policies are not enforced locally; recorded so the template's shape stays visible.

@@ -10,6 +10,7 @@ import numpy as np
 
 from llmops_sentinel.domain.drift.baseline import build_baseline
 from llmops_sentinel.domain.drift.profiles import profile_to_json
+from llmops_sentinel.domain.fleet.alarms import alarm_name
 from sentinel_dev.local import traffic
 from sentinel_dev.local.cloud import LocalCloud
 from sentinel_dev.local.demo import ENDPOINT, Echo, SceneReport, Timeline
@@ -67,8 +68,8 @@ def run(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> SceneReport:
     if decision:
         log(f"'Model Drift Detected' on the Sentinel bus -> AlarmRouterFunction: {decision.get('status')} "
             f"{decision.get('action')} as {decision.get('execution_name')}", at=now)
-    changes = [c for c in cloud.alarms.evaluate(now + timedelta(minutes=5, seconds=5))
-               if c.alarm_name == cloud.stack.ref("DriftAlarm")]
+    drift_alarm = alarm_name(cloud.stack_name, ENDPOINT, "drift")  # the fleet tracker's, for the endpoint
+    changes = [c for c in cloud.alarms.evaluate(now + timedelta(minutes=5, seconds=5)) if c.alarm_name == drift_alarm]
     after = [i for i in cloud.runtime.invocations if i.function == "AlarmRouterFunction"][-1].result or {}
     for change in changes:
         log(f"alarm {change.alarm_name} {change.previous} -> {change.state} -> router: {after.get('status')} "

@@ -184,7 +184,9 @@ def run(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> SceneReport:
         "aws.cloudwatch",
         "CloudWatch Alarm State Change",
         replay.event,
-        resources=[cloud.stack.attribute("P99LatencyAlarm", "Arn")],
+        resources=[
+            cloud.client("cloudwatch").describe_alarms(AlarmNames=[replay.alarm_name])["MetricAlarms"][0]["AlarmArn"]
+        ],
     )
     duplicate = next(i for i in reversed(cloud.runtime.invocations) if i.function == "AlarmRouterFunction").result or {}
     executions = cloud.executions("RollbackStateMachine")

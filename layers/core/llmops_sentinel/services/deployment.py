@@ -16,7 +16,9 @@ class PlannerSettings(BaseModel):
     """Read once per container from the environment template.yaml sets."""
 
     rollback_alarms: tuple[str, ...] = ()
-    """The stack's alarms that roll a deployment back while traffic shifts (SageMaker allows 10)."""
+    """The stack's alarms that roll a deployment back while traffic shifts (SageMaker allows 10). The
+    fleet tracker names them per endpoint, so an entry may hold ``{endpoint}``: replaced per deployment
+    by the deployed variant's stem (:func:`rollback_alarms_for`)."""
     verify_wait_seconds: int = Field(default=30, ge=1)
     model_execution_role_arn: str = ""
     """The role new models run as: the current model's, and the only one iam:PassRole allows."""
@@ -60,6 +62,17 @@ class PreparedDeployment(BaseModel):
     created_resources: list[str]
 
 
+def rollback_alarms_for(
+    templates: tuple[str, ...], endpoint: str, variant: str, variants: list[str]
+) -> tuple[str, ...]:
+    """``{endpoint}`` in each entry -> the stem the fleet tracker's alarms of ``variant`` carry:
+    ``<endpoint>`` for the endpoint's first variant, ``<endpoint>-<variant>`` for the others
+    (:func:`~llmops_sentinel.domain.fleet.alarms.alarm_name`). Entries without it are kept as they are."""
+    first = variants[0] if variants else variant
+    stem = endpoint if variant == first else f"{endpoint}-{variant}"
+    return tuple(t.replace("{endpoint}", stem) for t in templates)
+
+
 def prepare_deployment(
     request: PrepareRequest, settings: PlannerSettings, deployer: ModelDeployer
 ) -> PreparedDeployment:
@@ -80,7 +93,12 @@ def prepare_deployment(
         endpoint_config=config,
         current_model=current,
         settings=request.settings,
-        rollback_alarms=settings.rollback_alarms,
+        rollback_alarms=rollback_alarms_for(
+            settings.rollback_alarms,
+            request.endpoint_name,
+            request.variant_name,
+            [str(v.get("VariantName")) for v in config.get("ProductionVariants") or []],
+        ),
         allowed_execution_role=settings.model_execution_role_arn,
         stack_name=settings.stack_name,
     )
