@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from llmops_sentinel.handlers import rejects_bad_input
-from llmops_sentinel.services.fleet import FleetDeps, FleetSettings, handle
+from llmops_sentinel.services.fleet import FleetSettings, invoke
 
 logger = Logger()
 
@@ -22,6 +22,6 @@ def settings() -> FleetSettings:
 @logger.inject_lambda_context
 @rejects_bad_input(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = handle(event, settings(), FleetDeps.default(settings()))
+    result = invoke(event, settings)
     logger.info("fleet tracker", extra={"status": result.get("status"), "endpoint": result.get("endpoint_name")})
     return result

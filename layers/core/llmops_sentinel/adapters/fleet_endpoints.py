@@ -66,20 +66,15 @@ class FleetEndpoints:
         )
 
     def resolve(self, lowered: str) -> list[str]:
-        """Canonical names of the endpoints whose lowercased name is ``lowered`` (from an ARN)."""
+        """Canonical names of the endpoints whose lowercased name is ``lowered`` (from an ARN).
+
+        DescribeEndpoint on the lowercased name first (one call when it resolves); else every endpoint
+        listed and compared lowercased (``NameContains`` is not documented as case-insensitive, and an
+        emulator may compare exactly), so a mixed-case endpoint's AddTags is never missed."""
         found = self.read(lowered)
         if found is not None:
             return [found.name]
-        out: list[str] = []
-        request: dict[str, Any] = {"MaxResults": 100, "NameContains": lowered}
-        while True:
-            page = self._call("ListEndpoints", self.sm.list_endpoints, **request)
-            out.extend(
-                str(e["EndpointName"]) for e in page.get("Endpoints", []) if str(e["EndpointName"]).lower() == lowered
-            )
-            if not page.get("NextToken"):
-                return out
-            request["NextToken"] = page["NextToken"]
+        return [name for name in self.names() if name.lower() == lowered]
 
     def tags(self, arn: str) -> dict[str, str]:
         out: dict[str, str] = {}

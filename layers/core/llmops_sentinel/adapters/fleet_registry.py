@@ -11,6 +11,7 @@ DescribeEndpoint + ListTags read; read by the router (is this endpoint watched?)
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -86,6 +87,10 @@ class FleetRegistry:
             return None
         return _parse(item)
 
+    def watches(self, endpoint: str) -> bool:
+        """Is ``endpoint`` (exact name: DynamoDB keys compare exactly) in the fleet? A fresh, consistent read."""
+        return self.get(endpoint) is not None
+
     def watched(self) -> list[WatchedEndpoint]:
         """Every watched endpoint, by name."""
         request: dict[str, Any] = {
@@ -104,3 +109,23 @@ class FleetRegistry:
             if "LastEvaluatedKey" not in page:
                 return out
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@dataclass(frozen=True)
+class FleetScope:
+    """The router's :class:`~llmops_sentinel.domain.remediation.scope.WatchedEndpoints`: the config-listed
+    names (``SENTINEL_WATCHED_ENDPOINTS``) and every endpoint the fleet tracker onboarded, exact names.
+
+    A config-listed name is answered without a read; any other name is one consistent GetItem, so an
+    endpoint offboarded a moment ago (untagged, deleted) is no longer acted on."""
+
+    configured: frozenset[str]
+    registry: FleetRegistry
+    _seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def watches(self, endpoint_name: str) -> bool:
+        if endpoint_name in self.configured:
+            return True
+        if endpoint_name not in self._seen:  # one read per routed signal (the scope lives for one route)
+            self._seen[endpoint_name] = self.registry.watches(endpoint_name)
+        return self._seen[endpoint_name]

@@ -323,6 +323,24 @@ def teardown(settings: FleetSettings, deps: FleetDeps) -> SyncResult:
 
 
 # ------------------------------------------------------------------------------- requests
+def invoke(
+    event: Any,
+    load_settings: Callable[[], FleetSettings],
+    make_deps: Callable[[FleetSettings], FleetDeps] = FleetDeps.default,
+    reply: Callable[[str, dict[str, Any]], int] = cfn_response.send,
+) -> dict[str, Any]:
+    """The handler's one call. A bad deployment (:class:`ConfigError`: environment, fleet policy) still
+    fails the invocation (the health alarm fires), but a custom resource request gets its FAILED reply
+    first: CloudFormation would otherwise wait an hour for an answer that never comes."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        local = os.environ.get("AWS_SAM_LOCAL") == "true"
+        _reply_failed_if_possible(event, local, reply, f"ConfigError: {exc}")
+        raise
+    return handle(event, settings, make_deps(settings), reply)
+
+
 def handle(
     event: Any,
     settings: FleetSettings,
@@ -333,7 +351,7 @@ def handle(
     try:
         request = parse_fleet_event(event)
     except InvalidEventError as exc:
-        _reply_failed_if_possible(event, settings, reply, str(exc))
+        _reply_failed_if_possible(event, settings.local, reply, str(exc))
         raise
     if isinstance(request, Ignore):
         return {"status": "ignored", "reason": request.reason}
@@ -399,18 +417,19 @@ def custom_resource(
 
 
 def _reply_failed_if_possible(
-    event: Any, settings: FleetSettings, reply: Callable[[str, dict[str, Any]], int], reason: str
+    event: Any, local: bool, reply: Callable[[str, dict[str, Any]], int], reason: str
 ) -> None:
     """A malformed custom resource request with a usable ResponseURL still gets its FAILED reply."""
     if not isinstance(event, dict) or "RequestType" not in event:
         return
     url = event.get("ResponseURL")
-    if not isinstance(url, str) or len(url) > 8192 or not response_url_allowed(url, settings.local):
+    if not isinstance(url, str) or len(url) > 8192 or not response_url_allowed(url, local):
         return
+    stack = os.environ.get("SENTINEL_STACK_NAME", "") or "sentinel"
     body = {
         "Status": "FAILED",
         "Reason": reason[:1000],
-        "PhysicalResourceId": str(event.get("PhysicalResourceId") or f"{settings.stack_name}-fleet-discovery")[:1024],
+        "PhysicalResourceId": str(event.get("PhysicalResourceId") or f"{stack}-fleet-discovery")[:1024],
         **{k: str(event.get(k, ""))[:1024] for k in ("StackId", "RequestId", "LogicalResourceId")},
     }
     try:

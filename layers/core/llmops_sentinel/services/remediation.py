@@ -4,8 +4,9 @@
 so far and either hands it on or *settles* it with an outcome; a settled routing skips the remaining
 steps, and every routing ends in :func:`audit` (one exit, one audit item per decision).
 
-1. ``confirm``: the alarm is this stack's; the endpoint is one the stack watches (exact name, else
-   ``unwatched``: logged, no audit item, nothing done; governance findings, which cover the whole
+1. ``confirm``: the alarm is this stack's; the endpoint is one the stack watches (exact name, config-listed
+   or in the fleet registry the fleet tracker keeps: :class:`~llmops_sentinel.adapters.fleet_registry.FleetScope`;
+   else ``unwatched``: logged, no audit item, nothing done; governance findings, which cover the whole
    account, may still notify); a latency alarm is confirmed by the detector.
 2. ``decide``: the policy's action (``none`` -> ``ignored``; a workflow on an unwatched endpoint ->
    ``unwatched``, whatever the policy says).
@@ -34,6 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from llmops_sentinel.adapters.dynamodb import AuditRecord, Lease, SentinelTable, audit_key
+from llmops_sentinel.adapters.fleet_registry import FleetRegistry, FleetScope
 from llmops_sentinel.adapters.lambda_ import FunctionInvoker
 from llmops_sentinel.adapters.sns import Notifier
 from llmops_sentinel.adapters.stepfunctions import StepFunctionsAdapter
@@ -60,7 +62,8 @@ Outcome = Literal[
 CLAIM_STALE_S = 120
 """A lease claimed this long ago without a started execution belongs to a delivery that died (the
 router's timeout is 30 s): the next delivery takes it over."""
-REQUIRED_ENV = ("SENTINEL_TABLE_NAME", "SENTINEL_NOTIFICATION_TOPIC_ARN", "SENTINEL_WATCHED_ENDPOINTS")
+REQUIRED_ENV = ("SENTINEL_TABLE_NAME", "SENTINEL_NOTIFICATION_TOPIC_ARN")
+"""``SENTINEL_WATCHED_ENDPOINTS`` may be empty (EndpointName is optional): the fleet registry is the scope then."""
 
 
 class RouterSettings(BaseModel):
@@ -74,7 +77,7 @@ class RouterSettings(BaseModel):
     latency_confirm_function: str = ""
     """Latency monitor asked to confirm latency alarms (empty: latency alarms follow their rule directly)."""
     watched_endpoints: frozenset[str] = frozenset()
-    """``SENTINEL_WATCHED_ENDPOINTS`` (comma-separated): the default :class:`WatchedEndpoints`."""
+    """``SENTINEL_WATCHED_ENDPOINTS`` (comma-separated); with the fleet registry: the default scope."""
     policy: RemediationPolicy
 
     @classmethod
@@ -90,7 +93,7 @@ class RouterSettings(BaseModel):
             topic_arn=os.environ["SENTINEL_NOTIFICATION_TOPIC_ARN"],
             alarm_prefix=os.environ.get("SENTINEL_ALARM_PREFIX", ""),
             latency_confirm_function=os.environ.get("SENTINEL_LATENCY_CONFIRM_FUNCTION", ""),
-            watched_endpoints=ConfiguredEndpoints.parse(os.environ["SENTINEL_WATCHED_ENDPOINTS"]).names,
+            watched_endpoints=ConfiguredEndpoints.parse(os.environ.get("SENTINEL_WATCHED_ENDPOINTS", "")).names,
             policy=policy,
         )
 
@@ -167,8 +170,10 @@ Step = Callable[[Routing, RouterSettings, RouterDeps], Routing]
 # ----------------------------------------------------------------------------------------- confirm
 def confirm(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
     signal = r.signal
-    if signal.alarm is not None and settings.alarm_prefix and not signal.alarm.alarm_name.startswith(
-        settings.alarm_prefix
+    if (
+        signal.alarm is not None
+        and settings.alarm_prefix
+        and not signal.alarm.alarm_name.startswith(settings.alarm_prefix)
     ):
         return r.settle("ignored", f"alarm {signal.alarm.alarm_name!r} is not managed by this stack", audited=False)
     if signal.kind == "model-approved" and signal.endpoint_name is None:
@@ -229,8 +234,12 @@ def cooldown(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
     decision = r.chosen
     assert decision.execution_name is not None
     lock = deps.table.acquire(
-        r.endpoint, decision.action, decision.decision_id, decision.execution_name,
-        decision.settings.cooldown_minutes * 60, now=r.now,
+        r.endpoint,
+        decision.action,
+        decision.decision_id,
+        decision.execution_name,
+        decision.settings.cooldown_minutes * 60,
+        now=r.now,
     )
     if not isinstance(lock, bool):
         until = datetime.fromtimestamp(lock.until, UTC).strftime("%H:%M:%SZ")
@@ -371,7 +380,7 @@ def route_signal(
         sfn=sfn or StepFunctionsAdapter(),
         notifier=notifier or Notifier(settings.topic_arn),
         invoker=invoker or FunctionInvoker(),
-        watched=watched or ConfiguredEndpoints(settings.watched_endpoints),
+        watched=watched or FleetScope(settings.watched_endpoints, FleetRegistry(settings.table_name)),
     )
     routing = Routing(signal=parse_signal(event), now=now if now is not None else time.time())
     try:
