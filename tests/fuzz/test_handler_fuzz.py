@@ -44,6 +44,7 @@ FIXTURES: dict[str, list[str]] = {  # function folder -> glob patterns in ../sha
     "firehose_processor": ["firehose_transformation_*[!E].json", "firehose_transformation_*__powertools.json"],
     "governance": ["cloudtrail_records/*.json", "eventbridge_cloudtrail_api_call_*.json"],
     "endpoint_tracker": ["sagemaker_*state_change*.json"],
+    "fleet_tracker": ["cloudtrail_records/cloudtrail_record_sagemaker_*.json", "sagemaker_endpoint_state_change*.json"],
     "data_capture_profiler": ["s3_object_created_*.json"],
     "drift_detector": ["eventbridge_scheduled_event_*.json"],
     "latency_monitor": ["eventbridge_scheduled_event_*.json", "cloudwatch_alarm_*.json"],

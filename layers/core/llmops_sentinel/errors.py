@@ -53,3 +53,7 @@ class TrainingJobNotFoundError(BadInputError):
 
 class DeploymentRolledBackError(SentinelError):
     """SageMaker's deployment guardrails rolled a deployment back (the deploy state machine's ``Fail`` error)."""
+
+
+class CustomResourceReplyError(SentinelError):
+    """The reply to a CloudFormation custom resource request could not be delivered (Lambda retries)."""

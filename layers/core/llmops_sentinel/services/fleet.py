@@ -40,7 +40,7 @@ from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.domain.fleet.alarms import ENDPOINT_TAG, desired_alarms, endpoint_prefix, plan
 from llmops_sentinel.domain.fleet.membership import WatchedEndpoint, membership
 from llmops_sentinel.domain.fleet.policy import STACK_TAG, FleetPolicy, load_fleet_policy
-from llmops_sentinel.errors import ConfigError, InvalidEventError, ThrottledError
+from llmops_sentinel.errors import ConfigError, CustomResourceReplyError, InvalidEventError, ThrottledError
 from llmops_sentinel.models.fleet_events import (
     CustomResourceRequest,
     FullSync,
@@ -406,7 +406,10 @@ def custom_resource(
         logger.exception("fleet discovery failed")
         result = None
         body |= {"Status": "FAILED", "Reason": f"{type(exc).__name__}: {exc}"[:1000]}
-    status = reply(request.ResponseURL, body)
+    try:
+        status = reply(request.ResponseURL, body)
+    except OSError as exc:  # the work is idempotent: Lambda's retry of the invocation replies again
+        raise CustomResourceReplyError(f"could not reply {body['Status']} to the ResponseURL: {exc}"[:500]) from exc
     logger.info("custom resource reply", extra={"status": body["Status"], "http": status})
     return {
         "status": body["Status"].lower(),
