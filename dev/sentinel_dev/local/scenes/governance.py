@@ -18,6 +18,7 @@ from sentinel_dev.local.demo import Echo, SceneReport, Timeline
 
 KEY_ALIAS = "alias/llm-endpoints"
 ENDPOINT = "team-llm"
+MONITOR_TAG = {"Key": "sentinel:monitor", "Value": "true"}  # watched: governance may move only watched endpoints
 CONFIG = "team-llm-config-v1"
 ROLE = "team-sagemaker-execution"
 GOVERNED_ROLES = "team-sagemaker-*"  # the GovernedRolePattern this scene deploys with (empty = detaching off)
@@ -77,7 +78,27 @@ def create_noncompliant_endpoint(cloud: LocalCloud) -> None:
         PrimaryContainer={"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124"},
     )
     sm.create_endpoint_config(EndpointConfigName=CONFIG, ProductionVariants=[_variant()], Tags=[_team_tag()])
-    sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=CONFIG)
+    sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=CONFIG, Tags=[MONITOR_TAG])
+    _onboard(cloud, ENDPOINT)
+
+
+def _onboard(cloud: LocalCloud, endpoint: str) -> None:
+    """The fleet tracker sees the endpoint (its state change; the CloudTrail event stays the scene's to
+    deliver): alarms, registry item, and the sentinel:stack tag that lets governance move it."""
+    event = {
+        "version": "0",
+        "id": f"state-{endpoint}",
+        "detail-type": "SageMaker Endpoint State Change",
+        "source": "aws.sagemaker",
+        "account": cloud.account_id,
+        "time": "2026-12-03T09:00:00Z",
+        "region": cloud.region,
+        "resources": [],
+        "detail": {"EndpointName": endpoint, "EndpointConfigName": CONFIG, "EndpointStatus": "IN_SERVICE"},
+    }
+    tracked = cloud.invoke("FleetTrackerFunction", event)
+    if not tracked.ok or tracked.result.get("status") not in {"onboarded", "updated", "unchanged"}:
+        raise RuntimeError(f"FleetTrackerFunction did not onboard {endpoint}: {tracked.result or tracked.logs}")
 
 
 def _variant() -> dict[str, Any]:

@@ -322,9 +322,12 @@ def _replace_config(
             endpoints.append((str(name), described["EndpointConfigName"], described["EndpointStatus"]))
     else:
         endpoints = _endpoints_on(ex, source)
-    waiting = []
+    waiting, unwatched = [], []
     for name, config, status in endpoints:
         if config != source:
+            continue
+        if ex.stack_name and not _stack_tagged(ex, name):
+            unwatched.append(name)  # its UpdateEndpoint would be denied: IAM is conditioned on the tag
             continue
         if status != "InService":
             waiting.append(f"{name} ({status})")
@@ -333,6 +336,20 @@ def _replace_config(
         changes.append(f"sagemaker:UpdateEndpoint {name} -> {target}")
     if waiting:
         raise RemediationError(f"{target} ready, but endpoints not InService yet: {', '.join(waiting)} (retry later)")
+    note = (
+        f"; not moved, not watched by this stack (no {STACK_TAG}={ex.stack_name} tag): {', '.join(unwatched)}"
+        if unwatched
+        else ""
+    )
     if not changes:
+        if unwatched:
+            return "skipped", f"{target} exists{note}", []
         return "already-done", f"{target} exists and no endpoint runs on {source}", []
-    return "executed", f"{source} kept for roll-back; " + "; ".join(changes), changes
+    return "executed", f"{source} kept for roll-back; " + "; ".join(changes) + note, changes
+
+
+def _stack_tagged(ex: RemediationExecutor, endpoint: str) -> bool:
+    """Does the endpoint carry ``sentinel:stack=<this stack>`` (the fleet tracker's mark of a watched one)?"""
+    arn = ex.sm.describe_endpoint(EndpointName=endpoint)["EndpointArn"]
+    tags = ex.sm.list_tags(ResourceArn=arn).get("Tags", [])
+    return any(t.get("Key") == STACK_TAG and t.get("Value") == ex.stack_name for t in tags)
