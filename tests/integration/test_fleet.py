@@ -68,7 +68,7 @@ def assert_gone(cloud: LocalCloud, endpoint: str) -> None:
 
 def test_an_endpoint_created_with_the_tag_is_watched_within_one_event(cloud: LocalCloud) -> None:
     before = len(cloud.runtime.invocations)
-    create_endpoint(cloud, "team-a-llm", tags=MONITOR)
+    create_endpoint(cloud, "team-a-llm", tags=MONITOR, via_bus=True)
     (tracked,) = tracker_calls(cloud, before)  # the CreateEndpoint event, nothing else needed
     assert tracked.source.startswith("rule:") and tracked.event["detail"]["eventName"] == "CreateEndpoint"
     assert (tracked.result["status"], tracked.result["source"]) == ("onboarded", "tag")
@@ -91,7 +91,7 @@ def test_an_endpoint_created_with_the_tag_is_watched_within_one_event(cloud: Loc
 
 def test_an_untagged_endpoint_is_ignored(cloud: LocalCloud) -> None:
     before = len(cloud.runtime.invocations)
-    create_endpoint(cloud, "team-b-llm", tags={"team": "b", "sentinel:monitor": "false"})
+    create_endpoint(cloud, "team-b-llm", tags={"team": "b", "sentinel:monitor": "false"}, via_bus=True)
     (tracked,) = tracker_calls(cloud, before)
     assert tracked.result["status"] == "not-watched"
     assert "not 'true'" in tracked.result["reason"]
@@ -100,7 +100,7 @@ def test_an_untagged_endpoint_is_ignored(cloud: LocalCloud) -> None:
 
 
 def test_removing_the_tag_offboards_and_leaves_nothing_behind(cloud: LocalCloud) -> None:
-    create_endpoint(cloud, "Team-C-LLM", tags=MONITOR)  # mixed case: the tag calls' ARN lowercases it
+    create_endpoint(cloud, "Team-C-LLM", tags=MONITOR, via_bus=True)  # mixed case: the tag calls' ARN lowercases it
     assert len(alarms(cloud, "Team-C-LLM")) == 3 and registry(cloud).get("Team-C-LLM") is not None
     arn = cloud.client("sagemaker").describe_endpoint(EndpointName="Team-C-LLM")["EndpointArn"]
     before = len(cloud.runtime.invocations)
@@ -116,8 +116,8 @@ def test_removing_the_tag_offboards_and_leaves_nothing_behind(cloud: LocalCloud)
 
 
 def test_a_deleted_endpoint_is_cleaned_up(cloud: LocalCloud) -> None:
-    create_endpoint(cloud, "team-d-llm", tags=MONITOR)
-    create_endpoint(cloud, "team-e-llm", tags=MONITOR)
+    create_endpoint(cloud, "team-d-llm", tags=MONITOR, via_bus=True)
+    create_endpoint(cloud, "team-e-llm", tags=MONITOR, via_bus=True)
     before = len(cloud.runtime.invocations)
     sagemaker_call(cloud, "DeleteEndpoint", EndpointName="team-d-llm")
     (tracked,) = tracker_calls(cloud, before)
@@ -129,7 +129,7 @@ def test_a_deleted_endpoint_is_cleaned_up(cloud: LocalCloud) -> None:
 
 def test_the_full_sync_finds_what_no_event_announced_and_removes_what_vanished(cloud: LocalCloud) -> None:
     sm = cloud.client("sagemaker")
-    create_endpoint(cloud, "team-f-llm", tags=MONITOR)
+    create_endpoint(cloud, "team-f-llm", tags=MONITOR, via_bus=True)
     sm.delete_endpoint(EndpointName="team-f-llm")  # no CloudTrail event: only the schedule can notice
     sm.create_endpoint(  # nor for this one
         EndpointName="team-g-llm",
@@ -206,7 +206,7 @@ def routed(cloud: LocalCloud) -> list[dict[str, Any]]:
 
 def test_a_regression_on_a_tag_onboarded_endpoint_is_confirmed_and_scaled_out(cloud: LocalCloud) -> None:
     rng = np.random.default_rng(21)
-    create_endpoint(cloud, "team-h-llm", tags=MONITOR)
+    create_endpoint(cloud, "team-h-llm", tags=MONITOR, via_bus=True)
     start = minute_start(datetime.now(UTC)) - timedelta(hours=4)
     history(cloud, "team-h-llm", start, rng)
     onset = start + timedelta(minutes=BASELINE_MIN)
@@ -223,7 +223,7 @@ def test_two_endpoints_regressing_at_once_each_get_their_own_action(cloud: Local
     rng = np.random.default_rng(22)
     names = ["team-i-llm", "team-j-llm"]
     for name in names:
-        create_endpoint(cloud, name, tags=MONITOR)
+        create_endpoint(cloud, name, tags=MONITOR, via_bus=True)
     start = minute_start(datetime.now(UTC)) - timedelta(hours=4)
     for name in names:
         history(cloud, name, start, rng)
@@ -246,7 +246,7 @@ def test_two_endpoints_regressing_at_once_each_get_their_own_action(cloud: Local
 
 def test_an_unwatched_endpoint_alarm_is_not_acted_on(cloud: LocalCloud) -> None:
     """The router's scope is config-listed + registry: an offboarded endpoint is unwatched at once."""
-    create_endpoint(cloud, "team-k-llm", tags=MONITOR)
+    create_endpoint(cloud, "team-k-llm", tags=MONITOR, via_bus=True)
     arn = cloud.client("sagemaker").describe_endpoint(EndpointName="team-k-llm")["EndpointArn"]
     event = json.loads(json.dumps(_latency_regression("team-k-llm")))
     watched = cloud.invoke("AlarmRouterFunction", event).result

@@ -68,11 +68,17 @@ class Timeline:
 
 
 def create_endpoint(
-    cloud: LocalCloud, name: str = ENDPOINT, instances: int = 1, tags: dict[str, str] | None = None
+    cloud: LocalCloud,
+    name: str = ENDPOINT,
+    instances: int = 1,
+    tags: dict[str, str] | None = None,
+    via_bus: bool = False,
 ) -> None:
     """A SageMaker endpoint as a team would have it: model, endpoint config, endpoint. CreateEndpoint's
-    CloudTrail event goes on the default bus (``cloudtrail.sagemaker_call``), so the fleet tracker
-    onboards the endpoint if it is config-listed (the demo's EndpointName) or ``tags`` onboard it."""
+    CloudTrail event goes to the fleet tracker (``cloudtrail.sagemaker_call(tracker_only=True)``), which
+    onboards the endpoint if it is config-listed (the demo's EndpointName) or ``tags`` onboard it.
+    Governance's CloudTrail rule does not see it here (the scenes and tests that use this helper
+    expect no governance findings from it); ``via_bus`` puts the event on the default bus, every rule sees it."""
     from sentinel_dev.local.cloudtrail import sagemaker_call
 
     sm = cloud.client("sagemaker")
@@ -102,7 +108,9 @@ def create_endpoint(
         ],
     )
     extra = {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}
-    sagemaker_call(cloud, "CreateEndpoint", EndpointName=name, EndpointConfigName=f"{name}-config-v1", **extra)
+    config = f"{name}-config-v1"
+    only = not via_bus
+    sagemaker_call(cloud, "CreateEndpoint", tracker_only=only, EndpointName=name, EndpointConfigName=config, **extra)
 
 
 def instance_count(cloud: LocalCloud, endpoint: str = ENDPOINT, variant: str = VARIANT) -> int:
