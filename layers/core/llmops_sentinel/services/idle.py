@@ -1,7 +1,9 @@
 """Idle endpoints: one ``Endpoint Idle`` event per idle episode, which the router turns into a
 scale-down to the configured floor.
 
-Run by the latency monitor's scheduled invocation for each watched endpoint variant. The idle
+Run by the latency monitor's scheduled invocation for each watched endpoint variant: it decides from
+the Invocations its batched read already holds (:func:`settle_idle` acts on that verdict);
+:func:`check_idle` is the same check with its own GetMetricData read. The idle
 window is the remediation policy's ``idle_hours`` for the endpoint (one source of truth). An
 episode item in the Sentinel table (``idle#<endpoint>#<variant>`` / ``episode``, conditional put)
 makes the event fire once per episode; traffic ends the episode (the item is deleted).
@@ -14,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from llmops_sentinel.adapters.cloudwatch import MetricQuery, MetricsReader
 from llmops_sentinel.adapters.dynamodb import SentinelTable
-from llmops_sentinel.adapters.endpoints import EndpointReader
+from llmops_sentinel.adapters.endpoints import EndpointReader, EndpointState
 from llmops_sentinel.adapters.events import BusPublisher
-from llmops_sentinel.domain.idle import IdleResult, assess_idle
+from llmops_sentinel.domain.idle import IdleAssessment, IdleResult, assess_idle
 from llmops_sentinel.domain.remediation.policy import RemediationPolicy
 from llmops_sentinel.errors import SentinelError
 from llmops_sentinel.models.bus_events import EndpointIdleDetail
@@ -54,6 +56,21 @@ def check_idle(
     series = metrics.series([query], start, end).get("invocations")
     described = endpoints.describe(endpoint)
     verdict = assess_idle(series.values if series else [], described.last_modified if described else None, at, hours)
+    return settle_idle(endpoint, variant, at, hours, verdict, described, episodes, bus)
+
+
+def settle_idle(
+    endpoint: str,
+    variant: str,
+    at: float,
+    hours: float,
+    verdict: IdleAssessment,
+    described: EndpointState | None,
+    episodes: SentinelTable,
+    bus: BusPublisher,
+) -> IdleResult:
+    """Act on an idle verdict: end the episode (active), or report a new one once (``Endpoint Idle``)."""
+    start = datetime.fromtimestamp(at, UTC) - timedelta(hours=hours)
     if not verdict.idle:
         episodes.end_idle(endpoint, variant)
         return IdleResult(status="unknown" if described is None else "active", reason=verdict.reason)
