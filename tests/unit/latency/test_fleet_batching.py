@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from llmops_sentinel.adapters.events import Published
 from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.adapters.latency_store import LatencyStore
 from llmops_sentinel.domain.fleet.membership import WatchedEndpoint
+from llmops_sentinel.domain.remediation.policy import load_policy
 from llmops_sentinel.errors import ConfigError, ThrottledError
 from llmops_sentinel.models.bus_events import SentinelDetail
 from llmops_sentinel.models.latency import MonitoredEndpoint, ScheduledRun
@@ -310,3 +312,95 @@ def test_throttled_getmetricdata_fails_the_run_for_a_retry(aws: dict[str, Any]) 
 def test_the_steady_window_fits_500_queries_in_the_datapoint_limit() -> None:
     settings = _settings()
     assert MAX_QUERIES * steady_span_s(settings) / settings.period_s <= MAX_DATAPOINTS
+
+
+# ------------------------------------------------------------------------------------ idle evidence
+def _endpoint(name: str) -> None:
+    sm = boto3.client("sagemaker", region_name=REGION)
+    sm.create_model(
+        ModelName=f"{name}-model",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/sm",
+        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"},
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName=f"{name}-config",
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": f"{name}-model", "InitialInstanceCount": 1,
+             "InstanceType": "ml.g4dn.xlarge"}
+        ],
+    )  # fmt: skip
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+
+
+def _invocations(aws: dict[str, Any], name: str, at: float, value: float = 12.0) -> None:
+    aws["cw"].put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {"MetricName": "Invocations", "Value": value, "Timestamp": datetime.fromtimestamp(at, UTC),
+             "Dimensions": [{"Name": "EndpointName", "Value": name}, {"Name": "VariantName", "Value": "AllTraffic"}]}
+        ],
+    )  # fmt: skip
+
+
+def _idle_settings(**extra: Any) -> MonitorSettings:
+    return MonitorSettings(table_name="t", bus_name="b", idle_policy=load_policy(), **extra)
+
+
+def test_late_traffic_inside_the_idle_window_ends_the_episode(aws: dict[str, Any]) -> None:
+    """Traffic older than the advance's re-read span but within idle_hours (it reached CloudWatch after
+    the run that reported the episode) is read by the idle evidence batch and ends the episode."""
+    later = time.time() + 7 * 3600  # the endpoint is older than the 6 h window by then
+    _endpoint("ep-a")
+    _watch(aws, "ep-a", ["AllTraffic"])
+    deps, settings = _deps(aws), _idle_settings()
+    (first,) = run_scheduled(_run(later), settings, deps).endpoints
+    assert first.idle is not None and first.idle.status == "idle-reported"
+    _invocations(aws, "ep-a", later - 1800)
+    (second,) = run_scheduled(_run(later + 300), settings, deps).endpoints
+    assert second.idle is not None and second.idle.status == "active", second.idle
+    assert "12 invocations" in second.idle.reason
+    # Its state now remembers the traffic: the next run decides without the idle read.
+    aws["calls"].clear()
+    (third,) = run_scheduled(_run(later + 600), settings, deps).endpoints
+    assert third.idle is not None and third.idle.status == "active"
+    assert len(aws["calls"]) == 1  # the advance's batch only
+    # A new episode is reported once traffic is older than the window again.
+    (fourth,) = run_scheduled(_run(later + 7 * 3600), settings, deps).endpoints
+    assert fourth.idle is not None and fourth.idle.status == "idle-reported"
+
+
+def test_idle_evidence_is_read_only_for_suspects_in_one_batch(aws: dict[str, Any]) -> None:
+    now = time.time() + 7 * 3600
+    for i in range(4):
+        _endpoint(f"ep-{i}")
+        _watch(aws, f"ep-{i}", ["AllTraffic"])
+    settings = _idle_settings(backfills_per_run=4)
+    run_scheduled(_run(now), settings, _deps(aws))  # backfills; all four idle
+    for i in (0, 1):  # two serve within the advance's next span
+        _invocations(aws, f"ep-{i}", now + 120)
+    aws["calls"].clear()
+    result = run_scheduled(_run(now + 300), settings, _deps(aws))
+    per_target = len(advance_queries(MonitoredEndpoint(endpoint_name="x"), settings))
+    assert aws["calls"] == [4 * per_target, 2]  # the advance's batch, then one call for both suspects
+    assert [r.idle.status for r in result.endpoints if r.idle] == ["active", "active", "idle", "idle"]
+
+
+def test_a_failing_idle_read_fails_only_its_endpoint(aws: dict[str, Any]) -> None:
+    now = time.time() + 7 * 3600
+    for i in range(2):
+        _endpoint(f"ep-{i}")
+        _watch(aws, f"ep-{i}", ["AllTraffic"])
+    settings = _idle_settings()
+    deps = _deps(aws)
+    run_scheduled(_run(now), settings, deps)
+    real = deps.metrics.series
+
+    def flaky(queries: list[Any], start: datetime, end: datetime) -> dict[str, Any]:
+        if len(queries) <= 2 and any(q.dimensions["EndpointName"] == "ep-1" for q in queries):
+            raise RuntimeError("InternalServiceFault")
+        return real(queries, start, end)
+
+    deps.metrics.series = flaky  # type: ignore[method-assign]
+    a, b = run_scheduled(_run(now + 300), settings, deps).endpoints
+    assert a.status == "no-data" and a.idle is not None and a.idle.status == "idle"
+    assert b.status == "error" and "InternalServiceFault" in (b.reason or "")

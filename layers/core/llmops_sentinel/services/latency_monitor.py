@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from llmops_sentinel.adapters.cloudwatch import (
     MAX_DATAPOINTS,
     MAX_QUERIES,
+    BatchResult,
     MetricQuery,
     MetricsReader,
     MetricsRequest,
@@ -73,7 +74,7 @@ from llmops_sentinel.models.latency import (
     ScheduledRun,
     SignalStatus,
 )
-from llmops_sentinel.services.idle import settle_idle
+from llmops_sentinel.services.idle import IDLE_QUERY_ID, idle_query, settle_idle
 
 DETAIL_TYPE = LatencyRegressionDetail.DETAIL_TYPE
 STATISTIC_QUERY = {"p99": "latency_p99", "Average": "latency_avg"}
@@ -700,12 +701,18 @@ def run_scheduled(run: ScheduledRun, settings: MonitorSettings, deps: MonitorDep
     batch = fetch_batched(deps.metrics, metrics_requests(list(prepared.values()), settings))
     for key, failure in {**batch.errors, **batch.throttled}.items():
         results[keys[key]] = _failed(keys[key], failure, throttled)
+    advanced: dict[MonitoredEndpoint, _Advanced] = {}
     for target, ready in prepared.items():
         if target in results:
             continue
         try:
-            advanced = _apply(ready, batch.series.get(_key(target), {}), settings, confirming=False)
-            results[target] = _finish(target, advanced, end, now, settings, deps)
+            advanced[target] = _apply(ready, batch.series.get(_key(target), {}), settings, confirming=False)
+        except Exception as exc:  # isolation is the point: the error is this endpoint's result
+            results[target] = _failed(target, exc, throttled)
+    evidence = idle_evidence(advanced, now, settings, deps)
+    for target, ready_run in advanced.items():
+        try:
+            results[target] = _finish(target, ready_run, evidence, end, now, settings, deps)
         except Exception as exc:  # isolation is the point: the error is this endpoint's result
             results[target] = _failed(target, exc, throttled)
     if throttled:
@@ -799,29 +806,81 @@ def _failed(target: MonitoredEndpoint, exc: Exception, throttled: list[Throttled
 
 
 def _finish(
-    target: MonitoredEndpoint, advanced: _Advanced, end: float, now: float, settings: MonitorSettings, deps: MonitorDeps
+    target: MonitoredEndpoint,
+    advanced: _Advanced,
+    evidence: BatchResult,
+    end: float,
+    now: float,
+    settings: MonitorSettings,
+    deps: MonitorDeps,
 ) -> EndpointRun:
     """Report, store and idle-check one advanced target."""
     run_one = _run_one(target, advanced, end, now, settings, deps)
     if settings.idle_policy is not None:
-        run_one.idle = idle_check(target, now, advanced.last_active, settings.idle_policy, deps)
+        run_one.idle = idle_check(target, now, advanced.last_active, evidence, settings.idle_policy, deps)
     return run_one
 
 
+def _idle_hours(target: MonitoredEndpoint, policy: RemediationPolicy) -> float:
+    return policy.for_endpoint(target.endpoint_name).idle_hours
+
+
+def _active_within(last_active: float | None, now: float, hours: float) -> bool:
+    return last_active is not None and last_active >= now - hours * 3600
+
+
+def idle_evidence(
+    advanced: dict[MonitoredEndpoint, _Advanced], now: float, settings: MonitorSettings, deps: MonitorDeps
+) -> BatchResult:
+    """The idle window's Invocations of every target whose state has not seen traffic within its
+    ``idle_hours`` (the suspects), read in one batch: ``ceil(suspects / 500)`` more GetMetricData calls,
+    none when the whole fleet is serving. The scheduled advance reads only since its last span (plus
+    ``reread_periods``), so traffic that lands later than that but inside the idle window - and ends an
+    idle episode - is seen only here. Traffic found moves the target's ``last_active`` forward (the
+    start of its newest period with invocations), so the next run needs no read for it."""
+    policy = settings.idle_policy
+    if policy is None:
+        return BatchResult()
+    requests = []
+    for target, ready in advanced.items():
+        hours = _idle_hours(target, policy)
+        if not _active_within(ready.last_active, now, hours):
+            query = idle_query(target.endpoint_name, target.variant_name, hours)
+            requests.append(MetricsRequest(key=_key(target), queries=[query], start=now - hours * 3600, end=now))
+    evidence = fetch_batched(deps.metrics, requests)
+    for target, ready in advanced.items():
+        found = evidence.series.get(_key(target), {}).get(IDLE_QUERY_ID)
+        served = [t for t, v in zip(found.timestamps, found.values, strict=True) if v > 0] if found else []
+        if served:
+            ready.last_active = max([*served, *([ready.last_active] if ready.last_active is not None else [])])
+    return evidence
+
+
 def idle_check(
-    target: MonitoredEndpoint, now: float, last_active: float | None, policy: RemediationPolicy, deps: MonitorDeps
+    target: MonitoredEndpoint,
+    now: float,
+    last_active: float | None,
+    evidence: BatchResult,
+    policy: RemediationPolicy,
+    deps: MonitorDeps,
 ) -> IdleResult:
-    """The idle check from the detector's own evidence: the newest period with invocations its state has
-    seen (Invocations is read in the run's batch; a new state backfills what GetMetricData retains).
-    Traffic within ``idle_hours``: active, no further call. Otherwise DescribeEndpoint (has it existed,
-    unchanged, for the whole window?) and the idle episode logic of :mod:`llmops_sentinel.services.idle`."""
-    hours = policy.for_endpoint(target.endpoint_name).idle_hours
+    """The idle check of one target after :func:`idle_evidence`: a target it did not read had traffic
+    within ``idle_hours`` by its state's ``last_active`` (active, no further call); for the others,
+    DescribeEndpoint (has it existed, unchanged, for the whole window?), the window's Invocations and
+    the idle episode logic of :mod:`llmops_sentinel.services.idle` (traffic ends an episode)."""
+    hours = _idle_hours(target, policy)
+    key = _key(target)
+    failure = evidence.errors.get(key) or evidence.throttled.get(key)
+    if failure is not None:
+        raise failure
     episodes = SentinelTable(deps.store.name, ddb=deps.store.ddb)
-    if last_active is not None and last_active >= now - hours * 3600:
+    read = evidence.series.get(key)
+    if read is None and last_active is not None:  # not a suspect: its state saw traffic within the window
         episodes.end_idle(target.endpoint_name, target.variant_name)
         return IdleResult(status="active", reason=f"invocations at {iso(last_active)}, within the last {hours:g} h")
+    found = (read or {}).get(IDLE_QUERY_ID)
     described = deps.endpoints.describe(target.endpoint_name)
-    verdict = assess_idle([], described.last_modified if described else None, now, hours)
+    verdict = assess_idle(found.values if found else [], described.last_modified if described else None, now, hours)
     return settle_idle(target.endpoint_name, target.variant_name, now, hours, verdict, described, episodes, deps.bus)
 
 
