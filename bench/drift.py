@@ -347,8 +347,11 @@ def compile_project() -> None:
                    env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
 
 
+PEER_TOOLS = ("evidently", "whylogs", "pandas")
+
+
 def section_files(sizes: list[int], peers: str | None, folder: Path | None,
-                  peer_formats: tuple[str, ...] = ("csv", "parquet")) -> None:
+                  peer_formats: tuple[str, ...] = ("csv", "parquet"), peer_tools: tuple[str, ...] = PEER_TOOLS) -> None:
     print(f"\n== from files: baseline build + drift check, {N_NUMERIC} numeric + {N_CATEGORICAL} categorical "
           f"columns; every run its own process (time and peak RSS include process start)")
     if peers is None:
@@ -381,7 +384,7 @@ def section_files(sizes: list[int], peers: str | None, folder: Path | None,
             for fmt, (ref, cur) in files.items():
                 if fmt not in peer_formats:
                     continue
-                for tool in ("evidently", "whylogs", "pandas"):
+                for tool in peer_tools:
                     try:
                         elapsed, peak, text, cpu = run_measured([peers, script, tool, str(ref), str(cur)])
                     except RuntimeError as exc:
@@ -506,6 +509,8 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=None, help="where the files section writes its tables")
     parser.add_argument("--peer-formats", nargs="+", choices=["csv", "parquet"], default=["csv", "parquet"],
                         help="the formats the peers read in the files section (the targets compare CSV)")
+    parser.add_argument("--peer-tools", nargs="+", choices=list(PEER_TOOLS), default=list(PEER_TOOLS),
+                        help="the peers run in the files section (the targets name evidently and pandas)")
     parser.add_argument("--write-tables", nargs=2, metavar=("DIR", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write_tables:
@@ -516,7 +521,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, one process (per-core numbers)")
     if "files" in only:
         section_files(args.sizes or ([20_000] if q else [100_000, 1_000_000]), args.peers, args.tmp,
-                      tuple(args.peer_formats))
+                      tuple(args.peer_formats), tuple(args.peer_tools))
     if "ingest" in only:
         section_ingest(5_000 if q else 20_000, 3 if q else 9)
     if "check" in only:
