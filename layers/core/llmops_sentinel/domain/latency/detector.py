@@ -133,6 +133,7 @@ class LatencyDetector:
         self._last_alarm = False
         self._last_extreme = False
         self._last_alarm_index: int | None = None
+        self._episode_peak = 0.0
         self._seasons = sorted((SeasonalProfile(s) for s in p.seasons), key=lambda s: s.spec.period_s, reverse=True)
         self._cycle_s = min((s.period_s for s in p.seasons), default=0)
         self._counts = {s.name.lower(): 0 for s in PointStatus}
@@ -176,6 +177,7 @@ class LatencyDetector:
         det._last_alarm = state.last_alarm
         det._last_extreme = state.last_extreme
         det._last_alarm_index = state.last_alarm_index
+        det._episode_peak = state.episode_peak
         by_name = {s.name: s for s in state.seasons}
         if set(by_name) - {s.spec.name for s in det._seasons}:
             raise DetectorStateError("stored seasons do not match the parameters")
@@ -206,6 +208,7 @@ class LatencyDetector:
             last_alarm=self._last_alarm,
             last_extreme=self._last_extreme,
             last_alarm_index=self._last_alarm_index,
+            episode_peak=self._episode_peak,
             seasons=[s.to_state() for s in self._seasons],
             counts=dict(self._counts),
         )
@@ -510,7 +513,20 @@ class LatencyDetector:
         if p.episode_score:
             # One event, one high point: only the crossing that starts an episode (an alarm record)
             # keeps the +1/2; later crossings of the same episode score their rarity alone (< 1/2).
-            scores = np.where(cross & ~onset_pt, scores - 0.5, scores)
+            # With escalation, a crossing whose evidence is at least twice the episode's strongest so
+            # far keeps it too: a weak onset (a dip, a small spike) must not hide the large change that
+            # follows it within alarm_merge points. Doubling bounds the extra high points per episode
+            # by log2 of the evidence range.
+            high = onset_pt.copy()
+            peak = self._episode_peak
+            for i in np.flatnonzero(cross).tolist():
+                if onset_pt[i]:
+                    peak = float(ratio[i])
+                elif p.episode_escalation and ratio[i] >= 2.0 * peak:
+                    high[i] = True
+                    peak = float(ratio[i])
+            self._episode_peak = peak
+            scores = np.where(cross & ~high, scores - 0.5, scores)
         if p.rebase and crossed.size:
             i = used - 1
             if cross_up[i] or cross_down[i]:
