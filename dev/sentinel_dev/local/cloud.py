@@ -6,20 +6,29 @@ with LocalCloud(parameters={"VerifyWaitSeconds": "1"}) as cloud:
     cloud.wait_for_execution(arn)
 
 One moto server serves the process: a cloud that stops resets moto's (process-global) backends and its
-config but leaves the server running for the next cloud, which then only provisions its stack (a test
-suite starts ~100 clouds; a server start and stop is ~0.6 s of each). ``reset()`` gives a started cloud
-a fresh stack on the same server and port, so clients made before it keep working.
+config but leaves the server running for the next cloud (a test suite starts ~150 clouds; a server start
+and stop is ~0.6 s of each). ``reset()`` gives a started cloud a fresh stack on the same server and port,
+so clients made before it keep working.
+
+Provisioning runs once per template, parameters, stack name and region in a process: the moto state it
+created is snapshotted (``snapshot.py``: every backend, whatever the template holds) and the next cloud
+with the same key restores a fresh copy of it (~10 ms instead of ~250 API calls). Every start is still a
+stack as just provisioned, with no data from an earlier cloud. What ``_start`` does after ``provision``
+runs on every start, restored or not. The parsed template and the boto3 clients on the server's
+port are kept between clouds too.
 """
 
 from __future__ import annotations
 
 import atexit
+import copy
 import json
 import logging
 import os
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,19 +44,32 @@ from llmops_sentinel.errors import SentinelError, TemplateError
 from sentinel_dev.local import cloudwatch as local_cloudwatch
 from sentinel_dev.local import events as event_delivery
 from sentinel_dev.local import sagemaker as local_sagemaker
+from sentinel_dev.local import snapshot as moto_snapshot
 from sentinel_dev.local import stepfunctions as local_stepfunctions
 from sentinel_dev.local.alarms import AlarmEvaluator
 from sentinel_dev.local.emf import EmfExtractor
 from sentinel_dev.local.invoke import InlineInvoke
 from sentinel_dev.local.lambdas import Invocation, LambdaRuntime
 from sentinel_dev.local.provision import Stack, StackContext, provision
-from sentinel_dev.local.template import find_template, load_template, translate_cached
+from sentinel_dev.local.template import SourceTemplate, find_template, load_template, translate_cached
 
 DEFAULT_STACK = "sentinel"
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 _ONE_CLOUD = threading.Lock()
 _SHARED: dict[str, Any] = {}  # the process's moto server and its port, kept between clouds
+_TEMPLATES: dict[tuple[Path, int, int], SourceTemplate] = {}  # parsed template.yaml by path, mtime, size
+_PROVISIONED: dict[tuple[Any, ...], tuple[Stack, moto_snapshot.Snapshot]] = {}  # see the module docstring
+_CLIENTS: dict[tuple[str, str, str], Any] = {}  # boto3 clients on the shared server, by service, URL, region
+
+
+def _source(path: Path) -> SourceTemplate:
+    """template.yaml parsed once per content on disk (parsing is ~0.5 s; an edit changes mtime or size)."""
+    stat = path.resolve().stat()
+    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = load_template(path)
+    return _TEMPLATES[key]
 
 
 def _shared_server() -> tuple[Any, int]:
@@ -139,14 +161,9 @@ class LocalCloud:
         self.start()
 
     def _start(self) -> None:
-        source = load_template(self.template_path)
-        translated = translate_cached(source, self.region)
+        source = _source(self.template_path)
         self._server, self.port = _shared_server()
-        # Clients cached by endpoint URL (adapters.clients) were made for the previous cloud on this port:
-        # their event hooks are that cloud's (see _mark_calls). A new cloud gets new clients, as before.
-        from llmops_sentinel.adapters import clients as cached_clients
-
-        cached_clients._client.cache_clear()
+        _install_mark_hook()  # before any client is made: a client copies the session's hooks when made
         self._set_env(
             {
                 "MOTO_PORT": str(self.port),  # moto's Step Functions interpreter calls back on this port
@@ -171,7 +188,7 @@ class LocalCloud:
             source=source,
         )
         local_stepfunctions.install()  # before the state machines are created: parse cache
-        self._stack = provision(translated, context, self.parameters)
+        self._stack = self._provision(source, context)
         self._runtime = LambdaRuntime(self._stack.functions, self.function_environment())
         if self._capture_output:
             self._runtime.install_output_capture()
@@ -196,10 +213,32 @@ class LocalCloud:
             account_id=self.account_id,
         )
 
+    def _provision(self, source: SourceTemplate, context: StackContext) -> Stack:
+        """The stack from template.yaml: restored from this process's snapshot of the same provisioning,
+        else provisioned (and snapshotted when moto's state allows it)."""
+        key = (
+            json.dumps(source.raw, sort_keys=True, default=str),
+            tuple(sorted(self.parameters.items())),
+            self.stack_name,
+            self.region,
+            self.account_id,
+        )
+        cached = _PROVISIONED.get(key)
+        if cached is not None:
+            stack, state = cached
+            moto_snapshot.restore(state)
+            return copy.deepcopy(stack)
+        stack = provision(translate_cached(source, self.region), context, self.parameters)
+        try:
+            _PROVISIONED[key] = (copy.deepcopy(stack), moto_snapshot.take())
+        except moto_snapshot.SnapshotError as exc:
+            warnings.warn(f"local cloud: provisioning is not cached ({exc})", RuntimeWarning, stacklevel=2)
+        return stack
+
     def stop(self) -> None:
         event_delivery.uninstall()
         if getattr(self, "_marker", None) is not None:
-            boto3._get_default_session().events.unregister("before-call", unique_id=self._marker)
+            _MARKED.pop("lock", None)
             self._marker = None
         if self._inline is not None:
             self._inline.uninstall()
@@ -271,14 +310,17 @@ class LocalCloud:
     def client(self, service: str) -> Any:
         """A boto3 client on the local cloud (one attempt: a moto 500 should fail fast, not retry)."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service,  # type: ignore[call-overload]
-                endpoint_url=self.endpoint_url,
-                region_name=self.region,
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-                config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-            )
+            key = (service, self.endpoint_url, self.region)
+            if key not in _CLIENTS:  # made once per server: a client holds no state of a cloud
+                _CLIENTS[key] = boto3.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=self.endpoint_url,
+                    region_name=self.region,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                    config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+                )
+            self._clients[service] = _CLIENTS[key]
         return self._clients[service]
 
     def function_environment(self) -> dict[str, str]:
@@ -420,19 +462,27 @@ class LocalCloud:
 
 
 MARK_HEADER = "X-Sentinel-Local-Invocation"
+_MARK_HOOK_ID = "sentinel-mark-calls"
+_MARKED: dict[str, Any] = {}  # "lock": the running cloud's runtime lock
+
+
+def _mark(params: dict[str, Any], **_: Any) -> None:
+    lock = _MARKED.get("lock")
+    if lock is not None and lock._is_owned():
+        params.setdefault("headers", {})[MARK_HEADER] = "1"
+
+
+def _install_mark_hook() -> None:
+    """One hook on boto3's default session for every cloud (idempotent per session): a client copies the
+    session's hooks when it is made, so clients kept between clouds (``_CLIENTS``, adapters.clients)
+    must find the running cloud's runtime at call time, not at creation."""
+    boto3._get_default_session().events.register("before-call", _mark, unique_id=_MARK_HOOK_ID)
 
 
 def _mark_calls(runtime: LambdaRuntime) -> str:
     """Tag every AWS call a running local function makes (its thread holds the runtime's lock)."""
-    unique_id = f"sentinel-mark-calls-{id(runtime):x}"
-    lock: Any = runtime._lock
-
-    def mark(params: dict[str, Any], **_: Any) -> None:
-        if lock._is_owned():
-            params.setdefault("headers", {})[MARK_HEADER] = "1"
-
-    boto3._get_default_session().events.register("before-call", mark, unique_id=unique_id)
-    return unique_id
+    _MARKED["lock"] = runtime._lock
+    return _MARK_HOOK_ID
 
 
 def _from_invocation() -> bool:
