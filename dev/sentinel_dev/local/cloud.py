@@ -48,7 +48,7 @@ from sentinel_dev.local import snapshot as moto_snapshot
 from sentinel_dev.local import stepfunctions as local_stepfunctions
 from sentinel_dev.local.alarms import AlarmEvaluator
 from sentinel_dev.local.emf import EmfExtractor
-from sentinel_dev.local.invoke import InlineInvoke
+from sentinel_dev.local.invoke import INLINE_INVOKE_EVENT, InlineInvoke
 from sentinel_dev.local.lambdas import Invocation, LambdaRuntime
 from sentinel_dev.local.provision import Stack, StackContext, provision
 from sentinel_dev.local.template import SourceTemplate, find_template, load_template, translate_cached
@@ -163,7 +163,7 @@ class LocalCloud:
     def _start(self) -> None:
         source = _source(self.template_path)
         self._server, self.port = _shared_server()
-        _install_mark_hook()  # before any client is made: a client copies the session's hooks when made
+        _install_process_hooks()  # before any client is made: a client copies the session's hooks when made
         self._set_env(
             {
                 "MOTO_PORT": str(self.port),  # moto's Step Functions interpreter calls back on this port
@@ -199,7 +199,7 @@ class LocalCloud:
         local_sagemaker.install()
         local_cloudwatch.install()
         self._inline = InlineInvoke(self._runtime)
-        self._inline.install()
+        _RUNNING["inline"] = self._inline  # called by the process hook (see _install_process_hooks)
         event_delivery.install(self._deliver)
         alarm_names = [
             self._stack.ref(lid) for lid, kind in self._stack.resource_types.items() if kind == "AWS::CloudWatch::Alarm"
@@ -238,10 +238,10 @@ class LocalCloud:
     def stop(self) -> None:
         event_delivery.uninstall()
         if getattr(self, "_marker", None) is not None:
-            _MARKED.pop("lock", None)
+            _RUNNING.pop("lock", None)
             self._marker = None
         if self._inline is not None:
-            self._inline.uninstall()
+            _RUNNING.pop("inline", None)
             self._inline = None
         self._unpatch_lambda_invoke()
         if self._runtime is not None:
@@ -462,27 +462,39 @@ class LocalCloud:
 
 
 MARK_HEADER = "X-Sentinel-Local-Invocation"
-_MARK_HOOK_ID = "sentinel-mark-calls"
-_MARKED: dict[str, Any] = {}  # "lock": the running cloud's runtime lock
+_HOOK_ID = "sentinel-local-cloud"
+_RUNNING: dict[str, Any] = {}  # the running cloud's "lock" (its runtime's) and "inline" (its InlineInvoke)
 
 
 def _mark(params: dict[str, Any], **_: Any) -> None:
-    lock = _MARKED.get("lock")
+    lock = _RUNNING.get("lock")
     if lock is not None and lock._is_owned():
         params.setdefault("headers", {})[MARK_HEADER] = "1"
 
 
-def _install_mark_hook() -> None:
-    """One hook on boto3's default session for every cloud (idempotent per session): a client copies the
-    session's hooks when it is made, so clients kept between clouds (``_CLIENTS``, adapters.clients)
-    must find the running cloud's runtime at call time, not at creation."""
-    boto3._get_default_session().events.register("before-call", _mark, unique_id=_MARK_HOOK_ID)
+def _inline_invoke(params: dict[str, Any], **kwargs: Any) -> Any:
+    inline = _RUNNING.get("inline")
+    return None if inline is None else inline(params, **kwargs)
+
+
+def _install_process_hooks() -> None:
+    """The local cloud's botocore hooks, registered once on boto3's default session for every cloud.
+
+    A client copies the session's hooks when it is made, and clients outlive clouds (``_CLIENTS`` here,
+    ``llmops_sentinel.adapters.clients`` in the handlers): a hook registered per cloud would stay, inert,
+    in the clients made during the first cloud, and the next cloud's synchronous ``lambda:Invoke`` from a
+    handler would go through moto's server to a runtime whose lock the caller holds (a deadlock until
+    botocore's read timeout). So each hook looks up the running cloud when it is called.
+    """
+    events = boto3._get_default_session().events
+    events.register("before-call", _mark, unique_id=f"{_HOOK_ID}-mark")
+    events.register(INLINE_INVOKE_EVENT, _inline_invoke, unique_id=f"{_HOOK_ID}-inline-invoke")
 
 
 def _mark_calls(runtime: LambdaRuntime) -> str:
     """Tag every AWS call a running local function makes (its thread holds the runtime's lock)."""
-    _MARKED["lock"] = runtime._lock
-    return _MARK_HOOK_ID
+    _RUNNING["lock"] = runtime._lock
+    return f"{_HOOK_ID}-mark"
 
 
 def _from_invocation() -> bool:
