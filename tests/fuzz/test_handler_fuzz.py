@@ -26,6 +26,7 @@ import os
 import pkgutil
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,8 @@ def seeds(folder: str) -> list[Any]:
     return found
 
 
-def function_for(folder: str) -> str:
+@cache
+def function_for(folder: str) -> str:  # a template.yaml parse is ~1 s: once per folder, not per example
     for logical_id, code_dir in load_template(REPO / "template.yaml").code_dirs.items():
         if code_dir == (REPO / "functions" / folder).resolve():
             return logical_id
