@@ -248,6 +248,7 @@ class LocalCloud:
             self._runtime.remove_output_capture()
         if self._server is not None:
             self._stop_running_executions()
+            self._wait_for_invocations()
             # moto's backends and config are process-global: leave none of this cloud behind.
             for path, body in (
                 ("/moto-api/reset", None),
@@ -282,6 +283,15 @@ class LocalCloud:
                     sfn.stop_execution(executionArn=execution["executionArn"], cause="local cloud stopped")
             except Exception:  # best effort on the way down: the reset follows anyway
                 continue
+
+    def _wait_for_invocations(self, timeout_s: float = 10.0) -> None:
+        """A stopped execution finishes the task it is in: a Lambda still running on one of moto's threads
+        would write into the next cloud's backends (same server, same names). Wait for it (bounded)."""
+        if self._runtime is None:
+            return
+        lock: Any = self._runtime._lock
+        if lock.acquire(timeout=timeout_s):
+            lock.release()
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
