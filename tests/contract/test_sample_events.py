@@ -7,6 +7,7 @@ error it must raise ({"error": "NameError"}). A case without an expectation fail
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ EXPECTED: dict[str, Any] = {
 CASES = sorted(str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json") if p.name != "expected.json")
 
 
+@cache
 def function_for(folder: str) -> str:
-    source = load_template(REPO / "template.yaml")
+    source = load_template(REPO / "template.yaml")  # ~1 s a parse: once per folder, not per case
     for logical_id, code_dir in source.code_dirs.items():
         if code_dir == (REPO / "functions" / folder).resolve():
             return logical_id

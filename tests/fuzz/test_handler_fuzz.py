@@ -26,6 +26,7 @@ import os
 import pkgutil
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,26 @@ FIXTURES: dict[str, list[str]] = {  # function folder -> glob patterns in ../sha
     "latency_monitor": ["eventbridge_scheduled_event_*.json", "cloudwatch_alarm_*.json"],
     "alarm_router": ["cloudwatch_alarm_*.json", "sns_wrapped_*.json", "sagemaker_model_package_state_change*.json"],
 }
-ODD_STRINGS = ["", " ", "\x00", "null", "0", "-1", "1e309", "NaN", "2026-13-45T99:99:99Z", "../../etc/passwd",
-               "\U0001f642" * 20, "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x", "*", "Demo-LLM-Endpoint",
-               "a" * 1000, "{}", "[]", "true"]
+ODD_STRINGS = [
+    "",
+    " ",
+    "\x00",
+    "null",
+    "0",
+    "-1",
+    "1e309",
+    "NaN",
+    "2026-13-45T99:99:99Z",
+    "../../etc/passwd",
+    "\U0001f642" * 20,
+    "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x",
+    "*",
+    "Demo-LLM-Endpoint",
+    "a" * 1000,
+    "{}",
+    "[]",
+    "true",
+]
 FOLDERS = sorted(p.name for p in EVENTS.iterdir() if p.is_dir())
 ROUTER = "alarm_router"
 
@@ -75,10 +93,17 @@ TYPED = _typed_error_names()
 def _wrap_cloudtrail(record: dict[str, Any]) -> dict[str, Any]:
     """A CloudTrail record as EventBridge delivers it (``source`` is ``aws.<service>``)."""
     service = str(record.get("eventSource", "unknown.amazonaws.com")).split(".")[0]
-    return {"version": "0", "id": "6f8a3c36-0000-4c2b-8e3c-000000000000", "detail-type": "AWS API Call via CloudTrail",
-            "source": f"aws.{service}", "account": "123456789012",
-            "time": record.get("eventTime", "2026-11-26T10:00:00Z"), "region": "us-east-1", "resources": [],
-            "detail": record}
+    return {
+        "version": "0",
+        "id": "6f8a3c36-0000-4c2b-8e3c-000000000000",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": f"aws.{service}",
+        "account": "123456789012",
+        "time": record.get("eventTime", "2026-11-26T10:00:00Z"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": record,
+    }
 
 
 def seeds(folder: str) -> list[Any]:
@@ -95,7 +120,8 @@ def seeds(folder: str) -> list[Any]:
     return found
 
 
-def function_for(folder: str) -> str:
+@cache
+def function_for(folder: str) -> str:  # a template.yaml parse is ~1 s: once per folder, not per example
     for logical_id, code_dir in load_template(REPO / "template.yaml").code_dirs.items():
         if code_dir == (REPO / "functions" / folder).resolve():
             return logical_id
@@ -121,8 +147,12 @@ def _get(node: Any, path: tuple[Any, ...]) -> Any:
 
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30), st.sampled_from(ODD_STRINGS),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(ODD_STRINGS),
 )
 
 
@@ -141,8 +171,9 @@ def mutated(draw: st.DrawFn, seeds_: list[Any]) -> Any:
         path = draw(st.sampled_from(paths))
         op = draw(st.sampled_from(["delete", "null", "swap", "huge", "nest", "odd", "b64", "junk"]))
         if not path:
-            event = draw(st.one_of(st.none(), st.integers(), st.text(max_size=20), st.lists(SCALARS, max_size=3),
-                                   st.just({})))
+            event = draw(
+                st.one_of(st.none(), st.integers(), st.text(max_size=20), st.lists(SCALARS, max_size=3), st.just({}))
+            )
             continue
         parent = _get(event, path[:-1])
         key = path[-1]
@@ -199,8 +230,14 @@ def _check(folder: str, cloud: LocalCloud, event: Any) -> str | None:
 def test_handler_survives_mutated_events(folder: str, cloud: LocalCloud) -> None:
     pool = seeds(folder)
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, phases=PHASES,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=PHASES,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(event=mutated(pool))
     def run(event: Any) -> None:
         problem = _check(folder, cloud, event)
@@ -214,8 +251,14 @@ def test_handler_survives_mutated_events(folder: str, cloud: LocalCloud) -> None
 def test_router_survives_mutated_events(cloud: LocalCloud) -> None:
     pool = seeds(ROUTER)
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, phases=PHASES,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=PHASES,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(event=mutated(pool))
     def run(event: Any) -> None:
         problem = _check(ROUTER, cloud, event)
@@ -233,6 +276,8 @@ def test_corpus_report() -> None:
     """Runs last in this module: the corpus size and unhandled count per function (``-s`` shows it)."""
     for folder in FOLDERS:
         print(f"{folder:24} {CORPUS[folder]:5d} mutated events, {UNHANDLED[folder]} unhandled")
-    print(f"{'total':24} {sum(CORPUS.values()):5d} mutated events, {sum(UNHANDLED.values())} unhandled "
-          f"(router: {sum(ROUTER_CRASHES.values())})")
+    print(
+        f"{'total':24} {sum(CORPUS.values()):5d} mutated events, {sum(UNHANDLED.values())} unhandled "
+        f"(router: {sum(ROUTER_CRASHES.values())})"
+    )
     assert Path(AWS_EVENTS).is_dir()

@@ -13,6 +13,7 @@ import re
 import shlex
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,22 +30,39 @@ def try_it_commands() -> list[str]:
     return [line.strip() for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
 
 
+Done = subprocess.CompletedProcess[str]
+
+
+def _after(commands: list[list[str]]) -> list[set[int]]:
+    """For each command, the earlier commands it must wait for: those whose ``--output`` it names."""
+    outputs = [{argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--output"} for argv in commands]
+    return [{i for i in range(j) if outputs[i] & set(argv)} for j, argv in enumerate(commands)]
+
+
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
+    """Every command in its own process (each ``invoke`` starts its own moto server on a free port), two at
+    a time: a command waits only for the earlier ones whose output file it reads (drift check <- baseline)."""
     work = tmp_path_factory.mktemp("try-it")
     for name in LINKED:
         (work / name).symlink_to(ROOT / name)
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-    results = {}
-    for command in try_it_commands():
-        if command == "make demo":
-            continue
-        argv = shlex.split(command)
+    commands = [command for command in try_it_commands() if command != "make demo"]
+    argvs = [shlex.split(command) for command in commands]
+    for command, argv in zip(commands, argvs, strict=True):
         assert argv[0] == ".venv/bin/sentinel", command
-        done = subprocess.run([sys.executable, "-m", "sentinel_dev.cli.main", *argv[1:]], cwd=work, env=env,
+
+    def run(argv: list[str], earlier: list[Future[Done]]) -> Done:
+        for needed in earlier:  # submitted before this one, so already running or done: no deadlock
+            needed.result()
+        return subprocess.run([sys.executable, "-m", "sentinel_dev.cli.main", *argv[1:]], cwd=work, env=env,
                               capture_output=True, text=True, timeout=300, check=False)
-        results[command] = (done, work)
-    return results
+
+    futures: list[Future[Done]] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for argv, waits_for in zip(argvs, _after(argvs), strict=True):
+            futures.append(pool.submit(run, argv, [futures[i] for i in waits_for]))
+        return {command: (future.result(), work) for command, future in zip(commands, futures, strict=True)}
 
 
 def _one(outcomes: dict[str, tuple[subprocess.CompletedProcess[str], Path]], needle: str) -> tuple[

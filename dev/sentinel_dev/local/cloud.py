@@ -6,20 +6,29 @@ with LocalCloud(parameters={"VerifyWaitSeconds": "1"}) as cloud:
     cloud.wait_for_execution(arn)
 
 One moto server serves the process: a cloud that stops resets moto's (process-global) backends and its
-config but leaves the server running for the next cloud, which then only provisions its stack (a test
-suite starts ~100 clouds; a server start and stop is ~0.6 s of each). ``reset()`` gives a started cloud
-a fresh stack on the same server and port, so clients made before it keep working.
+config but leaves the server running for the next cloud (a test suite starts ~150 clouds; a server start
+and stop is ~0.6 s of each). ``reset()`` gives a started cloud a fresh stack on the same server and port,
+so clients made before it keep working.
+
+Provisioning runs once per template, parameters, stack name and region in a process: the moto state it
+created is snapshotted (``snapshot.py``: every backend, whatever the template holds) and the next cloud
+with the same key restores a fresh copy of it (~10 ms instead of ~250 API calls). Every start is still a
+stack as just provisioned, with no data from an earlier cloud. What ``_start`` does after ``provision``
+runs on every start, restored or not. The parsed template and the boto3 clients on the server's
+port are kept between clouds too.
 """
 
 from __future__ import annotations
 
 import atexit
+import copy
 import json
 import logging
 import os
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,19 +44,32 @@ from llmops_sentinel.errors import SentinelError, TemplateError
 from sentinel_dev.local import cloudwatch as local_cloudwatch
 from sentinel_dev.local import events as event_delivery
 from sentinel_dev.local import sagemaker as local_sagemaker
+from sentinel_dev.local import snapshot as moto_snapshot
 from sentinel_dev.local import stepfunctions as local_stepfunctions
 from sentinel_dev.local.alarms import AlarmEvaluator
 from sentinel_dev.local.emf import EmfExtractor
-from sentinel_dev.local.invoke import InlineInvoke
+from sentinel_dev.local.invoke import INLINE_INVOKE_EVENT, InlineInvoke
 from sentinel_dev.local.lambdas import Invocation, LambdaRuntime, local_environment
 from sentinel_dev.local.provision import Stack, StackContext, provision
-from sentinel_dev.local.template import find_template, load_template, translate_cached
+from sentinel_dev.local.template import SourceTemplate, find_template, load_template, translate_cached
 
 DEFAULT_STACK = "sentinel"
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 _ONE_CLOUD = threading.Lock()
 _SHARED: dict[str, Any] = {}  # the process's moto server and its port, kept between clouds
+_TEMPLATES: dict[tuple[Path, int, int], SourceTemplate] = {}  # parsed template.yaml by path, mtime, size
+_PROVISIONED: dict[tuple[Any, ...], tuple[Stack, moto_snapshot.Snapshot]] = {}  # see the module docstring
+_CLIENTS: dict[tuple[str, str, str], Any] = {}  # boto3 clients on the shared server, by service, URL, region
+
+
+def _source(path: Path) -> SourceTemplate:
+    """template.yaml parsed once per content on disk (parsing is ~0.5 s; an edit changes mtime or size)."""
+    stat = path.resolve().stat()
+    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = load_template(path)
+    return _TEMPLATES[key]
 
 
 def _shared_server() -> tuple[Any, int]:
@@ -139,14 +161,9 @@ class LocalCloud:
         self.start()
 
     def _start(self) -> None:
-        source = load_template(self.template_path)
-        translated = translate_cached(source, self.region)
+        source = _source(self.template_path)
         self._server, self.port = _shared_server()
-        # Clients cached by endpoint URL (adapters.clients) were made for the previous cloud on this port:
-        # their event hooks are that cloud's (see _mark_calls). A new cloud gets new clients, as before.
-        from llmops_sentinel.adapters import clients as cached_clients
-
-        cached_clients._client.cache_clear()
+        _install_process_hooks()  # before any client is made: a client copies the session's hooks when made
         self._set_env(
             {
                 "MOTO_PORT": str(self.port),  # moto's Step Functions interpreter calls back on this port
@@ -171,7 +188,7 @@ class LocalCloud:
             source=source,
         )
         local_stepfunctions.install()  # before the state machines are created: parse cache
-        self._stack = provision(translated, context, self.parameters)
+        self._stack = self._provision(source, context)
         self._runtime = LambdaRuntime(self._stack.functions, self.function_environment())
         if self._capture_output:
             self._runtime.install_output_capture()
@@ -182,7 +199,7 @@ class LocalCloud:
         local_sagemaker.install()
         local_cloudwatch.install()
         self._inline = InlineInvoke(self._runtime)
-        self._inline.install()
+        _RUNNING["inline"] = self._inline  # called by the process hook (see _install_process_hooks)
         event_delivery.install(self._deliver)
         alarm_names = [
             self._stack.ref(lid) for lid, kind in self._stack.resource_types.items() if kind == "AWS::CloudWatch::Alarm"
@@ -197,19 +214,42 @@ class LocalCloud:
             account_id=self.account_id,
         )
 
+    def _provision(self, source: SourceTemplate, context: StackContext) -> Stack:
+        """The stack from template.yaml: restored from this process's snapshot of the same provisioning,
+        else provisioned (and snapshotted when moto's state allows it)."""
+        key = (
+            json.dumps(source.raw, sort_keys=True, default=str),
+            tuple(sorted(self.parameters.items())),
+            self.stack_name,
+            self.region,
+            self.account_id,
+        )
+        cached = _PROVISIONED.get(key)
+        if cached is not None:
+            stack, state = cached
+            moto_snapshot.restore(state)
+            return copy.deepcopy(stack)
+        stack = provision(translate_cached(source, self.region), context, self.parameters)
+        try:
+            _PROVISIONED[key] = (copy.deepcopy(stack), moto_snapshot.take())
+        except moto_snapshot.SnapshotError as exc:
+            warnings.warn(f"local cloud: provisioning is not cached ({exc})", RuntimeWarning, stacklevel=2)
+        return stack
+
     def stop(self) -> None:
         event_delivery.uninstall()
         if getattr(self, "_marker", None) is not None:
-            boto3._get_default_session().events.unregister("before-call", unique_id=self._marker)
+            _RUNNING.pop("lock", None)
             self._marker = None
         if self._inline is not None:
-            self._inline.uninstall()
+            _RUNNING.pop("inline", None)
             self._inline = None
         self._unpatch_lambda_invoke()
         if self._runtime is not None:
             self._runtime.remove_output_capture()
         if self._server is not None:
             self._stop_running_executions()
+            self._wait_for_invocations()
             # moto's backends and config are process-global: leave none of this cloud behind.
             for path, body in (
                 ("/moto-api/reset", None),
@@ -245,6 +285,15 @@ class LocalCloud:
             except Exception:  # best effort on the way down: the reset follows anyway
                 continue
 
+    def _wait_for_invocations(self, timeout_s: float = 10.0) -> None:
+        """A stopped execution finishes the task it is in: a Lambda still running on one of moto's threads
+        would write into the next cloud's backends (same server, same names). Wait for it (bounded)."""
+        if self._runtime is None:
+            return
+        lock: Any = self._runtime._lock
+        if lock.acquire(timeout=timeout_s):
+            lock.release()
+
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
             self._saved_env.setdefault(key, os.environ.get(key))
@@ -272,14 +321,17 @@ class LocalCloud:
     def client(self, service: str) -> Any:
         """A boto3 client on the local cloud (one attempt: a moto 500 should fail fast, not retry)."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service,  # type: ignore[call-overload]
-                endpoint_url=self.endpoint_url,
-                region_name=self.region,
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-                config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-            )
+            key = (service, self.endpoint_url, self.region)
+            if key not in _CLIENTS:  # made once per server: a client holds no state of a cloud
+                _CLIENTS[key] = boto3.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=self.endpoint_url,
+                    region_name=self.region,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                    config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+                )
+            self._clients[service] = _CLIENTS[key]
         return self._clients[service]
 
     def function_environment(self) -> dict[str, str]:
@@ -411,19 +463,39 @@ class LocalCloud:
 
 
 MARK_HEADER = "X-Sentinel-Local-Invocation"
+_HOOK_ID = "sentinel-local-cloud"
+_RUNNING: dict[str, Any] = {}  # the running cloud's "lock" (its runtime's) and "inline" (its InlineInvoke)
+
+
+def _mark(params: dict[str, Any], **_: Any) -> None:
+    lock = _RUNNING.get("lock")
+    if lock is not None and lock._is_owned():
+        params.setdefault("headers", {})[MARK_HEADER] = "1"
+
+
+def _inline_invoke(params: dict[str, Any], **kwargs: Any) -> Any:
+    inline = _RUNNING.get("inline")
+    return None if inline is None else inline(params, **kwargs)
+
+
+def _install_process_hooks() -> None:
+    """The local cloud's botocore hooks, registered once on boto3's default session for every cloud.
+
+    A client copies the session's hooks when it is made, and clients outlive clouds (``_CLIENTS`` here,
+    ``llmops_sentinel.adapters.clients`` in the handlers): a hook registered per cloud would stay, inert,
+    in the clients made during the first cloud, and the next cloud's synchronous ``lambda:Invoke`` from a
+    handler would go through moto's server to a runtime whose lock the caller holds (a deadlock until
+    botocore's read timeout). So each hook looks up the running cloud when it is called.
+    """
+    events = boto3._get_default_session().events
+    events.register("before-call", _mark, unique_id=f"{_HOOK_ID}-mark")
+    events.register(INLINE_INVOKE_EVENT, _inline_invoke, unique_id=f"{_HOOK_ID}-inline-invoke")
 
 
 def _mark_calls(runtime: LambdaRuntime) -> str:
     """Tag every AWS call a running local function makes (its thread holds the runtime's lock)."""
-    unique_id = f"sentinel-mark-calls-{id(runtime):x}"
-    lock: Any = runtime._lock
-
-    def mark(params: dict[str, Any], **_: Any) -> None:
-        if lock._is_owned():
-            params.setdefault("headers", {})[MARK_HEADER] = "1"
-
-    boto3._get_default_session().events.register("before-call", mark, unique_id=unique_id)
-    return unique_id
+    _RUNNING["lock"] = runtime._lock
+    return f"{_HOOK_ID}-mark"
 
 
 def _from_invocation() -> bool:

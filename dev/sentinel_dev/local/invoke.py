@@ -27,7 +27,7 @@ from botocore.response import StreamingBody
 
 from sentinel_dev.local.lambdas import LambdaRuntime
 
-_EVENT = "before-call.lambda.Invoke"
+INLINE_INVOKE_EVENT = "before-call.lambda.Invoke"
 
 
 class _Http:
@@ -42,11 +42,11 @@ class InlineInvoke:
 
     def install(self) -> None:
         handler: Any = self  # botocore types handlers as returning None; before-call ones may answer
-        boto3._get_default_session().events.register(_EVENT, handler, unique_id=self._id)
+        boto3._get_default_session().events.register(INLINE_INVOKE_EVENT, handler, unique_id=self._id)
 
     def uninstall(self) -> None:
         self._runtime = None  # clients created earlier keep a copy of the handler: make it inert
-        boto3._get_default_session().events.unregister(_EVENT, unique_id=self._id)
+        boto3._get_default_session().events.unregister(INLINE_INVOKE_EVENT, unique_id=self._id)
 
     def __call__(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
         runtime = self._runtime

@@ -99,3 +99,21 @@ class SentinelBus:
     def put_detail(self, detail: SentinelDetail, resources: Sequence[str] | None = None) -> str:
         """:meth:`put` for a modelled Sentinel event (models/bus_events.py)."""
         return self.put(detail.DETAIL_TYPE, detail.wire(), resources)
+
+    def put_details(self, events: Sequence[tuple[SentinelDetail, Sequence[str] | None]]) -> Published:
+        """Many modelled events in calls of 10 (not one call each): ``failed[i].index`` is the position in
+        ``events`` of an entry PutEvents rejected; the caller decides what a rejected entry means."""
+        out = Published()
+        start = 0
+        while start < len(events):
+            kind = events[start][0].DETAIL_TYPE
+            end = start
+            while end < len(events) and kind == events[end][0].DETAIL_TYPE:
+                end += 1
+            run = events[start:end]
+            published = self._publisher.publish(kind, [d.wire() for d, _ in run], [list(r or []) for _, r in run])
+            out.sent += published.sent
+            out.event_ids.extend(published.event_ids)
+            out.failed.extend(f.model_copy(update={"index": start + f.index}) for f in published.failed)
+            start = end
+        return out

@@ -28,7 +28,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from llmops_sentinel.adapters.clients import LazyClient
+from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 
 PROFILES = "profiles"
 BASELINES = "baselines"
@@ -93,7 +93,11 @@ class DriftStore:
         return key
 
     def get(self, key: str, bucket: str | None = None) -> bytes:
-        body: bytes = self.s3.get_object(Bucket=bucket or self.bucket, Key=key)["Body"].read()
+        try:
+            body: bytes = self.s3.get_object(Bucket=bucket or self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:  # SlowDown (503, per prefix) -> ThrottledError: the caller retries
+            raise_if_throttled(exc, "S3")
+            raise
         return body
 
     def get_optional(self, key: str) -> bytes | None:
@@ -121,6 +125,16 @@ class DriftStore:
 
     def baseline(self, endpoint: str) -> bytes | None:
         return self.get_optional(baseline_key(endpoint))
+
+    def baseline_endpoints(self) -> set[str]:
+        """Endpoints with a baseline (one ListObjectsV2 page per 1,000 baselines)."""
+        found: set[str] = set()
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{BASELINES}/"):
+            for item in page.get("Contents", []):
+                name = str(item["Key"])[len(BASELINES) + 1 :]
+                if name.endswith(".json") and "/" not in name:
+                    found.add(name[: -len(".json")])
+        return found
 
     def put_baseline(self, endpoint: str, body: bytes) -> str:
         return self.put(baseline_key(endpoint), body)

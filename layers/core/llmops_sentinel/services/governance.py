@@ -47,7 +47,7 @@ from llmops_sentinel.domain.governance import (
     to_asff,
 )
 from llmops_sentinel.domain.governance.resources import EndpointConfig, IamPolicy, KmsKey, ResourceType
-from llmops_sentinel.errors import ConfigError, SentinelError, ThrottledError
+from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.models.bus_events import GovernanceFindingDetail
 from llmops_sentinel.models.governance import (
     BatchResult,
@@ -245,17 +245,19 @@ def govern(resources: list[Resource], deps: GovernanceDeps, now: datetime | None
             "governance remediation",
             extra={"finding": finding.summary(), "finding_id": finding.id, "outcome": outcome.model_dump()},
         )
-    published = publish_failed = 0
-    for finding in violations:
-        detail = bus_detail(finding, outcomes.get(finding.id), _endpoint_of(finding, by_id))
-        try:
-            deps.bus.put_detail(detail, [finding.resource_arn] if finding.resource_arn else None)
-            published += 1
-        except ThrottledError:
-            raise
-        except SentinelError as exc:
-            publish_failed += 1
-            logger.error("bus refused a finding", extra={"finding_id": finding.id, "error": str(exc)})
+    sent = deps.bus.put_details(  # 10 per PutEvents: a scan batch has up to ~50 violations; throttling raises
+        [
+            (
+                bus_detail(finding, outcomes.get(finding.id), _endpoint_of(finding, by_id)),
+                [finding.resource_arn] if finding.resource_arn else None,
+            )
+            for finding in violations
+        ]
+    )
+    for rejected in sent.failed:
+        error = f"PutEvents rejected the finding: {rejected.error_code} {rejected.error_message}"
+        logger.error("bus refused a finding", extra={"finding_id": violations[rejected.index].id, "error": error})
+    published, publish_failed = sent.sent, len(sent.failed)
     return GovernResult(
         resources=len(resources),
         findings=len(findings),
