@@ -1,7 +1,8 @@
-"""Drift detector (scheduled): per monitored endpoint, window profiles vs baseline -> report, metrics, signal.
+"""Drift detector: per endpoint, window profiles vs baseline -> report, metrics, signal.
 
-Each endpoint is checked on its own: one that cannot be checked (bad baseline, unreadable profile, any
-error) gets status ``error`` or ``bad-input`` and a DriftCheckErrors metric; the others are still checked.
+Scheduled by the DriftChecks state machine (``phase: list``, then ``phase: check`` per endpoint:
+services/drift_fanout.py); a direct invocation checks the listed monitors in one run. An endpoint that
+cannot be checked gets status ``error``/``bad-input`` and DriftCheckErrors; the others are still checked.
 No Powertools Tracer in the drift functions: the X-Ray SDK costs ~0.3x the cold-start floor; the
 function's Active tracing still records every invocation (docs/drift.md).
 """
@@ -16,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from llmops_sentinel.handlers import rejects_bad_input
 from llmops_sentinel.services.drift import DriftSettings, run_drift_checks
+from llmops_sentinel.services.drift_fanout import handle_fanout, is_fanout_event, registry_from_env
 from llmops_sentinel.services.emf import publish_drift_checks
 
 logger = Logger()
@@ -29,6 +31,8 @@ def settings() -> DriftSettings:
 @logger.inject_lambda_context
 @rejects_bad_input(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_fanout_event(event):
+        return handle_fanout(event, settings(), registry_from_env())
     publish_drift_checks(result := run_drift_checks(event, settings()))
     for check in result.checks:
         logger.info("drift check", extra=check.model_dump(exclude={"feature_scores"}))

@@ -9,7 +9,7 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
-from llmops_sentinel.adapters.cloudwatch import MetricQuery, Series
+from llmops_sentinel.adapters.cloudwatch import MetricQuery, Series, latency_queries
 from llmops_sentinel.adapters.events import Published
 from llmops_sentinel.adapters.latency_store import ConfigSeen, StoredState
 from llmops_sentinel.errors import ConfigError
@@ -29,6 +29,9 @@ DAY = 86_400
 START = 1_700_006_400.0  # a UTC midnight
 
 
+BY_METRIC = {(q.metric, q.stat): q.id for q in latency_queries("ep", "AllTraffic")}
+
+
 class FakeMetrics:
     """Per query id one minute-series; ``series`` returns what lies in [start, end)."""
 
@@ -40,8 +43,9 @@ class FakeMetrics:
         a, b = start.timestamp(), end.timestamp()
         self.calls.append((a, b))
         out = {}
-        for q in queries:
-            t, v = self.data.get(q.id, (np.empty(0), np.empty(0)))
+        for q in queries:  # batched calls rename queries (q0, q1, ...): find the series by metric and stat
+            own = q.id if q.id in self.data else BY_METRIC.get((q.metric, q.stat), q.id)
+            t, v = self.data.get(own, (np.empty(0), np.empty(0)))
             sel = (t >= a) & (t < b)
             out[q.id] = Series(timestamps=t[sel].tolist(), values=v[sel].tolist())
         return out
@@ -65,12 +69,16 @@ class FakeStore:
         revision: int,
         now: float | None = None,
         signal_states: dict[str, str] | None = None,
+        last_active: float | None = None,
+        read_through: float | None = None,
     ) -> int:
         self.stored = StoredState(
             state_json=state_json,
             last_alarm_json=last_alarm_json,
             revision=revision + 1,
             signal_states=signal_states or {},
+            last_active=last_active,
+            read_through=read_through,
         )
         return revision + 1
 

@@ -7,7 +7,9 @@
 
 The state item holds the p99 detector's JSON state (``state``), the other signals' states
 (``signals``: a JSON map signal name -> state; TTFT, tokens/s, error rate), the last alarm episode the
-monitor reported, and a ``revision`` counter: writes are conditional on the revision read, so two
+monitor reported, the newest period with invocations it read (``last_active``: the idle check's
+evidence, so idle needs no GetMetricData call of its own), and a ``revision`` counter: writes are
+conditional on the revision read, so two
 overlapping runs cannot both advance one detector. With backfill, states are 20-60 kB each for
 1-minute data, under the 400 kB item limit for the four signals.
 """
@@ -37,6 +39,10 @@ class StoredState(BaseModel):
     revision: int = 0
     signal_states: dict[str, str] = Field(default_factory=dict)
     """State JSON of every signal other than the p99 latency, by signal name."""
+    last_active: float | None = None
+    """Epoch s of the newest period with invocations the monitor has read (its idle evidence)."""
+    read_through: float | None = None
+    """End (epoch s) of the last span read: a run without new points does not read its backfill again."""
 
 
 class ConfigSeen(BaseModel):
@@ -79,6 +85,8 @@ class LatencyStore:
             last_alarm_json=item.get("last_alarm", {}).get("S"),
             revision=int(item.get("revision", {}).get("N", "0")),
             signal_states=json.loads(item["signals"]["S"]) if "signals" in item else {},
+            last_active=float(item["last_active"]["N"]) if "last_active" in item else None,
+            read_through=float(item["read_through"]["N"]) if "read_through" in item else None,
         )
 
     def save(
@@ -90,6 +98,8 @@ class LatencyStore:
         revision: int,
         now: float | None = None,
         signal_states: dict[str, str] | None = None,
+        last_active: float | None = None,
+        read_through: float | None = None,
     ) -> int:
         """Write the state if nobody else did since ``revision`` was read; returns the new revision."""
         item: dict[str, Any] = {
@@ -102,6 +112,10 @@ class LatencyStore:
             item["last_alarm"] = {"S": last_alarm_json}
         if signal_states:
             item["signals"] = {"S": json.dumps(signal_states, sort_keys=True)}
+        if last_active is not None:
+            item["last_active"] = {"N": repr(float(last_active))}
+        if read_through is not None:
+            item["read_through"] = {"N": repr(float(read_through))}
         try:
             self.ddb.put_item(
                 TableName=self.name,

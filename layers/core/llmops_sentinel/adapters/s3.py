@@ -122,6 +122,16 @@ class DriftStore:
     def baseline(self, endpoint: str) -> bytes | None:
         return self.get_optional(baseline_key(endpoint))
 
+    def baseline_endpoints(self) -> set[str]:
+        """Endpoints with a baseline (one ListObjectsV2 page per 1,000 baselines)."""
+        found: set[str] = set()
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{BASELINES}/"):
+            for item in page.get("Contents", []):
+                name = str(item["Key"])[len(BASELINES) + 1 :]
+                if name.endswith(".json") and "/" not in name:
+                    found.add(name[: -len(".json")])
+        return found
+
     def put_baseline(self, endpoint: str, body: bytes) -> str:
         return self.put(baseline_key(endpoint), body)
 

@@ -142,8 +142,9 @@ class EndpointRun(BaseModel):
     """The latency detector's baseline is still warming up (see docs/latency.md)."""
     signals: dict[str, SignalStatus] = Field(default_factory=dict)
     """Every detected signal's status (latency, ttft, tokens_per_s, error_rate)."""
-    status: Literal["ok", "no-data", "conflict", "bad-input", "error"] = "ok"
-    """``bad-input``/``error``: this endpoint's check failed (typed bad input, or anything else: an AWS
+    status: Literal["ok", "no-data", "conflict", "deferred", "bad-input", "error"] = "ok"
+    """``deferred``: a new detector's backfill waits for a later run (``backfills_per_run``);
+    ``bad-input``/``error``: this endpoint's check failed (typed bad input, or anything else: an AWS
     error, a bug); the run went on with the next endpoint and LatencyCheckErrors says so."""
     reason: str | None = None
     """Why the check failed (``bad-input``/``error``): the exception's class and message."""

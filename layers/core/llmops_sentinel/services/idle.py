@@ -1,7 +1,11 @@
 """Idle endpoints: one ``Endpoint Idle`` event per idle episode, which the router turns into a
 scale-down to the configured floor.
 
-Run by the latency monitor's scheduled invocation for each watched endpoint variant. The idle
+Run by the latency monitor's scheduled invocation for each watched endpoint variant: traffic its
+batched read already saw within the window settles the check (active, no call); any other target reads
+the whole window's Invocations (:func:`idle_query`, batched with the other suspects' by the monitor)
+and :func:`settle_idle` acts on the verdict. :func:`check_idle` is the same check with its own
+GetMetricData read. The idle
 window is the remediation policy's ``idle_hours`` for the endpoint (one source of truth). An
 episode item in the Sentinel table (``idle#<endpoint>#<variant>`` / ``episode``, conditional put)
 makes the event fire once per episode; traffic ends the episode (the item is deleted).
@@ -14,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 from llmops_sentinel.adapters.cloudwatch import MetricQuery, MetricsReader
 from llmops_sentinel.adapters.dynamodb import SentinelTable
-from llmops_sentinel.adapters.endpoints import EndpointReader
+from llmops_sentinel.adapters.endpoints import EndpointReader, EndpointState
 from llmops_sentinel.adapters.events import BusPublisher
-from llmops_sentinel.domain.idle import IdleResult, assess_idle
+from llmops_sentinel.domain.idle import IdleAssessment, IdleResult, assess_idle
 from llmops_sentinel.domain.remediation.policy import RemediationPolicy
 from llmops_sentinel.errors import SentinelError
 from llmops_sentinel.models.bus_events import EndpointIdleDetail
@@ -26,6 +30,22 @@ DETAIL_TYPE = EndpointIdleDetail.DETAIL_TYPE
 
 class IdlePublishError(SentinelError):
     """EventBridge refused the idle event; the episode is not recorded, so the next run retries."""
+
+
+IDLE_QUERY_ID = "invocations"
+
+
+def idle_query(endpoint: str, variant: str, hours: float) -> MetricQuery:
+    """The idle window's Invocations sums (read over ``[now - hours, now]``): hourly for windows of 3 h
+    or more, else 5-minute periods."""
+    return MetricQuery(
+        id=IDLE_QUERY_ID,
+        namespace="AWS/SageMaker",
+        metric="Invocations",
+        dimensions={"EndpointName": endpoint, "VariantName": variant},
+        stat="Sum",
+        period=3600 if hours >= 3 else 300,
+    )
 
 
 def check_idle(
@@ -40,20 +60,26 @@ def check_idle(
 ) -> IdleResult:
     at = now if now is not None else time.time()
     hours = policy.for_endpoint(endpoint).idle_hours
-    period = 3600 if hours >= 3 else 300
     end = datetime.fromtimestamp(at, UTC)
     start = end - timedelta(hours=hours)
-    query = MetricQuery(
-        id="invocations",
-        namespace="AWS/SageMaker",
-        metric="Invocations",
-        dimensions={"EndpointName": endpoint, "VariantName": variant},
-        stat="Sum",
-        period=period,
-    )
-    series = metrics.series([query], start, end).get("invocations")
+    series = metrics.series([idle_query(endpoint, variant, hours)], start, end).get(IDLE_QUERY_ID)
     described = endpoints.describe(endpoint)
     verdict = assess_idle(series.values if series else [], described.last_modified if described else None, at, hours)
+    return settle_idle(endpoint, variant, at, hours, verdict, described, episodes, bus)
+
+
+def settle_idle(
+    endpoint: str,
+    variant: str,
+    at: float,
+    hours: float,
+    verdict: IdleAssessment,
+    described: EndpointState | None,
+    episodes: SentinelTable,
+    bus: BusPublisher,
+) -> IdleResult:
+    """Act on an idle verdict: end the episode (active), or report a new one once (``Endpoint Idle``)."""
+    start = datetime.fromtimestamp(at, UTC) - timedelta(hours=hours)
     if not verdict.idle:
         episodes.end_idle(endpoint, variant)
         return IdleResult(status="unknown" if described is None else "active", reason=verdict.reason)

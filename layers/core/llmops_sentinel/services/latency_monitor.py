@@ -31,11 +31,23 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from llmops_sentinel.adapters.cloudwatch import MetricsReader, Series, latency_queries
+from llmops_sentinel.adapters.cloudwatch import (
+    MAX_DATAPOINTS,
+    MAX_QUERIES,
+    BatchResult,
+    MetricQuery,
+    MetricsReader,
+    MetricsRequest,
+    Series,
+    fetch_batched,
+    latency_queries,
+)
 from llmops_sentinel.adapters.dynamodb import SentinelTable
 from llmops_sentinel.adapters.endpoints import EndpointReader, EndpointState
 from llmops_sentinel.adapters.events import BusPublisher
+from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.adapters.latency_store import ConfigSeen, LatencyStore, StateConflictError, StoredState
+from llmops_sentinel.domain.idle import IdleResult, assess_idle
 from llmops_sentinel.domain.latency import (
     AlarmRecord,
     CauseEvidence,
@@ -50,7 +62,7 @@ from llmops_sentinel.domain.latency import (
 )
 from llmops_sentinel.domain.latency.models import Mode
 from llmops_sentinel.domain.remediation.policy import RemediationPolicy, load_policy
-from llmops_sentinel.errors import BadInputError, ConfigError, SentinelError
+from llmops_sentinel.errors import BadInputError, ConfigError, SentinelError, ThrottledError
 from llmops_sentinel.models.bus_events import LatencyRegressionDetail
 from llmops_sentinel.models.latency import (
     ConfirmRequest,
@@ -62,7 +74,7 @@ from llmops_sentinel.models.latency import (
     ScheduledRun,
     SignalStatus,
 )
-from llmops_sentinel.services.idle import check_idle
+from llmops_sentinel.services.idle import IDLE_QUERY_ID, idle_query, settle_idle
 
 DETAIL_TYPE = LatencyRegressionDetail.DETAIL_TYPE
 STATISTIC_QUERY = {"p99": "latency_p99", "Average": "latency_avg"}
@@ -147,6 +159,15 @@ class MonitorSettings(BaseModel):
     )
     idle_policy: RemediationPolicy | None = None
     """Remediation policy whose per-endpoint ``idle_hours`` the idle check uses (None: no idle check)."""
+    reread_periods: int = Field(
+        10, ge=0, description="periods before the last span read that are read again (late CloudWatch data)"
+    )
+    backfills_per_run: int = Field(
+        25, ge=1, description="new detectors backfilled per run; the others are deferred to the next runs"
+    )
+    fleet_registry: bool = True
+    """Scheduled runs also watch every fleet-registry endpoint x variant (``SENTINEL_FLEET_REGISTRY``:
+    on/off); with it on, an empty fleet and an empty env list is a run with nothing to do."""
     cause: CauseParams = Field(default_factory=lambda: CauseParams(min_points=2))
     """Two points after the onset are enough here: a confirmation comes two or three periods after it, and
     per-minute invocation counts and error sums are far less noisy than latency."""
@@ -166,11 +187,15 @@ class MonitorSettings(BaseModel):
             signals=_signals(os.environ.get("SENTINEL_LATENCY_SIGNALS", "")),
             lookback_s=_lookback(os.environ.get("SENTINEL_LATENCY_LOOKBACK_MINUTES", "auto")),
             idle_policy=_idle_policy(),
+            fleet_registry=os.environ.get("SENTINEL_FLEET_REGISTRY", "on").strip().lower() not in _OFF,
         )
 
     @property
     def backfill_s(self) -> int:
         return self.lookback_s or backfill_seconds(self.period_s)
+
+
+_OFF = {"off", "false", "0", "no"}
 
 
 def _signals(text: str) -> list[str]:
@@ -199,7 +224,7 @@ def _lookback(text: str) -> int | None:
 
 
 def _idle_policy() -> RemediationPolicy | None:
-    if os.environ.get("SENTINEL_IDLE_CHECK", "on").lower() in {"off", "false", "0"}:
+    if os.environ.get("SENTINEL_IDLE_CHECK", "on").lower() in _OFF:
         return None
     override = os.environ.get("SENTINEL_REMEDIATION_POLICY", "").strip()
     return load_policy(text=override) if override else load_policy()
@@ -220,11 +245,17 @@ class MonitorDeps:
     store: LatencyStore
     endpoints: EndpointReader
     bus: BusPublisher
+    registry: FleetRegistry | None = None
+    """The fleet registry scheduled runs list (None: only the configured endpoints)."""
 
     @classmethod
     def default(cls, settings: MonitorSettings) -> MonitorDeps:
         return cls(
-            MetricsReader(), LatencyStore(settings.table_name), EndpointReader(), BusPublisher(settings.bus_name)
+            MetricsReader(),
+            LatencyStore(settings.table_name),
+            EndpointReader(),
+            BusPublisher(settings.bus_name),
+            FleetRegistry(settings.table_name) if settings.fleet_registry else None,
         )
 
 
@@ -254,6 +285,10 @@ class _Advanced:
     signals: dict[str, _SignalRun]
     stored: StoredState
     last_alarm: StoredAlarm | None
+    last_active: float | None = None
+    """Epoch s of the newest period with invocations this state has seen (the idle check's evidence)."""
+    read_through: float | None = None
+    """End of the span this advance read."""
 
     @property
     def detector(self) -> LatencyDetector:
@@ -331,9 +366,34 @@ def _signal_series(name: str, data: dict[str, Series], settings: MonitorSettings
     return data.get(spec.query, Series(timestamps=[], values=[]))
 
 
-def _advance(
-    target: MonitoredEndpoint, end: float, settings: MonitorSettings, deps: MonitorDeps, confirming: bool = False
-) -> _Advanced:
+def advance_queries(target: MonitoredEndpoint, settings: MonitorSettings) -> list[MetricQuery]:
+    """The series a scheduled advance reads: the latency statistic, Invocations (error rate and idle
+    evidence), 5XX errors when the error rate is detected, and the other selected signals' queries
+    (the cause's wider evidence is read only for an alarm, by :func:`explain`)."""
+    wanted = {STATISTIC_QUERY[settings.statistic], "invocations"}
+    for name in settings.signals:
+        spec = SIGNALS[name]
+        if spec.query is not None:
+            wanted.add(spec.query)
+        elif name != PRIMARY:
+            wanted.add("errors_5xx")
+    queries = latency_queries(target.endpoint_name, target.variant_name, settings.period_s)
+    return [q for q in queries if q.id in wanted]
+
+
+@dataclass
+class _Prepared:
+    """A target's stored state and detectors, and the span its series must be read over."""
+
+    target: MonitoredEndpoint
+    stored: StoredState
+    detectors: dict[str, LatencyDetector]
+    starts: dict[str, float]
+    start: float
+    end: float
+
+
+def _prepare(target: MonitoredEndpoint, end: float, settings: MonitorSettings, deps: MonitorDeps) -> _Prepared:
     stored = deps.store.load(target.endpoint_name, target.variant_name)
     detectors = {
         name: _resume(
@@ -343,21 +403,24 @@ def _advance(
         for name in settings.signals
     }
     earliest = end - settings.backfill_s
+    # Points arrive a little late: read again ``reread_periods`` before the end of the last span read,
+    # never the whole backfill again just because an endpoint has had no traffic since.
+    floor = (
+        earliest if stored.read_through is None else stored.read_through - settings.reread_periods * settings.period_s
+    )
     starts = {}
     for name, detector in detectors.items():
         last_ts = detector.state().last_ts
-        starts[name] = max(earliest if last_ts is None else last_ts + settings.period_s, earliest)
-    start = min(starts.values())
-    data: dict[str, Series] = {}
-    if start < end:
-        data = deps.metrics.series(
-            latency_queries(target.endpoint_name, target.variant_name, settings.period_s), _dt(start), _dt(end)
-        )
+        starts[name] = max(earliest if last_ts is None else last_ts + settings.period_s, earliest, floor)
+    return _Prepared(target, stored, detectors, starts, min(starts.values()), end)
+
+
+def _apply(prepared: _Prepared, data: dict[str, Series], settings: MonitorSettings, confirming: bool) -> _Advanced:
     runs = {}
-    for name, detector in detectors.items():
+    for name, detector in prepared.detectors.items():
         look = _confirming(detector, settings.confirm_threshold_ratio) if confirming else None
         series = _signal_series(name, data, settings)
-        keep = [i for i, t in enumerate(series.timestamps) if t >= starts[name]]
+        keep = [i for i, t in enumerate(series.timestamps) if t >= prepared.starts[name]]
         times = [series.timestamps[i] for i in keep]
         values = [series.values[i] for i in keep]
         run = _SignalRun(detector, np.empty(0), [], len(times), [])
@@ -367,8 +430,23 @@ def _advance(
             if look is not None:
                 run.confirm_alarms = look.update(times, values).new_alarms
         runs[name] = run
+    stored = prepared.stored
     last = StoredAlarm.model_validate_json(stored.last_alarm_json) if stored.last_alarm_json else None
-    return _Advanced(runs, stored, last)
+    invocations = data.get("invocations") or Series(timestamps=[], values=[])
+    active = [t for t, v in zip(invocations.timestamps, invocations.values, strict=True) if v > 0]
+    seen = [t for t in (stored.last_active, max(active, default=None)) if t is not None]
+    return _Advanced(runs, stored, last, max(seen) if seen else None, prepared.end)
+
+
+def _advance(
+    target: MonitoredEndpoint, end: float, settings: MonitorSettings, deps: MonitorDeps, confirming: bool = False
+) -> _Advanced:
+    """One target on its own: load, read its series (one request), update the detectors."""
+    prepared = _prepare(target, end, settings, deps)
+    data: dict[str, Series] = {}
+    if prepared.start < end:
+        data = deps.metrics.series(advance_queries(target, settings), _dt(prepared.start), _dt(end))
+    return _apply(prepared, data, settings, confirming)
 
 
 def _save(
@@ -384,6 +462,8 @@ def _save(
         signal_states={
             name: run.detector.state().model_dump_json() for name, run in advanced.signals.items() if name != PRIMARY
         },
+        last_active=advanced.last_active,
+        read_through=advanced.read_through,
     )
 
 
@@ -595,54 +675,218 @@ def _summary(
 
 # --------------------------------------------------------------------------- modes
 def run_scheduled(run: ScheduledRun, settings: MonitorSettings, deps: MonitorDeps | None = None) -> ScheduledResult:
+    """One scheduled run over the fleet: every target's state loaded, all their series read in as few
+    GetMetricData calls as the API's limits allow (:func:`metrics_requests`), then each target
+    advanced, reported and stored on its own. Whatever fails for one target is its result; throttling
+    anywhere is re-raised once the others are done, so the invocation is retried (not swallowed)."""
     deps = deps or MonitorDeps.default(settings)
     now = run.time.timestamp()
     end = float((int(now) - settings.settle_s) // settings.period_s * settings.period_s)
-    targets = run.detail.endpoints or settings.endpoints
+    targets = run.detail.endpoints or scheduled_targets(settings, deps)
     if not targets:
-        raise ConfigError("no endpoints to monitor (SENTINEL_LATENCY_ENDPOINTS is empty)")
-    return ScheduledResult(at=iso(now), endpoints=[_isolated(t, end, now, settings, deps) for t in targets])
-
-
-def _isolated(
-    target: MonitoredEndpoint, end: float, now: float, settings: MonitorSettings, deps: MonitorDeps
-) -> EndpointRun:
-    """One endpoint variant's detection and idle check; whatever goes wrong with it is its result
-    (``bad-input`` for typed bad input, ``error`` otherwise), so one failing endpoint (a CloudWatch or
-    PutEvents error, a corrupt state item) never stops the others being checked."""
-    try:
-        run_one = _run_one(target, end, now, settings, deps)
-        if settings.idle_policy is not None:
-            run_one.idle = check_idle(
-                target.endpoint_name,
-                target.variant_name,
-                now,
-                settings.idle_policy,
-                deps.metrics,
-                deps.endpoints,
-                SentinelTable(deps.store.name, ddb=deps.store.ddb),
-                deps.bus,
-            )
-        return run_one
-    except Exception as exc:  # isolation is the point: the error is this endpoint's result
-        status: Literal["bad-input", "error"] = "bad-input" if isinstance(exc, BadInputError) else "error"
-        return EndpointRun(
-            endpoint_name=target.endpoint_name,
-            variant_name=target.variant_name,
-            points=0,
-            accepted=0,
-            score=0.0,
-            max_score=0.0,
-            alarm=False,
-            status=status,
-            reason=f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+        if deps.registry is None:
+            raise ConfigError("no endpoints to monitor (SENTINEL_LATENCY_ENDPOINTS is empty, no fleet registry)")
+        return ScheduledResult(at=iso(now), endpoints=[])
+    results: dict[MonitoredEndpoint, EndpointRun] = {}
+    throttled: list[ThrottledError] = []
+    prepared: dict[MonitoredEndpoint, _Prepared] = {}
+    for target in targets:
+        try:
+            prepared[target] = _prepare(target, end, settings, deps)
+        except Exception as exc:  # isolation: a corrupt or unreadable state item is this target's result
+            results[target] = _failed(target, exc, throttled)
+    for target in _deferred(prepared, settings):
+        results[target] = _deferred_run(target, prepared.pop(target))
+    keys = {_key(t): t for t in prepared}
+    batch = fetch_batched(deps.metrics, metrics_requests(list(prepared.values()), settings))
+    for key, failure in {**batch.errors, **batch.throttled}.items():
+        results[keys[key]] = _failed(keys[key], failure, throttled)
+    advanced: dict[MonitoredEndpoint, _Advanced] = {}
+    for target, ready in prepared.items():
+        if target in results:
+            continue
+        try:
+            advanced[target] = _apply(ready, batch.series.get(_key(target), {}), settings, confirming=False)
+        except Exception as exc:  # isolation is the point: the error is this endpoint's result
+            results[target] = _failed(target, exc, throttled)
+    evidence = idle_evidence(advanced, now, settings, deps)
+    for target, ready_run in advanced.items():
+        try:
+            results[target] = _finish(target, ready_run, evidence, end, now, settings, deps)
+        except Exception as exc:  # isolation is the point: the error is this endpoint's result
+            results[target] = _failed(target, exc, throttled)
+    if throttled:
+        raise ThrottledError(
+            f"{len(throttled)} of {len(targets)} endpoint variants throttled ({throttled[0]}); the others are "
+            "stored, a retried invocation reads only what is still missing"
         )
+    return ScheduledResult(at=iso(now), endpoints=[results[t] for t in targets])
+
+
+def scheduled_targets(settings: MonitorSettings, deps: MonitorDeps) -> list[MonitoredEndpoint]:
+    """The configured endpoint variants, then every fleet-registry endpoint x variant (exact names,
+    each once, configured ones first; an endpoint the registry lists without variants: AllTraffic)."""
+    found = dict.fromkeys(settings.endpoints)
+    if deps.registry is not None:
+        for watched in sorted(deps.registry.watched(), key=lambda w: w.endpoint_name):
+            for variant in watched.variants or ["AllTraffic"]:
+                found.setdefault(MonitoredEndpoint(endpoint_name=watched.endpoint_name, variant_name=variant))
+    return list(found)
+
+
+def _key(target: MonitoredEndpoint) -> str:
+    return f"{target.endpoint_name}/{target.variant_name}"
+
+
+def steady_span_s(settings: MonitorSettings) -> int:
+    """The longest span a target may need and still share the steady-state window: 500 queries of that
+    many periods stay within GetMetricData's 100,800 datapoints (201 periods: 3 h 21 min at 60 s)."""
+    return (MAX_DATAPOINTS // MAX_QUERIES) * settings.period_s
+
+
+def metrics_requests(prepared: list[_Prepared], settings: MonitorSettings) -> list[MetricsRequest]:
+    """Per target with anything to read: its queries and window. Targets in steady state (a span of at
+    most :func:`steady_span_s`) share one window from the earliest of their starts, so their queries
+    pack into ``ceil(queries / 500)`` calls; the few points before a target's own start are dropped
+    when it is advanced. A backfilling or long-stalled target keeps its own window (its own calls,
+    sized to the datapoint limit by :func:`~llmops_sentinel.adapters.cloudwatch.plan_calls`)."""
+    reading = [p for p in prepared if p.start < p.end]
+    steady = [p for p in reading if p.end - p.start <= steady_span_s(settings)]
+    shared = min((p.start for p in steady), default=0.0)
+    return [
+        MetricsRequest(
+            key=_key(p.target),
+            queries=advance_queries(p.target, settings),
+            start=shared if p in steady else p.start,
+            end=p.end,
+        )
+        for p in reading
+    ]
+
+
+def _deferred(prepared: dict[MonitoredEndpoint, _Prepared], settings: MonitorSettings) -> list[MonitoredEndpoint]:
+    """Backfills beyond ``backfills_per_run`` (fleet order): a new endpoint's first read is ~21,600
+    points per query at 60 s, so a fleet onboarded at once is backfilled over a few runs, keeping each
+    run inside its timeout and GetMetricData's rate."""
+    backfilling = [t for t, p in prepared.items() if p.end - p.start > steady_span_s(settings)]
+    return backfilling[settings.backfills_per_run :]
+
+
+def _deferred_run(target: MonitoredEndpoint, prepared: _Prepared) -> EndpointRun:
+    return EndpointRun(
+        endpoint_name=target.endpoint_name,
+        variant_name=target.variant_name,
+        points=0,
+        accepted=0,
+        score=0.0,
+        max_score=0.0,
+        alarm=False,
+        status="deferred",
+        reason=f"backfill of {(prepared.end - prepared.start) / 86_400:.1f} days waits for a later run",
+    )
+
+
+def _failed(target: MonitoredEndpoint, exc: Exception, throttled: list[ThrottledError]) -> EndpointRun:
+    """A target whose check failed: ``bad-input`` for typed bad input, ``error`` otherwise (throttling
+    also goes to ``throttled``, for the run to re-raise)."""
+    if isinstance(exc, ThrottledError):
+        throttled.append(exc)
+    status: Literal["bad-input", "error"] = "bad-input" if isinstance(exc, BadInputError) else "error"
+    return EndpointRun(
+        endpoint_name=target.endpoint_name,
+        variant_name=target.variant_name,
+        points=0,
+        accepted=0,
+        score=0.0,
+        max_score=0.0,
+        alarm=False,
+        status=status,
+        reason=f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+    )
+
+
+def _finish(
+    target: MonitoredEndpoint,
+    advanced: _Advanced,
+    evidence: BatchResult,
+    end: float,
+    now: float,
+    settings: MonitorSettings,
+    deps: MonitorDeps,
+) -> EndpointRun:
+    """Report, store and idle-check one advanced target."""
+    run_one = _run_one(target, advanced, end, now, settings, deps)
+    if settings.idle_policy is not None:
+        run_one.idle = idle_check(target, now, advanced.last_active, evidence, settings.idle_policy, deps)
+    return run_one
+
+
+def _idle_hours(target: MonitoredEndpoint, policy: RemediationPolicy) -> float:
+    return policy.for_endpoint(target.endpoint_name).idle_hours
+
+
+def _active_within(last_active: float | None, now: float, hours: float) -> bool:
+    return last_active is not None and last_active >= now - hours * 3600
+
+
+def idle_evidence(
+    advanced: dict[MonitoredEndpoint, _Advanced], now: float, settings: MonitorSettings, deps: MonitorDeps
+) -> BatchResult:
+    """The idle window's Invocations of every target whose state has not seen traffic within its
+    ``idle_hours`` (the suspects), read in one batch: ``ceil(suspects / 500)`` more GetMetricData calls,
+    none when the whole fleet is serving. The scheduled advance reads only since its last span (plus
+    ``reread_periods``), so traffic that lands later than that but inside the idle window - and ends an
+    idle episode - is seen only here. Traffic found moves the target's ``last_active`` forward (the
+    start of its newest period with invocations), so the next run needs no read for it."""
+    policy = settings.idle_policy
+    if policy is None:
+        return BatchResult()
+    requests = []
+    for target, ready in advanced.items():
+        hours = _idle_hours(target, policy)
+        if not _active_within(ready.last_active, now, hours):
+            query = idle_query(target.endpoint_name, target.variant_name, hours)
+            requests.append(MetricsRequest(key=_key(target), queries=[query], start=now - hours * 3600, end=now))
+    evidence = fetch_batched(deps.metrics, requests)
+    for target, ready in advanced.items():
+        found = evidence.series.get(_key(target), {}).get(IDLE_QUERY_ID)
+        served = [t for t, v in zip(found.timestamps, found.values, strict=True) if v > 0] if found else []
+        if served:
+            ready.last_active = max([*served, *([ready.last_active] if ready.last_active is not None else [])])
+    return evidence
+
+
+def idle_check(
+    target: MonitoredEndpoint,
+    now: float,
+    last_active: float | None,
+    evidence: BatchResult,
+    policy: RemediationPolicy,
+    deps: MonitorDeps,
+) -> IdleResult:
+    """The idle check of one target after :func:`idle_evidence`: a target it did not read had traffic
+    within ``idle_hours`` by its state's ``last_active`` (active, no further call); for the others,
+    DescribeEndpoint (has it existed, unchanged, for the whole window?), the window's Invocations and
+    the idle episode logic of :mod:`llmops_sentinel.services.idle` (traffic ends an episode)."""
+    hours = _idle_hours(target, policy)
+    key = _key(target)
+    failure = evidence.errors.get(key) or evidence.throttled.get(key)
+    if failure is not None:
+        raise failure
+    episodes = SentinelTable(deps.store.name, ddb=deps.store.ddb)
+    read = evidence.series.get(key)
+    if read is None and last_active is not None:  # not a suspect: its state saw traffic within the window
+        episodes.end_idle(target.endpoint_name, target.variant_name)
+        return IdleResult(status="active", reason=f"invocations at {iso(last_active)}, within the last {hours:g} h")
+    found = (read or {}).get(IDLE_QUERY_ID)
+    described = deps.endpoints.describe(target.endpoint_name)
+    verdict = assess_idle(found.values if found else [], described.last_modified if described else None, now, hours)
+    return settle_idle(target.endpoint_name, target.variant_name, now, hours, verdict, described, episodes, deps.bus)
 
 
 def _run_one(
-    target: MonitoredEndpoint, end: float, now: float, settings: MonitorSettings, deps: MonitorDeps
+    target: MonitoredEndpoint, advanced: _Advanced, end: float, now: float, settings: MonitorSettings, deps: MonitorDeps
 ) -> EndpointRun:
-    advanced = _advance(target, end, settings, deps)
     last = advanced.last_alarm
     published: list[str] = []
     stale = 0

@@ -1,5 +1,8 @@
 """Drift monitors: which endpoints the scheduled detector checks, over which window, and how.
 
+Every watched endpoint of the fleet is checked with the ``defaults`` monitor; an entry under
+``monitors`` overrides it for one endpoint (or, with ``enabled: false``, opts that endpoint out).
+
 Loaded from YAML (``config/monitors.yaml``; the packaged default is
 ``llmops_sentinel/config/monitors.yaml``), validated with pydantic (``extra="forbid"``); errors name the
 file, the field and, when known, the line. An endpoint's ``monitor`` section replaces the defaults'
@@ -82,6 +85,14 @@ class MonitorsFile(_Strict):
 
     def resolved(self) -> list[Monitor]:
         return [self.monitor_for(entry.endpoint) for entry in self.monitors if entry.enabled]
+
+    def fleet(self, watched: list[str]) -> list[Monitor]:
+        """The monitors of a fleet: every enabled entry, then every watched endpoint without an entry
+        (the ``defaults`` monitor: the fleet default; entries are per-endpoint overrides). An entry with
+        ``enabled: false`` opts its endpoint out even when it is watched."""
+        listed = {entry.endpoint for entry in self.monitors}
+        extra = sorted({name for name in watched if name not in listed})
+        return [*self.resolved(), *(self.monitor_for(name) for name in extra)]
 
     def monitor_for(self, endpoint: str) -> Monitor:
         """The monitor of ``endpoint``; an endpoint without an entry gets the defaults (used for profiling)."""
