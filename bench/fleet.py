@@ -404,6 +404,8 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
             drift_data(cloud, names, now - timedelta(minutes=9), rng)
             alarms_after = alarm_metrics(cloud)
             reads_registry = monitor_reads_registry()
+            if reads_registry:  # a fleet stack: the template's one-endpoint parameter is not part of the fleet
+                runtime.update_environment("LatencyMonitorFunction", {"SENTINEL_LATENCY_ENDPOINTS": ""})
             detail: dict[str, Any] = (
                 {}
                 if reads_registry
@@ -426,7 +428,12 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
         finally:
             counter.uninstall()
         result = latency.invocations[0].result or {}
-        checked = [e for e in result.get("endpoints", []) if e.get("status") in {"ok", "no-data"}]
+        fleet = set(names)
+        checked = [
+            e
+            for e in result.get("endpoints", [])
+            if e.get("endpoint_name") in fleet and e.get("status") in {"ok", "no-data"}
+        ]
         drift_checks = (drift.invocations[0].result or {}).get("checks", [])
         runs = [
             run_usage(cloud, "latency", latency),
