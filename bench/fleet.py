@@ -6,7 +6,9 @@ Run on demand (not in CI)::
     nice -n 5 .venv/bin/python bench/fleet.py --endpoints 10 --json  # one JSON object per N
 
 For each N: a fresh local cloud (template.yaml on moto); N SageMaker endpoints tagged
-``sentinel:monitor=true``; discovery into the fleet registry; 1 h of 1-minute SageMaker metrics per
+``sentinel:monitor=true``; discovery into the fleet registry (the fleet tracker's scheduled full sync
+when the template has it, else the bench's own list + tags -> membership -> registry, said in the
+output's ``sources``); 1 h of 1-minute SageMaker metrics per
 variant (ModelLatency samples, so the local cloud computes p99 and Average; Invocations; 4XX/5XX
 errors); a baseline and one Firehose partial profile per endpoint for the drift window. Then, in
 process, through the template's functions: one scheduled latency run (fresh detectors: the backfill
@@ -74,7 +76,7 @@ GMD_MAX_QUERIES = 500
 VARIANT = "AllTraffic"
 SAMPLES_PER_MINUTE = 10
 FLAT_TOLERANCE = 0.05
-SYNC_MEMORY_MB = 256  # the fleet sync function's memory until the fleet tracker lands (task A)
+SYNC_MEMORY_MB = 256  # what the bench prices its own sync at when the template has no fleet tracker
 
 
 _STARTED = time.perf_counter()
@@ -202,7 +204,7 @@ def fresh_client(cloud: LocalCloud, service: str) -> Any:
 
 def discover(cloud: LocalCloud, table: str, now: datetime) -> tuple[list[WatchedEndpoint], float]:
     """What the fleet sync does: list the endpoints, read each one's tags, decide, write the registry.
-    (The fleet tracker of task A is not merged: the bench does it with the same domain functions.)"""
+    (Used when the template has no fleet tracker: the bench does it with the same domain functions.)"""
     policy = load_fleet_policy()
     sm, ddb = fresh_client(cloud, "sagemaker"), fresh_client(cloud, "dynamodb")  # made after the hook: counted
     registry = FleetRegistry(table, ddb=ddb)
@@ -297,7 +299,7 @@ def scheduled(at: datetime, detail: dict[str, Any]) -> dict[str, Any]:
 
 
 def monitor_reads_registry() -> bool:
-    """Does the latency monitor list the fleet itself (task C merged)? Else the bench passes the
+    """Does the latency monitor list the fleet itself (the batched monitor)? Else the bench passes the
     registry's endpoints in the scheduled event's detail, which the monitor accepts today."""
     source = (ROOT / "layers/core/llmops_sentinel/services/latency_monitor.py").read_text(encoding="utf-8")
     return "FleetRegistry" in source or "fleet_registry" in source
@@ -393,11 +395,28 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
             now = datetime.now(UTC).replace(second=0, microsecond=0)
             progress(f"N={n}: creating {n} tagged endpoints")
             names = tagged_endpoints(cloud, n, policy.onboarding.tag_key, policy.onboarding.tag_value)
-            progress(f"N={n}: discovery into the fleet registry")
-            sync_counter.install()
-            watched, sync_s = discover(cloud, table, now)
-            sync_counter.uninstall()
-            sync_calls = sync_counter.take()
+            tracker = runtime.has("FleetTrackerFunction")
+            if tracker:  # the fleet tracker's scheduled full sync finds them (the endpoints made no events)
+                progress(f"N={n}: discovery: the fleet tracker's scheduled full sync")
+                synced = measure(cloud, counter, "FleetTrackerFunction", scheduled(now, {}))
+                watched = FleetRegistry(table, ddb=fresh_client(cloud, "dynamodb")).watched()
+                sync_s, sync_calls = synced.seconds, synced.calls
+                sync_run = run_usage(cloud, "fleet_sync", synced)
+            else:
+                progress(f"N={n}: discovery into the fleet registry (by the bench: no fleet tracker in the template)")
+                sync_counter.install()
+                watched, sync_s = discover(cloud, table, now)
+                sync_counter.uninstall()
+                sync_calls = sync_counter.take()
+                sync_run = RunUsage(
+                    name="fleet_sync",
+                    every_minutes=SCHEDULE_MINUTES["fleet_sync"],
+                    invocations=1,
+                    gb_s=SYNC_MEMORY_MB / 1024.0 * sync_s,
+                    api_calls=sync_calls.nested(),
+                    dynamodb_read_units=sync_calls.ddb_read,
+                    dynamodb_write_units=sync_calls.ddb_write,
+                )
             progress(f"N={n}: {len(watched)} watched; publishing 1 h of metrics and the drift data")
             start = now - timedelta(minutes=65)
             publish_metrics(cloud, names, start, 60, rng)
@@ -438,15 +457,7 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
         runs = [
             run_usage(cloud, "latency", latency),
             run_usage(cloud, "drift", drift),
-            RunUsage(
-                name="fleet_sync",
-                every_minutes=SCHEDULE_MINUTES["fleet_sync"],
-                invocations=1,
-                gb_s=SYNC_MEMORY_MB / 1024.0 * sync_s,
-                api_calls=sync_calls.nested(),
-                dynamodb_read_units=sync_calls.ddb_read,
-                dynamodb_write_units=sync_calls.ddb_write,
-            ),
+            sync_run,
         ]
         tracker_alarms = alarms_after > alarms_before
         standing = Standing(
@@ -482,15 +493,17 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
         "monthly_cost_usd_stack": round(cost.total_usd, 2),
         "standing": standing.model_dump(),
         "sources": {
-            "discovery": "bench wrote the registry (list endpoints + tags -> membership -> FleetRegistry.put); "
-            "fleet tracker (task A) not merged",
+            "discovery": "the fleet tracker's scheduled full sync (FleetTrackerFunction)"
+            if tracker
+            else "bench wrote the registry (list endpoints + tags -> membership -> FleetRegistry.put); "
+            "no fleet tracker in the template",
             "latency_endpoints": "monitor reads the registry"
             if reads_registry
-            else "registry's endpoints in the scheduled event's detail (task C not merged)",
+            else "registry's endpoints in the scheduled event's detail (the monitor does not list the registry)",
             "drift_monitors": "SENTINEL_DRIFT_MONITORS listing every endpoint",
             "per_endpoint_alarms": "alarms in the account"
             if tracker_alarms
-            else "from fleet.yaml defaults (p99 + anomaly band + drift); fleet tracker not merged",
+            else "from fleet.yaml defaults (p99 + anomaly band + drift); no fleet tracker in the template",
         },
         "prices": {
             "file": str(PRICES.relative_to(ROOT)),
@@ -565,15 +578,20 @@ def main(argv: list[str] | None = None) -> int:
     prices = load_service_prices(args.prices)
     rng = np.random.default_rng(args.seed)
     rows = []
-    for n in args.endpoints or [10, 100, 500]:
-        row = bench_one(n, prices, rng)
-        rows.append(row)
-        if args.json:
-            print(json.dumps(row, sort_keys=True), flush=True)
-        progress(
-            f"N={n}: latency {row['latency_run_s']} s, drift {row['drift_run_s']} s, "
-            f"${row['monthly_cost_usd_per_endpoint']['total']:.4f}/endpoint/month"
-        )
+    out = sys.stdout
+    sys.stdout = sys.stderr  # stdout carries only the results: anything else printed goes to stderr
+    try:
+        for n in args.endpoints or [10, 100, 500]:
+            row = bench_one(n, prices, rng)
+            rows.append(row)
+            if args.json:
+                print(json.dumps(row, sort_keys=True), file=out, flush=True)
+            progress(
+                f"N={n}: latency {row['latency_run_s']} s, drift {row['drift_run_s']} s, "
+                f"${row['monthly_cost_usd_per_endpoint']['total']:.4f}/endpoint/month"
+            )
+    finally:
+        sys.stdout = out
     results = checks(rows)
     if not args.json:
         print(table(rows))
