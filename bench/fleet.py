@@ -55,6 +55,7 @@ from llmops_sentinel.domain.drift.monitors import DEFAULT_MONITORS_PATH
 from llmops_sentinel.domain.drift.profiles import profile_to_json
 from llmops_sentinel.domain.fleet.membership import WatchedEndpoint, membership
 from llmops_sentinel.domain.fleet.policy import load_fleet_policy
+from llmops_sentinel.services.emf import FIREHOSE_UNITS
 from sentinel_dev.fleet_cost import (
     FleetUsage,
     RunUsage,
@@ -76,6 +77,9 @@ GMD_MAX_QUERIES = 500
 VARIANT = "AllTraffic"
 SAMPLES_PER_MINUTE = 10
 FLAT_TOLERANCE = 0.05
+PROCESSOR_METRICS_PER_ENDPOINT = len(FIREHOSE_UNITS) + 2
+"""The drift stream processor's EMF metrics per endpoint (latency/TTFT/token values, RecordsOk,
+RecordsFailed): the bench writes window profiles without running it, so they are counted, not seen."""
 SYNC_MEMORY_MB = 256  # what the bench prices its own sync at when the template has no fleet tracker
 
 
@@ -478,9 +482,10 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
             sync_run,
         ]
         tracker_alarms = alarms_after > alarms_before
+        declared = custom_metrics(latency.invocations + drift.invocations)
         standing = Standing(
             alarm_metrics=alarms_after + (0 if tracker_alarms else n * per_endpoint_alarm_metrics()),
-            custom_metrics=len(custom_metrics(latency.invocations + drift.invocations)),
+            custom_metrics=len(declared) + n * PROCESSOR_METRICS_PER_ENDPOINT,
             kms_keys=sum(1 for kind in cloud.stack.resource_types.values() if kind == "AWS::KMS::Key"),
         )
     usage = FleetUsage(endpoints=n, runs=runs, standing=standing, traffic=Traffic())
@@ -511,6 +516,8 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
         },
         "monthly_cost_usd_stack": round(cost.total_usd, 2),
         "standing": standing.model_dump(),
+        "custom_metrics_by_name": dict(sorted(Counter(f"{ns}/{name}" for ns, name, _ in declared).items()))
+        | {"processor (not run here: publish_firehose_batch per endpoint)": n * PROCESSOR_METRICS_PER_ENDPOINT},
         "sources": {
             "discovery": "the fleet tracker's scheduled full sync (FleetTrackerFunction)"
             if tracker

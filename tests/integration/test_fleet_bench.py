@@ -78,6 +78,9 @@ def test_every_endpoint_is_watched_and_checked(row: dict[str, Any]) -> None:
     assert row["endpoints_watched"] == N
     assert row["endpoints_checked"] == N
     assert row["drift_endpoints_checked"] == N
+    # the measured run is the steady state: every endpoint's detector was backfilled by the first run
+    assert row["statuses"]["latency_first_run"] == {"ok": N}
+    assert row["statuses"]["latency"] == {"ok": N}
 
 
 def test_call_counts_are_consistent_with_the_runs(row: dict[str, Any]) -> None:
