@@ -333,11 +333,30 @@ def ours_one(ref: Path, cur: Path) -> Measured:
     return t, m, {f["feature"]: bool(f["drifted"]) for f in orjson.loads(text)["features"]}, c
 
 
-def section_files(sizes: list[int], peers: str | None, folder: Path | None) -> None:
+def compile_project() -> None:
+    """Byte-compile the project's packages, as an install does (the peers' site-packages are compiled by pip).
+
+    Without it, under PYTHONDONTWRITEBYTECODE (or a read-only checkout) every measured process of ours would
+    compile the changed modules again: process start as no user has it.
+    """
+    import llmops_sentinel
+    import sentinel_dev
+
+    dirs = [str(Path(p).parent) for p in (llmops_sentinel.__file__, sentinel_dev.__file__) if p]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *dirs], check=True, stdout=subprocess.DEVNULL,
+                   env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+
+
+PEER_TOOLS = ("evidently", "whylogs", "pandas")
+
+
+def section_files(sizes: list[int], peers: str | None, folder: Path | None,
+                  peer_formats: tuple[str, ...] = ("csv", "parquet"), peer_tools: tuple[str, ...] = PEER_TOOLS) -> None:
     print(f"\n== from files: baseline build + drift check, {N_NUMERIC} numeric + {N_CATEGORICAL} categorical "
           f"columns; every run its own process (time and peak RSS include process start)")
     if peers is None:
         print("(no --peers PYTHON: the peers' venv is not used; see bench/requirements-evidently.txt)")
+    compile_project()
     script = str(Path(__file__).with_name("_peers.py"))
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         work = Path(tmp)
@@ -363,7 +382,9 @@ def section_files(sizes: list[int], peers: str | None, folder: Path | None) -> N
             if peers is None:
                 continue
             for fmt, (ref, cur) in files.items():
-                for tool in ("evidently", "whylogs", "pandas"):
+                if fmt not in peer_formats:
+                    continue
+                for tool in peer_tools:
                     try:
                         elapsed, peak, text, cpu = run_measured([peers, script, tool, str(ref), str(cur)])
                     except RuntimeError as exc:
@@ -486,6 +507,10 @@ def main() -> None:
     parser.add_argument("--peers", default=None, metavar="PYTHON",
                         help="the peers' interpreter for the files section (e.g. .venv-bench/bin/python)")
     parser.add_argument("--tmp", type=Path, default=None, help="where the files section writes its tables")
+    parser.add_argument("--peer-formats", nargs="+", choices=["csv", "parquet"], default=["csv", "parquet"],
+                        help="the formats the peers read in the files section (the targets compare CSV)")
+    parser.add_argument("--peer-tools", nargs="+", choices=list(PEER_TOOLS), default=list(PEER_TOOLS),
+                        help="the peers run in the files section (the targets name evidently and pandas)")
     parser.add_argument("--write-tables", nargs=2, metavar=("DIR", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write_tables:
@@ -495,7 +520,8 @@ def main() -> None:
     q = args.quick
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, one process (per-core numbers)")
     if "files" in only:
-        section_files(args.sizes or ([20_000] if q else [100_000, 1_000_000]), args.peers, args.tmp)
+        section_files(args.sizes or ([20_000] if q else [100_000, 1_000_000]), args.peers, args.tmp,
+                      tuple(args.peer_formats), tuple(args.peer_tools))
     if "ingest" in only:
         section_ingest(5_000 if q else 20_000, 3 if q else 9)
     if "check" in only:

@@ -65,6 +65,40 @@ class FileFormatError(BadInputError):
 Progress = Callable[[int, int], None]  # (rows so far, bytes read so far)
 
 
+class _Compute:
+    """The Arrow compute kernels the readers call, by name through ``call_function``.
+
+    ``pyarrow.compute`` generates a Python wrapper with a parsed docstring for each of its ~280 kernels
+    when imported: ~80 ms of CPU in every ``sentinel`` process, as much as parsing 30k CSV rows. The
+    wrappers call ``pyarrow._compute.call_function`` with the kernel's default options, as this does.
+    """
+
+    def __init__(self) -> None:
+        import pyarrow as pa
+        from pyarrow import _compute
+
+        self._pa = pa
+        self._call = _compute.call_function
+        self._cast_options = _compute.CastOptions
+
+    def cast(self, values: Any, target: Any) -> Any:
+        return self._call("cast", [values], self._cast_options.safe(target))
+
+    def fill_null(self, values: Any, fill: Any) -> Any:
+        return self._call("coalesce", [values, self._pa.scalar(fill, type=values.type)])
+
+    def equal(self, values: Any, other: Any) -> Any:
+        return self._call("equal", [values, self._pa.scalar(other, type=values.type)])
+
+    def if_else(self, cond: Any, left: Any, right: Any) -> Any:
+        return self._call("if_else", [cond, left, right])
+
+    def __getattr__(self, kernel: str) -> Callable[..., Any]:
+        """One-argument kernels with default options: ``max``, ``sum``, ``unique``, ``value_counts``..."""
+        call = self._call
+        return lambda values: call(kernel, [values])
+
+
 # ------------------------------------------------------------------------------------------------ sources
 
 
@@ -168,6 +202,12 @@ class _Counting(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int = -1) -> bytes:
+        """The inner stream's bytes as they are (no copy through a buffer: CSV blocks are 4 MiB)."""
+        data = self._inner.read(size)
+        self.count += len(data)
+        return data
+
     def readinto(self, buffer: Any) -> int:
         data = self._inner.read(len(buffer))
         n = len(data)
@@ -211,8 +251,12 @@ def detect_format(source: Source, head: bytes) -> str:
 
 
 def profile_source(
-    path: str | Path, *, features: list[str] | None = None, endpoint: str | None = None,
-    progress: Progress | None = None, s3: Any | None = None,
+    path: str | Path,
+    *,
+    features: list[str] | None = None,
+    endpoint: str | None = None,
+    progress: Progress | None = None,
+    s3: Any | None = None,
 ) -> FileProfile:
     """One file (local or ``s3://``) -> its profile, streamed in chunks."""
     source = open_source(path, s3)
@@ -240,8 +284,9 @@ def _lines(stream: IO[bytes], name: str) -> Iterator[bytes]:
         yield line
 
 
-def _json(source: Source, head: bytes, features: list[str] | None, endpoint: str | None,
-          progress: Progress | None) -> FileProfile:
+def _json(
+    source: Source, head: bytes, features: list[str] | None, endpoint: str | None, progress: Progress | None
+) -> FileProfile:
     first = head.split(b"\n", 1)[0]
     try:
         doc = orjson.loads(first)
@@ -286,8 +331,14 @@ def _json(source: Source, head: bytes, features: list[str] | None, endpoint: str
     return FileProfile(profile, "data", "jsonl", errors)
 
 
-def _fold_lines(profile: EndpointProfile, chunk: list[bytes], start: int, features: list[str] | None,
-                endpoint: str | None, errors: list[RecordError]) -> EndpointProfile:
+def _fold_lines(
+    profile: EndpointProfile,
+    chunk: list[bytes],
+    start: int,
+    features: list[str] | None,
+    endpoint: str | None,
+    errors: list[RecordError],
+) -> EndpointProfile:
     result = profile_lines(chunk, features=features, endpoint=endpoint, start=start)
     _keep(errors, result.errors)
     return merge_profiles(profile, result.profile) if profile.records_ok or profile.records_failed else result.profile
@@ -349,13 +400,14 @@ def _arrow_error(source: Source, exc: Exception) -> FileFormatError:
     return FileFormatError(f"{source.name}: malformed CSV ({text})")
 
 
-def _csv(source: Source, head: bytes, features: list[str] | None, endpoint: str | None,
-         progress: Progress | None) -> FileProfile:
+def _csv(
+    source: Source, head: bytes, features: list[str] | None, endpoint: str | None, progress: Progress | None
+) -> FileProfile:
     names, has_header = _header(source, head)
     categorical: set[str] = set()
     while True:
         try:
-            return _csv_pass(source, names, has_header, categorical, features, endpoint, progress)
+            return _csv_pass(source, head, names, has_header, categorical, features, endpoint, progress)
         except _Recategorise as again:
             categorical |= again.columns
 
@@ -365,11 +417,20 @@ class _Recategorise(Exception):  # noqa: N818 -- control flow inside this module
         self.columns = columns
 
 
-def _csv_pass(source: Source, names: list[str], has_header: bool, categorical: set[str],
-              features: list[str] | None, endpoint: str | None, progress: Progress | None) -> FileProfile:
+def _csv_pass(
+    source: Source,
+    head: bytes,
+    names: list[str],
+    has_header: bool,
+    categorical: set[str],
+    features: list[str] | None,
+    endpoint: str | None,
+    progress: Progress | None,
+) -> FileProfile:
     import pyarrow as pa
-    import pyarrow.compute as pc
     from pyarrow import csv as pacsv
+
+    pc = _Compute()
 
     width = len(names)
     bad: list[RecordError] = []
@@ -390,19 +451,24 @@ def _csv_pass(source: Source, names: list[str], has_header: bool, categorical: s
 
     plain = is_plain_table(names)
     parse = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid)
-    as_text = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
-                                   quoted_strings_can_be_null=False, null_values=[])
+    as_text = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+    )
 
-    def read_block(block: bytes, convert: Any) -> Any:
+    def read_block(block: bytes | memoryview, convert: Any) -> Any:
         pending.clear()
         options = pacsv.ReadOptions(column_names=names, block_size=len(block) + 1, use_threads=False)
-        return pacsv.read_csv(pa.py_buffer(block), read_options=options, parse_options=parse,
-                              convert_options=convert)
+        return pacsv.read_csv(pa.py_buffer(block), read_options=options, parse_options=parse, convert_options=convert)
 
     table = TableProfiler(features=features, endpoint=endpoint)
     record_profile = EndpointProfile(endpoint=endpoint)
     errors: list[RecordError] = []
-    kinds: dict[str, bool] = {}  # column -> numeric so far
+    # column -> numeric so far; the columns the file's head already shows to be text start as text, so the
+    # first block is parsed once (not as numbers, failing, then again as text)
+    kinds: dict[str, bool] = _text_columns(head, names, has_header, as_text, pa, pc) if plain else {}
     with source.open() as raw:
         stream = _Counting(raw)
         try:
@@ -413,7 +479,9 @@ def _csv_pass(source: Source, names: list[str], has_header: bool, categorical: s
                     if numbers:
                         typed = pacsv.ConvertOptions(
                             column_types={n: pa.float64() if n in numbers else pa.string() for n in names},
-                            strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[""],
+                            strings_can_be_null=False,
+                            quoted_strings_can_be_null=False,
+                            null_values=[""],
                         )
                         try:
                             batch = read_block(block, typed)
@@ -425,8 +493,9 @@ def _csv_pass(source: Source, names: list[str], has_header: bool, categorical: s
                 if plain:
                     _fold_csv_batch(batch, names, categorical, kinds, table, pa, pc)
                 else:
-                    record_profile = _fold_records(record_profile, _csv_objects(batch, names, pc), table.rows,
-                                                   features, endpoint, errors)
+                    record_profile = _fold_records(
+                        record_profile, _csv_objects(batch, names, pc), table.rows, features, endpoint, errors
+                    )
                     table.rows += batch.num_rows
                 del batch, block
                 if progress:
@@ -443,12 +512,45 @@ def _csv_pass(source: Source, names: list[str], has_header: bool, categorical: s
     return FileProfile(record_profile, "data", "csv", errors[:MAX_ERRORS_KEPT])
 
 
-def _csv_blocks(stream: IO[bytes] | _Counting, has_header: bool, name: str) -> Iterator[bytes]:
+def _text_columns(head: bytes, names: list[str], has_header: bool, as_text: Any, pa: Any, pc: Any) -> dict[str, bool]:
+    """``{column: False}`` for each column with a cell in the head's complete rows that is not a number.
+
+    The head is a prefix of the first block (its rows are the block's first rows), and one cell that
+    is not a number makes the whole column categorical, so this decides nothing the block would not:
+    it only spares the typed read of the first block that would fail on those columns. A head that
+    does not parse is left to the block reader (and its error).
+    """
+    from pyarrow import csv as pacsv
+
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    body = body.lstrip(b"\r\n")
+    if has_header:
+        first = _first_record_end(body)
+        body = body[first + 1 :] if first >= 0 else b""
+    end = _record_end(body, 0)
+    if end < 0:
+        return {}
+    sample = body[: end + 1]
+    options = pacsv.ReadOptions(column_names=names, block_size=len(sample) + 1, use_threads=False)
+    parse = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda _row: "skip")
+    try:
+        batch = pacsv.read_csv(pa.py_buffer(sample), read_options=options, parse_options=parse, convert_options=as_text)
+    except pa.ArrowException:
+        return {}
+    return {
+        name: False
+        for j, name in enumerate(names)
+        if _as_numbers(pc.utf8_trim_whitespace(batch.column(j)), pa, pc) is None
+    }
+
+
+def _csv_blocks(stream: IO[bytes] | _Counting, has_header: bool, name: str) -> Iterator[bytes | memoryview]:
     """The file in blocks of about ``CSV_BLOCK_BYTES`` that end on a record boundary (not in a quoted field).
 
     A newline ends a record when the quotes before it are even in number (``""`` inside a quoted field
     is two). The header line, when there is one, is dropped; a UTF-8 BOM too. Each block is parsed on its
-    own, so memory holds one block and its columns, whatever the file size.
+    own, so memory holds one block and its columns, whatever the file size. A block is a view of the
+    buffer read (no copy); the caller is done with it before the next one is read.
     """
     carry = b""
     first = True
@@ -464,7 +566,7 @@ def _csv_blocks(stream: IO[bytes] | _Counting, has_header: bool, name: str) -> I
                     if len(data) >= CSV_BLOCK_BYTES:
                         raise FileFormatError(f"{name}: the header is not a CSV line")
                     return  # a header and no row
-                data = data[end + 1:]
+                data = data[end + 1 :]
         if not data:
             if carry.strip():
                 yield carry
@@ -476,8 +578,8 @@ def _csv_blocks(stream: IO[bytes] | _Counting, has_header: bool, name: str) -> I
                 raise FileFormatError(f"{name}: a row is over {MAX_LINE_BYTES >> 20} MiB")
             carry = buf
             continue
-        carry = buf[end + 1:]
-        yield buf[: end + 1]
+        carry = buf[end + 1 :]
+        yield memoryview(buf)[: end + 1]  # a view: no copy of the block (Arrow reads it in place)
 
 
 def _first_record_end(buf: bytes) -> int:
@@ -507,8 +609,9 @@ def _check_width(column: Any, name: str, pc: Any) -> None:
         )
 
 
-def _fold_csv_batch(batch: Any, names: list[str], categorical: set[str], kinds: dict[str, bool],
-                    table: TableProfiler, pa: Any, pc: Any) -> None:
+def _fold_csv_batch(
+    batch: Any, names: list[str], categorical: set[str], kinds: dict[str, bool], table: TableProfiler, pa: Any, pc: Any
+) -> None:
     """One block of text columns -> numbers or label counts per column, then into the profiler."""
     n = batch.num_rows
     if n == 0:
@@ -592,8 +695,14 @@ def _csv_objects(batch: Any, names: list[str], pc: Any) -> list[dict[str, Any]]:
     return [{h: _scalar(v) for h, v in zip(names, row, strict=True)} for row in zip(*columns, strict=True)]
 
 
-def _fold_records(profile: EndpointProfile, objects: list[dict[str, Any]], start: int, features: list[str] | None,
-                  endpoint: str | None, errors: list[RecordError]) -> EndpointProfile:
+def _fold_records(
+    profile: EndpointProfile,
+    objects: list[dict[str, Any]],
+    start: int,
+    features: list[str] | None,
+    endpoint: str | None,
+    errors: list[RecordError],
+) -> EndpointProfile:
     result = parse_objects(objects, start)
     for rec in result.records:
         rec.source = "csv" if rec.source == "flat" else rec.source
@@ -605,11 +714,13 @@ def _fold_records(profile: EndpointProfile, objects: list[dict[str, Any]], start
 # ------------------------------------------------------------------------------------------------ Parquet
 
 
-def _parquet(source: Source, features: list[str] | None, endpoint: str | None,
-             progress: Progress | None) -> FileProfile:
+def _parquet(
+    source: Source, features: list[str] | None, endpoint: str | None, progress: Progress | None
+) -> FileProfile:
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
+
+    pc = _Compute()
 
     try:
         # buffered column reads, no pre-buffering: memory holds a batch, not a row group (often the whole file)
@@ -647,7 +758,7 @@ def _fold_parquet_batch(batch: Any, table: TableProfiler, pa: Any, pc: Any) -> N
         column = raw.dictionary_decode() if types.is_dictionary(raw.type) else raw
         kind = column.type
         if types.is_integer(kind) or types.is_floating(kind) or types.is_decimal(kind):
-            values = pc.cast(column, pa.float64()).fill_null(np.nan)
+            values = pc.fill_null(pc.cast(column, pa.float64()), np.nan)
             table.add_numeric(name, np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64))
         elif types.is_boolean(kind):
             true = int(pc.sum(column).as_py() or 0)
@@ -676,8 +787,7 @@ def _fold_parquet_batch(batch: Any, table: TableProfiler, pa: Any, pc: Any) -> N
 class ProgressLine:
     """``rows, rows/s, elapsed, ETA`` on stderr, redrawn at most every ``every`` seconds (a TTY's line)."""
 
-    def __init__(self, label: str, total_bytes: int | None, stream: IO[str] | None = None,
-                 every: float = 0.5) -> None:
+    def __init__(self, label: str, total_bytes: int | None, stream: IO[str] | None = None, every: float = 0.5) -> None:
         self.label = label
         self.total = total_bytes
         self.stream = stream or sys.stderr

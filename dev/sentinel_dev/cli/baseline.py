@@ -5,6 +5,9 @@ chat/TGI logs, JSON, CSV, Parquet), a profile JSON written by this tool, or a Sa
 ``statistics.json``; all are merged into one versioned profile. Data files are streamed in chunks into
 the profile (``sentinel_dev.readers``): memory follows the profile, not the file. ``--progress`` (or a
 terminal on stderr) shows rows, rows/s, elapsed time and an ETA on stderr.
+
+Process start counts in every run, so this module imports what profiling needs and no more: the monitor
+config models (pydantic) and YAML load only with ``--config``.
 """
 
 from __future__ import annotations
@@ -12,17 +15,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import yaml
 
 from llmops_sentinel.domain.drift.profiles import EndpointProfile, merge_all, profile_to_json
 from llmops_sentinel.domain.drift.records import RecordError
-from llmops_sentinel.domain.drift.stat_tests import MonitorConfig, load_monitor_config
 from llmops_sentinel.errors import BadInputError, ConfigError
 from sentinel_dev.cli.output import emit_json
 from sentinel_dev.readers import ProgressLine, open_source, profile_source
+
+if TYPE_CHECKING:
+    from llmops_sentinel.domain.drift.stat_tests import MonitorConfig
 
 
 def register(sub: Any) -> None:
@@ -39,8 +43,12 @@ def register(sub: Any) -> None:
 
 
 def add_progress_flag(parser: Any) -> None:
-    parser.add_argument("--progress", action="store_true", default=None,
-                        help="progress on stderr (rows/s, elapsed, ETA); the default when stderr is a terminal")
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        default=None,
+        help="progress on stderr (rows/s, elapsed, ETA); the default when stderr is a terminal",
+    )
 
 
 def wants_progress(args: argparse.Namespace) -> bool:
@@ -50,8 +58,12 @@ def wants_progress(args: argparse.Namespace) -> bool:
 
 def read_config(path: Path | None) -> MonitorConfig:
     """A monitor config file (YAML or JSON) -> validated MonitorConfig; ConfigError otherwise."""
+    from llmops_sentinel.domain.drift.stat_tests import MonitorConfig, load_monitor_config
+
     if path is None:
         return MonitorConfig()
+    import yaml
+
     try:
         text = path.read_text()
     except OSError as exc:
@@ -75,7 +87,7 @@ def read_json_file(path: Path) -> Any:
 
 
 def load_sources(
-    paths: list[str], config: MonitorConfig, endpoint: str | None, role: str, progress: bool = False
+    paths: list[str], features: list[str] | None, endpoint: str | None, role: str, progress: bool = False
 ) -> tuple[EndpointProfile, list[str], list[RecordError]]:
     """Files -> one merged profile, what each file was, and the first per-record errors (all counted)."""
     profiles: list[EndpointProfile] = []
@@ -83,7 +95,7 @@ def load_sources(
     errors: list[RecordError] = []
     for path in paths:
         line = ProgressLine(f"{role} {path}", open_source(path).size) if progress else None
-        read = profile_source(path, features=config.features, endpoint=endpoint, progress=line)
+        read = profile_source(path, features=features, endpoint=endpoint, progress=line)
         profile, kind, errs = read.profile, read.kind, read.errors
         if line is not None:
             line.finish(profile.records_ok + profile.records_failed, line.total or 0)
@@ -97,17 +109,23 @@ def load_sources(
 
 
 def run(args: argparse.Namespace) -> int:
-    config = read_config(args.config)
+    config = read_config(args.config) if args.config is not None else None
     profile, kinds, errors = load_sources(
-        args.input, config, args.endpoint or config.endpoint, "baseline", wants_progress(args)
+        args.input,
+        config.features if config else None,
+        args.endpoint or (config.endpoint if config else None),
+        "baseline",
+        wants_progress(args),
     )
     try:
         args.output.write_bytes(profile_to_json(profile))
     except OSError as exc:
         raise BadInputError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
     summary = {
-        "output": str(args.output), "inputs": dict(zip(args.input, kinds, strict=True)),
-        "records_ok": profile.records_ok, "records_failed": profile.records_failed,
+        "output": str(args.output),
+        "inputs": dict(zip(args.input, kinds, strict=True)),
+        "records_ok": profile.records_ok,
+        "records_failed": profile.records_failed,
         "features": {name: kind for name, kind in sorted(profile.kinds.items())},
         "errors": [str(e) for e in errors[:20]],
     }

@@ -73,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if args.constraints is not None:
         config = config_from_constraints(read_json_file(args.constraints), config)
     progress = wants_progress(args)
-    baseline, _kinds, _errors = load_sources([args.baseline], config, config.endpoint, "baseline", progress)
-    current, _ckinds, errors = load_sources(args.current, config, config.endpoint, "current", progress)
+    baseline, _kinds, _errors = load_sources([args.baseline], config.features, config.endpoint, "baseline", progress)
+    current, _ckinds, errors = load_sources(args.current, config.features, config.endpoint, "current", progress)
     if not set(baseline.features) & set(current.features):  # nothing to compare is bad input, not "no drift"
         raise BadInputError(
             f"the current data has none of the baseline's {len(baseline.features)} features "

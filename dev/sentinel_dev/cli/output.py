@@ -7,6 +7,10 @@ field over the csv module's limit (128 KiB) or another CSV error; a file that ca
 error; a YAML error; botocore's missing region, credentials or profile (``history`` against AWS).
 Other :class:`SentinelError`, AWS service errors and connection errors: exit 1 with one line.
 Anything else is a bug and keeps its traceback.
+
+botocore, pydantic and yaml are not imported here: an exception of theirs can only exist once its module
+is loaded, so :func:`classify` looks for their types in ``sys.modules`` (a ``drift check`` does not pay
+for botocore, a ``baseline build`` not for pydantic either).
 """
 
 from __future__ import annotations
@@ -14,21 +18,14 @@ from __future__ import annotations
 import csv
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import yaml
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-)
-from pydantic import BaseModel, ValidationError
 
 from llmops_sentinel.errors import BadInputError, SentinelError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -38,7 +35,9 @@ MAX_LINE = 400
 
 def emit_json(payload: BaseModel | dict[str, Any] | list[Any]) -> None:
     """Write ``payload`` as one JSON document on stdout."""
-    data = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    pydantic = sys.modules.get("pydantic")
+    is_model = pydantic is not None and isinstance(payload, pydantic.BaseModel)
+    data = payload.model_dump(mode="json") if is_model else payload  # type: ignore[union-attr]
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
     sys.stdout.write("\n")
 
@@ -61,8 +60,15 @@ def _os_reason(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
+def _loaded(module: str, *names: str) -> tuple[type[BaseException], ...]:
+    """Those exception types of ``module`` if it is loaded, else none (nothing can be an instance of them)."""
+    mod = sys.modules.get(module)
+    return tuple(getattr(mod, name) for name in names) if mod is not None else ()
+
+
 def classify(exc: BaseException) -> tuple[int, str] | None:
     """(exit code, one-line reason) for an exception the CLI answers without a traceback, else None."""
+    boto = "botocore.exceptions"
     if isinstance(exc, BadInputError):
         return EXIT_BAD_INPUT, str(exc)
     if isinstance(exc, UnicodeError):
@@ -71,24 +77,28 @@ def classify(exc: BaseException) -> tuple[int, str] | None:
         limit = csv.field_size_limit()
         detail = f" (the limit is {limit // 1024} KiB)" if "field limit" in str(exc) else ""
         return EXIT_BAD_INPUT, f"CSV cannot be read: {exc}{detail}"
-    if isinstance(exc, (NoRegionError, NoCredentialsError, PartialCredentialsError, ProfileNotFound)):
+    if isinstance(
+        exc, _loaded(boto, "NoRegionError", "NoCredentialsError", "PartialCredentialsError", "ProfileNotFound")
+    ):
         return EXIT_BAD_INPUT, f"AWS: {exc} (set AWS_REGION / AWS_PROFILE or credentials)"
     if isinstance(exc, ConnectionError):
         return EXIT_ERROR, _os_reason(exc)
     if isinstance(exc, OSError):
         return EXIT_BAD_INPUT, _os_reason(exc)
-    if isinstance(exc, ValidationError):
-        first = exc.errors(include_url=False)[:1]
+    if isinstance(exc, _loaded("pydantic", "ValidationError")):
+        first = exc.errors(include_url=False)[:1]  # type: ignore[attr-defined]
         where = ".".join(str(p) for p in first[0]["loc"]) if first else ""
-        return EXIT_BAD_INPUT, f"invalid {exc.title}: {where}: {first[0]['msg'] if first else exc}"
-    if isinstance(exc, yaml.YAMLError):
+        title = getattr(exc, "title", "input")
+        return EXIT_BAD_INPUT, f"invalid {title}: {where}: {first[0]['msg'] if first else exc}"
+    if isinstance(exc, _loaded("yaml", "YAMLError")):
         return EXIT_BAD_INPUT, f"not YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
     if isinstance(exc, RecursionError):
         return EXIT_BAD_INPUT, "input is nested too deeply"
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return EXIT_ERROR, f"AWS {exc.operation_name}: {error.get('Code', '?')}: {error.get('Message', exc)}"
-    if isinstance(exc, (BotoCoreError, SentinelError)):
+    if isinstance(exc, _loaded(boto, "ClientError")):
+        error = exc.response.get("Error", {})  # type: ignore[attr-defined]
+        operation = getattr(exc, "operation_name", "?")
+        return EXIT_ERROR, f"AWS {operation}: {error.get('Code', '?')}: {error.get('Message', exc)}"
+    if isinstance(exc, (*_loaded(boto, "BotoCoreError"), SentinelError)):
         return EXIT_ERROR, f"{type(exc).__name__}: {exc}"
     return None
 

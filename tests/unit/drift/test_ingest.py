@@ -204,14 +204,14 @@ def test_typed_decoding_sends_every_alias_key_to_the_general_path() -> None:
 def test_known_difference_number_beyond_float_range_in_an_unread_field() -> None:
     # The one place typed decoding is more lenient than orjson: it skips fields no feature reads without
     # converting their numbers, so 1e400 there does not fail it; orjson (the general path) rejects the
-    # line. The record's features are all valid, so the fast path profiles it. (With the attributes
-    # group selected, the default, every line takes the general path and this difference is gone.)
+    # line. The record's features are all valid, so the fast path profiles it. The typed path also reads
+    # the attributes group (a capture's model), so the default selection shows the same difference.
     llm_only = ["llm"]
     line = _chat().replace(b'"eventId":"e"', b'"eventId":"e","n":1e400')
     assert [type(e).__name__ for e in parse_lines([line]).errors] == ["MalformedRecordError"]
     result = profile_lines([line], features=llm_only)
     assert (result.profile.records_ok, result.errors) == (1, [])
-    assert profile_lines([line]).profile.records_ok == 0  # default selection: general path, line rejected
+    assert profile_lines([line]).profile.records_ok == 1  # default selection (attributes): typed path too
     inside = _capture(_REQ, _RESP.replace('"usage":{', '"usage":{"total_tokens":1e400,'))  # in a payload
     assert len(parse_lines([inside]).errors) == 1
     assert profile_lines([inside], features=llm_only).profile.records_ok == 1

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -39,8 +39,10 @@ from llmops_sentinel.domain.drift.profiles import (
     profile_from_dict,
 )
 from llmops_sentinel.domain.drift.records import RecordError, parse_bytes
-from llmops_sentinel.domain.drift.stat_tests import FeatureMonitor, KSSpec, MonitorConfig
 from llmops_sentinel.errors import BadInputError
+
+if TYPE_CHECKING:  # the config models (pydantic) load only where a constraints file is folded in
+    from llmops_sentinel.domain.drift.stat_tests import MonitorConfig
 
 MAX_REBUILT_ITEMS = 4_000_000  # 32 MB of float64: a larger sketch is thinned, larger bucket counts scaled
 MAX_KLL_LEVELS = 64
@@ -189,6 +191,8 @@ def config_from_constraints(constraints: Any, base: MonitorConfig | None = None)
     """Fold a Model Monitor ``constraints.json`` into a monitor config (KS floor, feature list)."""
     if not isinstance(constraints, dict) or not isinstance(constraints.get("features"), list):
         raise StatisticsFormatError("not a Model Monitor constraints document")
+    from llmops_sentinel.domain.drift.stat_tests import FeatureMonitor, KSSpec, MonitorConfig
+
     cfg = base or MonitorConfig()
     monitoring = _dict(constraints.get("monitoring_config"), "monitoring_config")
     dist = _dict(monitoring.get("distribution_constraints"), "monitoring_config.distribution_constraints")

@@ -283,9 +283,13 @@ class FeatureTable:
 
 
 def extract_features(
-    records: Sequence[InferenceRecord], selection: Sequence[str] | None = None
+    records: Sequence[InferenceRecord], selection: Sequence[str] | None = None, *, attributes: bool | None = None
 ) -> FeatureTable:
-    """Run the selected extractors over ``records`` (hot path: plain lists, no validation)."""
+    """Run the selected extractors over ``records`` (hot path: plain lists, no validation).
+
+    ``attributes=False`` leaves the attribute columns out whatever the selection (a caller that builds
+    them over more rows than ``records``, as the columnar ingest does, with :func:`attribute_columns`).
+    """
     extractors, columns = resolve_features(selection)
     table = FeatureTable(n_records=len(records))
     fused = _fused_llm_columns(records, {ex.name for ex in extractors if _FUSED.get(ex.name) is ex.fn})
@@ -298,32 +302,50 @@ def extract_features(
         table.values[ex.name] = col
     if columns:
         _tabular_columns(records, table)
-    if wants_attributes(selection):
-        _attribute_columns(records, table)
+    if wants_attributes(selection) if attributes is None else attributes:
+        kinds, values, dropped = attribute_columns([attribute_items(rec) for rec in records], set(table.values))
+        table.kinds.update(kinds)
+        table.values.update(values)
+        table.attributes_not_profiled = dropped
     return table
 
 
-def _attribute_columns(records: Sequence[InferenceRecord], table: FeatureTable) -> None:
+AttributeItems = Sequence[tuple[str, Any]]
+
+
+def attribute_items(rec: InferenceRecord) -> AttributeItems:
+    """What a record brings to the attribute columns: ``model`` first, then its other scalar fields."""
+    attrs = rec.attributes
+    if rec.model is None:
+        return tuple(attrs.items()) if attrs else ()
+    return (("model", rec.model), *attrs.items()) if attrs else (("model", rec.model),)
+
+
+def attribute_columns(
+    per_record: Sequence[AttributeItems], taken: set[str]
+) -> tuple[dict[str, FeatureKind], dict[str, list[Any]], list[str]]:
     """``model`` and each record's other scalar fields, one column per field (type inferred, capped).
 
-    A string field that looks like an identifier (more than ``ID_LIKE_MIN_DISTINCT`` distinct values,
-    at least half of its values unique) is not profiled: every window would bring new values.
+    ``per_record`` holds one :func:`attribute_items` per record; ``taken`` the names other columns hold
+    (an attribute of such a name becomes ``attribute.<name>``). Fields are kept first seen first, up to
+    ``MAX_ATTRIBUTES``. A string field that looks like an identifier (more than ``ID_LIKE_MIN_DISTINCT``
+    distinct values, at least half of its values unique) is not profiled: every window would bring new
+    values. Returns (kinds, columns, fields not profiled).
     """
+    n = len(per_record)
     cols: dict[str, list[Any]] = {}
     dropped: dict[str, None] = {}
-    for i, rec in enumerate(records):
-        attrs = rec.attributes
-        items: list[tuple[str, Any]] = [("model", rec.model)] if rec.model is not None else []
-        if attrs:
-            items.extend(attrs.items())
+    for i, items in enumerate(per_record):
         for key, value in items:
             col = cols.get(key)
             if col is None:
                 if len(cols) >= MAX_ATTRIBUTES:
                     dropped[key] = None
                     continue
-                col = cols[key] = [None] * len(records)
+                col = cols[key] = [None] * n
             col[i] = value
+    kinds: dict[str, FeatureKind] = {}
+    out: dict[str, list[Any]] = {}
     for key, col in cols.items():
         present = [v for v in col if v is not None]
         if any(isinstance(v, str) for v in present):
@@ -337,10 +359,10 @@ def _attribute_columns(records: Sequence[InferenceRecord], table: FeatureTable) 
             kind, values = "boolean", col
         else:
             kind, values = "numeric", [None if isinstance(v, bool) else v for v in col]
-        name = key if key not in table.values else f"attribute.{key}"
-        table.kinds[name] = kind
-        table.values[name] = values
-    table.attributes_not_profiled = list(dropped)
+        name = key if key not in taken and key not in out else f"attribute.{key}"
+        kinds[name] = kind
+        out[name] = values
+    return kinds, out, list(dropped)
 
 
 def _tabular_columns(records: Iterable[InferenceRecord], table: FeatureTable) -> None:

@@ -42,8 +42,12 @@ import numpy as np
 from llmops_sentinel.domain.drift.features import (
     _REFUSAL_RE,
     ASCII_NOT_REFUSAL_OR_EMPTY,
+    ID_LIKE_MIN_DISTINCT,
     REFUSAL_WINDOW_CHARS,
+    AttributeItems,
     FeatureExtractor,
+    attribute_columns,
+    attribute_items,
     extract_features,
     is_builtin,
     resolve_features,
@@ -102,6 +106,7 @@ class _Message(msgspec.Struct, gc=False):
 
 class _Request(msgspec.Struct, gc=False):
     messages: list[_Message]
+    model: str | None = None  # another type: general path (which ignores it)
 
 
 class _Answer(msgspec.Struct, gc=False):
@@ -125,6 +130,7 @@ def _never(name: str) -> Any:
 class _Response(msgspec.Struct, gc=False):
     choices: list[_Choice]
     usage: _Usage
+    model: str | None = None  # the record's model: the response's, else the request's (records._read_*)
     latency_ms: float | None = None  # a JSON integer decodes to float, as records._num converts it
     ttft_ms: float | None = None
     tokens_per_s: float | None = None
@@ -139,11 +145,12 @@ class _Response(msgspec.Struct, gc=False):
     embedding: _NEVER = msgspec.UNSET
 
 
-_TYPED_ALIASES = frozenset(_Response.__struct_encode_fields__) - {"choices", "usage", *_CANONICAL_EXTRAS}
+_TYPED_ALIASES = frozenset(_Response.__struct_encode_fields__) - {"choices", "usage", "model", *_CANONICAL_EXTRAS}
 _DECODE_ERRORS = (msgspec.DecodeError, UnicodeError, RecursionError, IndexError)
 
 # positions in a fast row
-_PROMPT, _RESP, _PT, _CT, _LAT, _TTFT, _TPS, _REASON, _WHEN = range(9)
+_PROMPT, _RESP, _PT, _CT, _LAT, _TTFT, _TPS, _REASON, _WHEN, _MODEL = range(10)
+_WIDTH = 10
 _Row = tuple[Any, ...]
 
 
@@ -218,6 +225,7 @@ def _scan(lines: Sequence[bytes | str], start: int) -> tuple[list[_Row], list[tu
             pout.tokens_per_s,
             first.finish_reason,
             env.event_metadata.inference_time,
+            pin.model if pout.model is None else pout.model,
         ))
         if text[:1] not in never:
             maybe.append((len(rows) - 1, text))
@@ -300,23 +308,70 @@ def profile_lines(
 ) -> IngestResult:
     """JSON lines -> (profile, errors): ``profile_batch(parse_lines(lines))`` without per-record objects."""
     extractors, _columns = resolve_features(features)
-    # a plug-in extractor, or record attributes (not decoded by the typed path), need the records
-    if not all(is_builtin(ex) for ex in extractors) or wants_attributes(features):
+    # a plug-in extractor needs the records
+    if not all(is_builtin(ex) for ex in extractors):
         result = parse_lines(lines, start)
         profile = profile_batch(result, features=features, endpoint=endpoint, rng=rng, k=k)
         return IngestResult(profile, result.errors)
     seq = lines if isinstance(lines, list | tuple) else list(lines)
     rows, maybe, slow = _scan(seq, start)
-    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(9)]
+    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(_WIDTH)]
     records: list[InferenceRecord] = []
     errors: list[RecordError] = []
+    at: list[int] = []  # the line index of each general-path record
     for index in slow:
         part = parse_lines((seq[index - start],), index)
         records.extend(part.records)
+        at.extend([index] * len(part.records))
         errors.extend(part.errors)
-    return IngestResult(
-        _profile(rows, cols, maybe, records, extractors, features, endpoint, len(errors), rng, k), errors
-    )
+    profile, taken = _profile(rows, cols, maybe, records, extractors, features, endpoint, len(errors), rng, k)
+    if wants_attributes(features):
+        _add_attributes(profile, taken, cols[_MODEL], records, at, slow, start, rng, k)
+    return IngestResult(profile, errors)
+
+
+def _add_attributes(
+    profile: EndpointProfile, taken: set[str], models: tuple[Any, ...], records: list[InferenceRecord], at: list[int],
+    slow: list[int], start: int, rng: np.random.Generator | None, k: int,
+) -> None:
+    """The attribute columns (``features.attribute_columns``) of fast rows and general-path records.
+
+    A fast row (a chat data capture) brings its model only, as the record path reads it; the common
+    batch (no general-path record with attributes) is counted at once. Otherwise the items go in line
+    order, so the cap keeps the fields first seen in the batch, as ``extract_features`` does.
+    """
+    items = [attribute_items(rec) for rec in records]
+    total = len(models) + len(records)
+    if not any(items):
+        counted: Counter[Any] = Counter(models)
+        missing = counted.pop(None, 0) + len(records)
+        distinct = len(counted)
+        if not distinct or (distinct > ID_LIKE_MIN_DISTINCT and distinct >= 0.5 * (total - missing)):
+            return
+        counted[None] = missing
+        name = "model" if "model" not in taken else "attribute.model"
+        p = profile_column(name, "categorical", counted, rng=rng, k=k)
+        if p is not None:
+            profile.features[name] = p
+        return
+    per_record: list[AttributeItems] = []
+    slow_set = set(slow)
+    fast = iter(models)
+    slow_items = iter(zip(at, items, strict=True))
+    pending = next(slow_items, None)
+    for index in range(start, start + len(models) + len(slow)):
+        if index in slow_set:
+            while pending is not None and pending[0] == index:
+                per_record.append(pending[1])
+                pending = next(slow_items, None)
+        else:
+            model = next(fast)
+            per_record.append(() if model is None else (("model", model),))
+    kinds, values, _dropped = attribute_columns(per_record, taken)
+    for name, kind in kinds.items():
+        p = profile_column(name, kind, values[name], rng=rng, k=k, reservoir=DEFAULT_RESERVOIR)
+        if p is not None:
+            profile.features[name] = p
 
 
 def _profile(
@@ -330,10 +385,11 @@ def _profile(
     failed: int,
     rng: np.random.Generator | None,
     k: int,
-) -> EndpointProfile:
+) -> tuple[EndpointProfile, set[str]]:
+    """The profile without attribute columns, and the names the feature table holds."""
     n = len(rows)
     fast = _llm_columns(cols, n, maybe)
-    general = extract_features(records, features)
+    general = extract_features(records, features, attributes=False)
     selected = {ex.name for ex in extractors}
     out: dict[str, FeatureProfile] = {}
     for name, kind in general.kinds.items():
@@ -351,9 +407,10 @@ def _profile(
         if p is not None:
             out[name] = p
     times = _times(cols[_WHEN]) + [r.inference_time for r in records if r.inference_time is not None]
-    return EndpointProfile(
+    profile = EndpointProfile(
         out, endpoint, min(times) if times else None, max(times) if times else None, n + len(records), failed
     )
+    return profile, set(general.values)
 
 
 # ------------------------------------------------------------------------------------------------ tables
