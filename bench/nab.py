@@ -205,7 +205,8 @@ def official(mode: str, categories: str) -> None:
     if categories:
         cmd += ["--categories", categories]
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    lines = (p.stdout + p.stderr).strip().splitlines()
+    # pip's index warnings (stderr) may come after the summary: the summary is the last other line.
+    lines = [ln for ln in (p.stdout + p.stderr).strip().splitlines() if not ln.startswith("WARNING:")]
     print(f"official nab_score.py --detect-args '--mode {mode}': {lines[-1] if lines else p.returncode}")
 
 

@@ -75,9 +75,9 @@ def test_state_machines_log_and_trace(logical_id: str) -> None:
     assert props["LoggingConfiguration"]["Destinations"], "no log destination"
 
 
-def test_there_are_six_state_machines_and_no_sam_ones() -> None:
+def test_there_are_seven_state_machines_and_no_sam_ones() -> None:
     # AWS::Serverless::StateMachine cannot carry EncryptionConfiguration (aws/serverless-application-model#3925).
-    assert len(of_type("AWS::StepFunctions::StateMachine")) == 6
+    assert len(of_type("AWS::StepFunctions::StateMachine")) == 7
     assert not of_type("AWS::Serverless::StateMachine")
 
 

@@ -96,8 +96,13 @@ def test_reading_a_version_1_profile_with_a_datasketches_kll() -> None:
         "sketch": base64.b64encode(old.serialize()).decode()}}}
     p = profile_from_dict(doc).features["x"]
     assert isinstance(p, NumericProfile) and p.sketch.n == 20_000
+    # Both rank conventions, named: DataSketches defaults to exclusive, ours to inclusive, and they
+    # differ whenever a cumulative weight lands exactly on rank * n (about 1 run in 14 with its random
+    # compaction), which made the earlier default-vs-default comparison flaky.
     for q in (0.1, 0.5, 0.9):
-        assert p.sketch.get_quantile(q) == pytest.approx(old.get_quantile(q), abs=1e-12)
+        for inclusive in (True, False):
+            assert p.sketch.get_quantile(q, inclusive=inclusive) == pytest.approx(
+                old.get_quantile(q, inclusive=inclusive), abs=1e-12)
     assert profile_to_json(profile_from_json(profile_to_json(profile_from_dict(doc)))) == profile_to_json(
         profile_from_dict(doc))
 

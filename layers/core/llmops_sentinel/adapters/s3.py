@@ -28,7 +28,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from llmops_sentinel.adapters.clients import LazyClient
+from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 
 PROFILES = "profiles"
 BASELINES = "baselines"
@@ -93,7 +93,11 @@ class DriftStore:
         return key
 
     def get(self, key: str, bucket: str | None = None) -> bytes:
-        body: bytes = self.s3.get_object(Bucket=bucket or self.bucket, Key=key)["Body"].read()
+        try:
+            body: bytes = self.s3.get_object(Bucket=bucket or self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:  # SlowDown (503, per prefix) -> ThrottledError: the caller retries
+            raise_if_throttled(exc, "S3")
+            raise
         return body
 
     def get_optional(self, key: str) -> bytes | None:

@@ -729,13 +729,21 @@ def run_drift_checks(
 
 
 def isolated_check(
-    monitor: Monitor, at: datetime, store: DriftStore, bus: SentinelBus | None, rng: np.random.Generator
+    monitor: Monitor,
+    at: datetime,
+    store: DriftStore,
+    bus: SentinelBus | None,
+    rng: np.random.Generator,
+    reraise: tuple[type[Exception], ...] = (),
 ) -> EndpointCheck:
     """:func:`check_endpoint`, but whatever goes wrong with one endpoint is that endpoint's result
     (``bad-input`` for a typed bad-input error, ``error`` with the exception's class otherwise), so one
-    bad baseline or unreadable profile never stops the others being checked."""
+    bad baseline or unreadable profile never stops the others being checked. ``reraise``: errors left to
+    the caller (the fan-out's per-item check re-raises throttling for the Map's Retry)."""
     try:
         return check_endpoint(monitor, at, store, bus, rng)
+    except reraise:
+        raise
     except Exception as exc:  # isolation is the point: the error is this endpoint's result
         start, end = monitor.window(at)
         status: CheckStatus = "bad-input" if isinstance(exc, BadInputError) else "error"

@@ -27,7 +27,7 @@ from llmops_sentinel.adapters.events import SentinelBus
 from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.adapters.s3 import DriftStore
 from llmops_sentinel.domain.drift.monitors import ENDPOINT_PATTERN
-from llmops_sentinel.errors import InvalidEventError
+from llmops_sentinel.errors import InvalidEventError, ThrottledError
 from llmops_sentinel.models.drift_events import parse_check_request, parse_time
 from llmops_sentinel.models.validation import first_error
 from llmops_sentinel.services.drift import CheckResult, DriftSettings, EndpointCheck, _iso, isolated_check
@@ -104,9 +104,10 @@ def check_one(
     monitor = settings.monitors.monitor_for(item.endpoint)
     store = store or settings.store()
     bus = bus or (SentinelBus(settings.bus_name) if settings.bus_name else None)
-    check = isolated_check(
-        monitor, at, store, bus, rng if rng is not None else np.random.default_rng(monitor.config.seed)
-    )
+    generator = rng if rng is not None else np.random.default_rng(monitor.config.seed)
+    # Throttling is not this endpoint's verdict: it is raised for the Map's Retry (backoff, this item
+    # alone), and after the last attempt its Catch makes it the item's error result.
+    check = isolated_check(monitor, at, store, bus, generator, reraise=(ThrottledError,))
     return CheckResult(at=_iso(at), checks=[check])
 
 
@@ -124,7 +125,14 @@ def run_fanned_out(
 
     def one(endpoint: str) -> EndpointCheck:
         item = CheckOne(phase="check", endpoint=endpoint, at=plan.at)
-        return check_one(item, settings, store, bus).checks[0]
+        try:
+            return check_one(item, settings, store, bus).checks[0]
+        except Exception as exc:  # the state machine's per-item Catch (after its Retry): this item's result
+            start, end = settings.monitors.monitor_for(endpoint).window(parse_time(plan.at))
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            return EndpointCheck(
+                endpoint=endpoint, status="error", window_start=_iso(start), window_end=_iso(end), reason=reason
+            )
 
     with ThreadPoolExecutor(max_workers=max(1, max_concurrency)) as pool:
         checks = list(pool.map(one, plan.endpoints))

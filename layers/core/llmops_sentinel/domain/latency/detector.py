@@ -80,6 +80,41 @@ _PHI_MAX = 0.9
 ArrayLike = Sequence[float] | FloatArray
 
 
+def _bin_value(b: IntArray) -> FloatArray:
+    """Evidence ratio at the centre of calibration bins ``b``."""
+    return np.asarray(_CAL_MIN_RATIO * 2.0 ** ((b.astype(np.float64) + 0.5) / _CAL_BINS_PER_OCTAVE))
+
+
+#: Smallest Hill tail scale: one calibration bin, in natural-log units (the histogram's resolution).
+_HILL_MIN_BETA = math.log(2.0) / _CAL_BINS_PER_OCTAVE
+
+
+def hill_tail(top: FloatArray, r: float, n: float) -> float:
+    """Tail probability P(R >= r) beyond the ``m + 1`` largest of ``n`` values ``top`` (any order).
+
+    Peaks over threshold with an exponential tail in log R (a Pareto tail in R): the threshold
+    ``u`` is the smallest of ``top``, the scale the Hill estimator ``beta = mean(log(top_j / u))``
+    over the other ``m``, and ``P(R >= r) = (m / n) exp(-log(r / u) / beta)``. Used where the
+    empirical share cannot resolve a value (fewer than ``m`` earlier values at least as large):
+    without it every new record scores ``1 / n`` however far past the record it lies.
+    """
+    srt = np.sort(np.asarray(top, dtype=np.float64))
+    m = srt.size - 1
+    u = float(srt[0])
+    beta = max(float(np.mean(np.log(srt[1:] / u))), _HILL_MIN_BETA)
+    return float(m / n * math.exp(-max(math.log(r / u), 0.0) / beta))
+
+
+def _hill_tail(cal: IntArray, r: float, m: int, n: float, empirical: float) -> float:
+    """``hill_tail`` on the m + 1 largest values of the calibration histogram (bin centres)."""
+    nz = np.flatnonzero(cal)[::-1]
+    counts = cal[nz]
+    take = np.minimum(counts, np.maximum(m + 1 - (np.cumsum(counts) - counts), 0))
+    if int(take.sum()) < m + 1:
+        return empirical
+    return hill_tail(np.repeat(_bin_value(nz), take), r, n)
+
+
 class DetectorStateError(BadInputError):
     """A stored detector state cannot be resumed (wrong version, inconsistent arrays)."""
 
@@ -133,6 +168,8 @@ class LatencyDetector:
         self._last_alarm = False
         self._last_extreme = False
         self._last_alarm_index: int | None = None
+        self._episode_peak = 0.0
+        self._last_cross = -1
         self._seasons = sorted((SeasonalProfile(s) for s in p.seasons), key=lambda s: s.spec.period_s, reverse=True)
         self._cycle_s = min((s.period_s for s in p.seasons), default=0)
         self._counts = {s.name.lower(): 0 for s in PointStatus}
@@ -176,6 +213,8 @@ class LatencyDetector:
         det._last_alarm = state.last_alarm
         det._last_extreme = state.last_extreme
         det._last_alarm_index = state.last_alarm_index
+        det._episode_peak = state.episode_peak
+        det._last_cross = state.last_cross_index
         by_name = {s.name: s for s in state.seasons}
         if set(by_name) - {s.spec.name for s in det._seasons}:
             raise DetectorStateError("stored seasons do not match the parameters")
@@ -206,6 +245,8 @@ class LatencyDetector:
             last_alarm=self._last_alarm,
             last_extreme=self._last_extreme,
             last_alarm_index=self._last_alarm_index,
+            episode_peak=self._episode_peak,
+            last_cross_index=self._last_cross,
             seasons=[s.to_state() for s in self._seasons],
             counts=dict(self._counts),
         )
@@ -473,6 +514,14 @@ class LatencyDetector:
         scores = self._calibrate(ratio, ok[sl])
         gu = g[sl]
         alarms = cross | (gu <= self._hold_until)
+        if p.episode_score:
+            # Every crossing (a spike too, which holds nothing else) keeps the alarm on for alarm_merge
+            # points: episodes merge by their last crossing, so a burst of spikes is one episode.
+            last = np.where(cross, gu, -1)
+            last = np.maximum.accumulate(np.concatenate(([self._last_cross], last)))[1:]
+            alarms |= (last >= 0) & (gu - last <= p.alarm_merge)
+            if cross.any():
+                self._last_cross = int(gu[np.flatnonzero(cross)[-1]])
         warm = ~ok[sl] | (infl[sl] > 1.0) | (bool(p.seasons) and not seasonal)
 
         alarm_idx = np.flatnonzero(alarms)
@@ -510,7 +559,20 @@ class LatencyDetector:
         if p.episode_score:
             # One event, one high point: only the crossing that starts an episode (an alarm record)
             # keeps the +1/2; later crossings of the same episode score their rarity alone (< 1/2).
-            scores = np.where(cross & ~onset_pt, scores - 0.5, scores)
+            # With escalation, a crossing whose evidence is at least twice the episode's strongest so
+            # far keeps it too: a weak onset (a dip, a small spike) must not hide the large change that
+            # follows it within alarm_merge points. Doubling bounds the extra high points per episode
+            # by log2 of the evidence range.
+            high = onset_pt.copy()
+            peak = self._episode_peak
+            for i in np.flatnonzero(cross).tolist():
+                if onset_pt[i]:
+                    peak = float(ratio[i])
+                elif p.episode_escalation and ratio[i] >= 2.0 * peak:
+                    high[i] = True
+                    peak = float(ratio[i])
+            self._episode_peak = peak
+            scores = np.where(cross & ~high, scores - 0.5, scores)
         if p.rebase and crossed.size:
             i = used - 1
             if cross_up[i] or cross_down[i]:
@@ -578,7 +640,10 @@ class LatencyDetector:
                 cal -= self._cal_blocks.pop(blk)
             n_before = g - max(oldest * size, 0)
             at_least = int(cal[b:].sum())
-            rarity = 1.0 - (at_least + 1.0) / (float(n_before) + prior)
+            tail = (at_least + 1.0) / (float(n_before) + prior)
+            if self.params.tail_points and at_least < self.params.tail_points:
+                tail = _hill_tail(cal, float(ratio[i]), self.params.tail_points, float(n_before) + prior, tail)
+            rarity = 1.0 - tail
             scores[i] = 0.5 * max(rarity, 0.0) + (0.5 if ratio[i] >= 1.0 else 0.0)
             row = self._cal_blocks.get(g // size)
             if row is None:

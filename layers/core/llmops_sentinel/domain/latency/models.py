@@ -89,6 +89,11 @@ class LatencyParams(BaseModel):
         description="score >= 0.5 only where an alarm episode starts (one event, one high point); a lone "
         "spike spends no level evidence",
     )
+    episode_escalation: bool = Field(
+        False,
+        description="with episode_score: a crossing inside an episode whose evidence is at least twice the "
+        "episode's strongest so far scores >= 0.5 too (a weak onset does not hide the event that follows)",
+    )
     l1_scale_floor: bool = Field(
         False, description="the noise scale is at least the mean absolute residual * sqrt(pi/2) (discrete metrics)"
     )
@@ -125,6 +130,12 @@ class LatencyParams(BaseModel):
     calibration_prior: int = Field(
         100, ge=1, description="score: pseudo-points of no evidence before the series' own history counts"
     )
+    tail_points: int = Field(
+        0,
+        ge=0,
+        description="score: beyond the m-th largest earlier evidence, rarity from a Hill (Pareto) tail over "
+        "the m + 1 largest (0: empirical share only)",
+    )
     level_min_points: int = Field(
         4, ge=1, description="the level CUSUM needs at least this many points (per-point evidence cap h/n)"
     )
@@ -154,8 +165,11 @@ class LatencyParams(BaseModel):
                 keep_scale=True,
                 l1_scale_floor=True,
                 episode_score=True,
+                episode_escalation=True,
+                tail_points=10,
                 min_history=8,
                 unseasoned_reset_gap=1440.0,
+                spike_z=4.0,
             )
         return cls.model_validate({**base, **overrides})
 
@@ -231,6 +245,8 @@ class DetectorState(BaseModel):
     last_alarm: bool = False
     last_extreme: bool = False
     last_alarm_index: int | None = None
+    episode_peak: float = Field(0.0, ge=0, description="strongest evidence ratio of the current episode")
+    last_cross_index: int = Field(-1, description="accepted-point index of the last threshold crossing (-1: none)")
     seasons: list[SeasonState] = Field(default_factory=list)
     counts: dict[str, int] = Field(default_factory=lambda: {s.name.lower(): 0 for s in PointStatus})
 
