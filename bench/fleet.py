@@ -334,7 +334,31 @@ def measure(cloud: LocalCloud, counter: CallCounter, function: str, event: dict[
     return Measured(cloud.runtime.invocations[before:], counter.take(), seconds)
 
 
-def run_usage(cloud: LocalCloud, name: str, m: Measured) -> RunUsage:
+def drift_execution(
+    cloud: LocalCloud, counter: CallCounter, event: dict[str, Any]
+) -> tuple[Measured, int, list[dict[str, Any]]]:
+    """The scheduled drift run as the template runs it: one DriftChecks execution (list, then a Map of
+    one check per endpoint); its Lambda tasks are counted like any invocation, its states entered from
+    the execution history are the billed transitions."""
+    sfn = fresh_client(cloud, "stepfunctions")
+    before = len(cloud.runtime.invocations)
+    counter.take()
+    started = time.perf_counter()
+    arn = sfn.start_execution(
+        stateMachineArn=cloud.stack.ref("DriftChecksStateMachine"), name=f"bench-{event['id']}", input=json.dumps(event)
+    )["executionArn"]
+    execution = cloud.wait_for_execution(arn, timeout_s=1800)
+    seconds = time.perf_counter() - started
+    if execution["status"] != "SUCCEEDED":
+        raise RuntimeError(f"DriftChecks: {execution['status']}: {execution.get('cause')}")
+    entered = 0
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+        entered += sum(1 for e in page["events"] if e["type"].endswith("StateEntered"))
+    checks = json.loads(execution["output"]).get("checks", [])
+    return Measured(cloud.runtime.invocations[before:], counter.take(), seconds), entered, checks
+
+
+def run_usage(cloud: LocalCloud, name: str, m: Measured, transitions: int = 0) -> RunUsage:
     gb_s = sum(
         cloud.runtime.spec(i.function).memory_mb / 1024.0 * math.ceil(i.duration_ms) / 1000.0 for i in m.invocations
     )
@@ -350,6 +374,7 @@ def run_usage(cloud: LocalCloud, name: str, m: Measured) -> RunUsage:
         dynamodb_read_units=m.calls.ddb_read,
         dynamodb_write_units=m.calls.ddb_write,
         s3_bytes_written=m.calls.s3_bytes,
+        state_transitions=transitions,
     )
 
 
@@ -457,8 +482,13 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
             latency = measure(
                 cloud, counter, "LatencyMonitorFunction", scheduled(first_at + timedelta(minutes=5), detail)
             )
-            progress(f"N={n}: drift run")
-            drift = measure(cloud, counter, "DriftDetectorFunction", scheduled(now, {}))
+            fanned = "DriftChecksStateMachine" in cloud.stack.resource_types
+            progress(f"N={n}: drift run" + (" (the DriftChecks state machine)" if fanned else ""))
+            if fanned:
+                drift, transitions, drift_checks = drift_execution(cloud, counter, scheduled(now, {}))
+            else:
+                drift = measure(cloud, counter, "DriftDetectorFunction", scheduled(now, {}))
+                transitions, drift_checks = 0, (drift.invocations[0].result or {}).get("checks", [])
         finally:
             counter.uninstall()
         result = latency.invocations[0].result or {}
@@ -468,7 +498,6 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
             for e in result.get("endpoints", [])
             if e.get("endpoint_name") in fleet and e.get("status") in {"ok", "no-data"}
         ]
-        drift_checks = (drift.invocations[0].result or {}).get("checks", [])
         statuses = {
             "latency_first_run": dict(
                 Counter(e.get("status") for e in (first.invocations[0].result or {}).get("endpoints", []))
@@ -478,7 +507,7 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
         }
         runs = [
             run_usage(cloud, "latency", latency),
-            run_usage(cloud, "drift", drift),
+            run_usage(cloud, "drift", drift, transitions),
             sync_run,
         ]
         tracker_alarms = alarms_after > alarms_before
@@ -502,6 +531,8 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
         "latency_run_s": round(latency.seconds, 3),
         "latency_first_run_s": round(first.seconds, 3),
         "drift_run_s": round(drift.seconds, 3),
+        "drift_state_transitions": transitions,
+        "drift_invocations": len(drift.invocations),
         "fleet_sync_s": round(sync_s, 3),
         "api_calls": {
             "latency": latency.calls.nested(),
@@ -527,6 +558,9 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
             if reads_registry
             else "registry's endpoints in the scheduled event's detail (the monitor does not list the registry)",
             "drift_monitors": "SENTINEL_DRIFT_MONITORS listing every endpoint",
+            "drift_run": "the DriftChecks state machine (list phase + Map of one check per endpoint)"
+            if fanned
+            else "one DriftDetectorFunction run over every monitor",
             "per_endpoint_alarms": "alarms in the account"
             if tracker_alarms
             else "from fleet.yaml defaults (p99 + anomaly band + drift); no fleet tracker in the template",

@@ -137,6 +137,7 @@ class RunUsage(_Strict):
     api_calls: dict[str, dict[str, int]] = Field(default_factory=dict, description="service -> operation -> calls")
     get_metric_data_metrics: int = Field(0, ge=0, description="metrics requested over all GetMetricData calls")
     events_published: int = Field(0, ge=0, description="PutEvents entries")
+    state_transitions: int = Field(0, ge=0, description="Standard workflow states entered by the run")
     dynamodb_read_units: float = Field(0.0, ge=0)
     dynamodb_write_units: float = Field(0.0, ge=0)
     s3_bytes_written: int = Field(0, ge=0)
@@ -229,7 +230,10 @@ def monthly_cost(usage: FleetUsage, prices: ServicePrices) -> CostBreakdown:
         "s3_storage": _month_gb_written(usage, h) * usage.s3_retention_months * p("s3_storage"),
         "dynamodb": per_month(lambda r: r.dynamodb_read_units) * p("dynamodb_read")
         + per_month(lambda r: r.dynamodb_write_units) * p("dynamodb_write"),
-        "stepfunctions": n * t.remediations_per_month * t.transitions_per_remediation * p("stepfunctions_transition"),
+        "stepfunctions": (
+            per_month(lambda r: r.state_transitions) + n * t.remediations_per_month * t.transitions_per_remediation
+        )
+        * p("stepfunctions_transition"),
         "eventbridge": (
             per_month(lambda r: r.events_published) + n * t.remediations_per_month * t.events_per_remediation
         )

@@ -120,3 +120,12 @@ def test_a_price_file_without_a_price_is_refused() -> None:
     text = PRICES_FILE.read_text(encoding="utf-8").replace("  xray_trace:", "  xray_other:")
     with pytest.raises(ConfigError, match="no price for xray_trace"):
         parse_service_prices(text, "test.yaml")
+
+
+def test_a_runs_state_transitions_by_hand(prices) -> None:  # type: ignore[no-untyped-def]
+    # A drift run every 15 minutes (2,920 a month) through a state machine entering 23 states.
+    run = one_run(name="drift", every_minutes=15, invocations=0, gb_s=0.0, state_transitions=23)
+    usage = FleetUsage(endpoints=10, runs=[run], standing=Standing(alarm_metrics=0, custom_metrics=0, kms_keys=0),
+                       traffic=NO_TRAFFIC, s3_retention_months=0)  # fmt: skip
+    cost = monthly_cost(usage, prices)
+    assert cost.items["stepfunctions"] == pytest.approx(2920 * 23 * 0.025 / 1000)  # 1.679
