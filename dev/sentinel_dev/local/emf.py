@@ -3,7 +3,7 @@
 Powertools ``Metrics`` prints EMF JSON lines; in AWS, CloudWatch Logs extracts them into metrics.
 moto's Logs does not, so alarms on our own metrics (``DriftDetected``, ...) would never see data.
 This reads each local invocation's captured output and puts the metrics it declares into moto's
-CloudWatch, one ``PutMetricData`` per EMF document.
+CloudWatch, batched per namespace (up to 1,000 metrics per ``PutMetricData``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sentinel_dev.local.lambdas import Invocation
+
+PUT_METRIC_DATA_MAX = 1000
+"""Metrics per PutMetricData request (CloudWatch's limit)."""
 
 
 def documents(logs: str) -> list[dict[str, Any]]:
@@ -68,8 +71,14 @@ class EmfExtractor:
         self.published = 0
 
     def __call__(self, invocation: Invocation) -> None:
+        # One PutMetricData per namespace and 1,000 metrics (the API's limit), not one per EMF document:
+        # a fleet run prints a document per endpoint, and 500 calls per run made the local cloud slow.
+        by_namespace: dict[str, list[dict[str, Any]]] = {}
         for doc in documents(invocation.logs):
             for namespace, data in metric_data(doc):
-                for start in range(0, len(data), 20):
-                    self._cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + 20])
-                    self.published += len(data[start : start + 20])
+                by_namespace.setdefault(namespace, []).extend(data)
+        for namespace, data in by_namespace.items():
+            for start in range(0, len(data), PUT_METRIC_DATA_MAX):
+                chunk = data[start : start + PUT_METRIC_DATA_MAX]
+                self._cloudwatch.put_metric_data(Namespace=namespace, MetricData=chunk)
+                self.published += len(chunk)

@@ -76,6 +76,12 @@ class Invocation:
         return {"errorType": self.error_type, "errorMessage": self.error_message}
 
 
+_INVOCATION = threading.local()
+"""The running invocation's log buffer, per thread, shared by every runtime in the process: a logging
+handler keeps the ``sys.stdout`` it saw first (Powertools' Logger is configured once per process), so a
+later local cloud's invocations must still reach their own log through an earlier cloud's stream."""
+
+
 class _ThreadRoutedStream(io.TextIOBase):
     """Stands in for ``sys.stdout``: writes from a thread inside an invocation go to its log."""
 
@@ -106,7 +112,7 @@ class LambdaRuntime:
         self._base_env = base_environment
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
-        self._local = threading.local()
+        self._local = _INVOCATION
         self.invocations: list[Invocation] = []
         self._listeners: list[Callable[[Invocation], None]] = []
         self._stdout: TextIO | None = None

@@ -188,6 +188,7 @@ class MonitorSettings(BaseModel):
             lookback_s=_lookback(os.environ.get("SENTINEL_LATENCY_LOOKBACK_MINUTES", "auto")),
             idle_policy=_idle_policy(),
             fleet_registry=os.environ.get("SENTINEL_FLEET_REGISTRY", "on").strip().lower() not in _OFF,
+            **_backfills(os.environ.get("SENTINEL_LATENCY_BACKFILLS_PER_RUN", "")),
         )
 
     @property
@@ -196,6 +197,17 @@ class MonitorSettings(BaseModel):
 
 
 _OFF = {"off", "false", "0", "no"}
+
+
+def _backfills(raw: str) -> dict[str, int]:
+    """``SENTINEL_LATENCY_BACKFILLS_PER_RUN`` (unset: the default): a fleet onboarded at once is checked
+    after ceil(N / budget) runs; a larger budget gets there sooner if the function's timeout allows."""
+    if not raw.strip():
+        return {}
+    try:
+        return {"backfills_per_run": int(raw)}
+    except ValueError:
+        raise ConfigError(f"SENTINEL_LATENCY_BACKFILLS_PER_RUN must be an integer, got {raw[:40]!r}") from None
 
 
 def _signals(text: str) -> list[str]:
