@@ -19,7 +19,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llmops_sentinel.errors import ConfigError
@@ -29,7 +28,7 @@ HOUR_S = 3600.0
 
 
 class InstancePrice(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     region: str = Field(min_length=1)
     instance_type: str = Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$")
@@ -39,7 +38,7 @@ class InstancePrice(BaseModel):
 
 
 class PriceBook(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     version: int = 1
     currency: str = "USD"
@@ -62,6 +61,8 @@ class PriceBook(BaseModel):
 
 
 def parse_price_book(text: str, source: str) -> PriceBook:
+    import yaml  # PyYAML on first parse, not at cold start
+
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -128,7 +129,7 @@ def idle_instance_hours(steps: Steps, busy: Sequence[float], period_s: float, st
 class VariantUsage(BaseModel):
     """What one endpoint variant ran and served over a period."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     endpoint: str
     variant: str
@@ -147,7 +148,7 @@ class VariantUsage(BaseModel):
 
 
 class VariantCost(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     endpoint: str
     variant: str
@@ -183,8 +184,15 @@ def variant_cost(usage: VariantUsage, book: PriceBook) -> VariantCost:
     }
     if price is None:
         return VariantCost(
-            priced=False, usd_per_hour=None, price_source=None, cost_usd=None, idle_cost_usd=None,
-            usd_per_1k_input_tokens=None, usd_per_1k_output_tokens=None, usd_per_1k_tokens=None, **base,
+            priced=False,
+            usd_per_hour=None,
+            price_source=None,
+            cost_usd=None,
+            idle_cost_usd=None,
+            usd_per_1k_input_tokens=None,
+            usd_per_1k_output_tokens=None,
+            usd_per_1k_tokens=None,
+            **base,
         )
     cost = usage.instance_hours * price.usd_per_hour
     weighted = usage.input_tokens + book.output_token_weight * usage.output_tokens

@@ -65,7 +65,7 @@ UNTRUSTED_ATTRIBUTES = frozenset({"previous_endpoint_config"})
 
 
 class Signal(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     kind: SignalKind
     source_id: str

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from llmops_sentinel.adapters.dynamodb import AuditRecord, Lease, SentinelTable, audit_key
 from llmops_sentinel.adapters.lambda_ import FunctionInvoker
@@ -66,6 +66,8 @@ REQUIRED_ENV = ("SENTINEL_TABLE_NAME", "SENTINEL_NOTIFICATION_TOPIC_ARN", "SENTI
 class RouterSettings(BaseModel):
     """Read once per container from the environment template.yaml sets."""
 
+    model_config = ConfigDict(defer_build=True)
+
     workflows: dict[str, str]
     """State machine ARN per registered workflow action."""
     table_name: str
@@ -96,6 +98,7 @@ class RouterSettings(BaseModel):
 
 
 class RouteResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     status: Outcome
     action: str
     reason: str
@@ -167,8 +170,10 @@ Step = Callable[[Routing, RouterSettings, RouterDeps], Routing]
 # ----------------------------------------------------------------------------------------- confirm
 def confirm(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
     signal = r.signal
-    if signal.alarm is not None and settings.alarm_prefix and not signal.alarm.alarm_name.startswith(
-        settings.alarm_prefix
+    if (
+        signal.alarm is not None
+        and settings.alarm_prefix
+        and not signal.alarm.alarm_name.startswith(settings.alarm_prefix)
     ):
         return r.settle("ignored", f"alarm {signal.alarm.alarm_name!r} is not managed by this stack", audited=False)
     if signal.kind == "model-approved" and signal.endpoint_name is None:
@@ -229,8 +234,12 @@ def cooldown(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
     decision = r.chosen
     assert decision.execution_name is not None
     lock = deps.table.acquire(
-        r.endpoint, decision.action, decision.decision_id, decision.execution_name,
-        decision.settings.cooldown_minutes * 60, now=r.now,
+        r.endpoint,
+        decision.action,
+        decision.decision_id,
+        decision.execution_name,
+        decision.settings.cooldown_minutes * 60,
+        now=r.now,
     )
     if not isinstance(lock, bool):
         until = datetime.fromtimestamp(lock.until, UTC).strftime("%H:%M:%SZ")

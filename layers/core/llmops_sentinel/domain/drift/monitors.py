@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llmops_sentinel.domain.drift.features import resolve_features
@@ -24,7 +23,7 @@ ENDPOINT_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"  # SageMaker endpoint n
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class MonitorDefaults(_Strict):
@@ -46,7 +45,7 @@ class EndpointMonitor(_Strict):
 class Monitor(BaseModel):
     """One endpoint's resolved monitor: defaults merged with its entry."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     endpoint: str
     window_minutes: int
@@ -103,6 +102,8 @@ class MonitorsFile(_Strict):
 
 def load_monitors(path: Path | None = None, text: str | None = None) -> MonitorsFile:
     """Parse and validate a monitors file; errors name the file, the field and, when known, the line."""
+    import yaml  # PyYAML on first parse, not at cold start
+
     where = str(path or DEFAULT_MONITORS_PATH) if text is None else "monitors (text)"
     try:
         raw_text = text if text is not None else (path or DEFAULT_MONITORS_PATH).read_text()

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llmops_sentinel.errors import ConfigError
@@ -23,7 +22,7 @@ STACK_TAG = "sentinel:stack"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Onboarding(_Strict):
@@ -106,6 +105,8 @@ def _first(exc: ValidationError) -> str:
 
 
 def parse_fleet_policy(text: str, source: str = "fleet policy") -> FleetPolicy:
+    import yaml  # PyYAML on first parse, not at cold start
+
     try:
         raw = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:

@@ -67,7 +67,7 @@ class Principal(BaseModel):
     ``anyone`` is true for ``"*"`` and for ``{"AWS": "*"}`` (or any list holding ``"*"``).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     anyone: bool = False
     aws: tuple[str, ...] = ()
@@ -100,7 +100,7 @@ class Principal(BaseModel):
 class Statement(BaseModel):
     """One policy statement. String-or-list elements are tuples; names follow the JSON (aliases)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore", populate_by_name=True)
 
     sid: str | None = Field(default=None, alias="Sid")
     effect: str = Field(alias="Effect")
@@ -141,7 +141,7 @@ class Statement(BaseModel):
 class PolicyDocument(BaseModel):
     """A decoded IAM policy document (identity, trust or resource policy)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore", populate_by_name=True)
 
     version: str | None = Field(default=None, alias="Version")
     id: str | None = Field(default=None, alias="Id")
@@ -269,7 +269,7 @@ class GrantKind(StrEnum):
 class BroadGrant(BaseModel):
     """One over-broad grant found in a document."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     kind: GrantKind
     pattern: str
@@ -386,4 +386,3 @@ def trusts_anyone(statement: Statement) -> bool:
 
 def public_statements(document: PolicyDocument) -> list[Statement]:
     return [s for s in document.statements if is_public_statement(s)]
-

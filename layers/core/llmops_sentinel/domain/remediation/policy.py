@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llmops_sentinel.domain.remediation.deployment import DeploymentSettings
@@ -36,7 +35,7 @@ DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "config" / "remediat
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class ActionSettings(_Strict):
@@ -183,6 +182,8 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 
 def load_policy(path: Path | None = None, text: str | None = None) -> RemediationPolicy:
     """Parse and validate a policy; errors name the file, the field and, when known, the line."""
+    import yaml  # PyYAML on first parse, not at cold start
+
     where = str(path or DEFAULT_POLICY_PATH)
     try:
         raw_text = text if text is not None else (path or DEFAULT_POLICY_PATH).read_text()
@@ -203,6 +204,8 @@ def load_policy(path: Path | None = None, text: str | None = None) -> Remediatio
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     """Best-effort line of the YAML node at ``loc`` (keys and list indexes)."""
+    import yaml  # error path only
+
     try:
         node: Any = yaml.compose(text)
     except yaml.YAMLError:
@@ -226,7 +229,7 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
 class Decision(BaseModel):
     """What the router will do with one signal, before guardrails."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     action: str
     reason: str
