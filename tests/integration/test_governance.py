@@ -122,6 +122,7 @@ def test_endpoint_moves_to_a_compliant_copy_and_the_old_config_stays(
     assert copy["ProductionVariants"][0]["InstanceType"] == "ml.inf1.xlarge"
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=copy["EndpointConfigArn"])["Tags"]}
     assert tags["sentinel:replaces"] == CONFIG and tags["team"] == "llm"
+    assert tags["sentinel:stack"] == cloud.stack_name  # the create is conditioned on this request tag
     assert sm.describe_endpoint_config(EndpointConfigName=CONFIG)["EndpointConfigName"] == CONFIG  # never deleted
     statuses = {(o["action"], o["status"]) for o in outcome["config"]["remediations"]}
     # the enforced copy ran; the instance-count finding's notify stays in its default dry run

@@ -162,3 +162,16 @@ def test_current_model_reads_packages_from_describe_model() -> None:
     assert CurrentModel.from_describe(described).package_arns == (ARN,)
     image = {"ModelName": "m", "ExecutionRoleArn": "r", "Containers": [{"Image": "x"}]}
     assert CurrentModel.from_describe(image).package_arns == ()
+
+
+def test_new_model_and_config_carry_the_stack_tag_the_planners_iam_requires() -> None:
+    from llmops_sentinel.domain.fleet.policy import STACK_TAG
+
+    tagged = plan(stack_name="sentinel-prod")
+    for request in (tagged.create_model, tagged.create_endpoint_config):
+        tags = {t["Key"]: t["Value"] for t in request["Tags"]}
+        assert tags[STACK_TAG] == "sentinel-prod" and tags["sentinel:endpoint"] == "demo-llm-endpoint"
+    untagged = plan()
+    assert all(t["Key"] != STACK_TAG for t in untagged.create_model["Tags"] + untagged.create_endpoint_config["Tags"])
+    # the names do not depend on the tag: a redelivered step finds what the first attempt created
+    assert (tagged.model_name, tagged.endpoint_config_name) == (untagged.model_name, untagged.endpoint_config_name)

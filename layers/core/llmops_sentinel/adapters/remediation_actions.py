@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 from llmops_sentinel.adapters.sns import Notifier
+from llmops_sentinel.domain.fleet.policy import STACK_TAG
 from llmops_sentinel.domain.governance import Finding, RemediationPlan, ResourceType
 from llmops_sentinel.errors import SentinelError
 
@@ -71,9 +72,11 @@ class RemediationExecutor:
         kms: Any | None = None,
         sns: Any | None = None,
         governed_role_pattern: str = "",
+        stack_name: str = "",
     ) -> None:
         self.topic_arn = topic_arn
         self.governed_role_pattern = governed_role_pattern
+        self.stack_name = stack_name  # tagged sentinel:stack on compliant copies: IAM requires it on the create
         self._sm, self._iam, self._kms, self._sns = sagemaker, iam, kms, sns
 
     def ungoverned(self, role_name: str) -> str | None:
@@ -304,6 +307,8 @@ def _replace_config(
             {"Key": "sentinel:replaces", "Value": source},
             {"Key": "sentinel:policy", "Value": plan.policy},
         ]
+        if ex.stack_name:
+            tags.append({"Key": STACK_TAG, "Value": ex.stack_name})
         request = {k: described[k] for k in _COPY_FIELDS if described.get(k) not in (None, [], {})}
         request.update(overrides)
         ex.sm.create_endpoint_config(EndpointConfigName=target, Tags=tags, **request)

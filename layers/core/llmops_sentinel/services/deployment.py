@@ -22,6 +22,8 @@ class PlannerSettings(BaseModel):
     verify_wait_seconds: int = Field(default=30, ge=1)
     model_execution_role_arn: str = ""
     """The role new models run as: the current model's, and the only one iam:PassRole allows."""
+    stack_name: str = ""
+    """Tagged sentinel:stack on what the planner creates (its IAM allows the creates only with that tag)."""
 
     @classmethod
     def from_env(cls) -> PlannerSettings:
@@ -31,7 +33,12 @@ class PlannerSettings(BaseModel):
         except ValueError as exc:
             raise ConfigError(f"SENTINEL_VERIFY_WAIT_SECONDS is not an integer: {exc}") from exc
         role = os.environ.get("SENTINEL_MODEL_EXECUTION_ROLE_ARN", "")
-        return cls(rollback_alarms=alarms, verify_wait_seconds=wait, model_execution_role_arn=role)
+        return cls(
+            rollback_alarms=alarms,
+            verify_wait_seconds=wait,
+            model_execution_role_arn=role,
+            stack_name=os.environ.get("SENTINEL_STACK_NAME", ""),
+        )
 
 
 class PrepareRequest(BaseModel):
@@ -78,6 +85,7 @@ def prepare_deployment(
         settings=request.settings,
         rollback_alarms=settings.rollback_alarms,
         allowed_execution_role=settings.model_execution_role_arn,
+        stack_name=settings.stack_name,
     )
     created = [
         name

@@ -76,6 +76,7 @@ class GovernanceSettings(BaseModel):
     items_bucket: str | None = None
     batch_size: int = Field(default=50, ge=1, le=1000)
     governed_role_pattern: str = ""  # template.yaml GovernedRolePattern; empty = no detaching or role tags
+    stack_name: str = ""  # tagged sentinel:stack on compliant copies (the create is conditioned on it)
 
     @classmethod
     def from_env(cls) -> GovernanceSettings:
@@ -94,6 +95,7 @@ class GovernanceSettings(BaseModel):
             items_bucket=os.environ.get("SENTINEL_SCAN_BUCKET") or None,
             batch_size=int(os.environ.get("SENTINEL_SCAN_BATCH_SIZE", "50")),
             governed_role_pattern=os.environ.get("SENTINEL_GOVERNED_ROLE_PATTERN", "").strip(),
+            stack_name=os.environ.get("SENTINEL_STACK_NAME", ""),
         )
 
 
@@ -112,7 +114,9 @@ class GovernanceDeps:
         s = self.settings
         self.scanner = self.scanner or GovernanceScanner(s.account_id, s.region)
         self.bus = self.bus or SentinelBus(s.bus_name)
-        self.executor = self.executor or RemediationExecutor(s.topic_arn, governed_role_pattern=s.governed_role_pattern)
+        self.executor = self.executor or RemediationExecutor(
+            s.topic_arn, governed_role_pattern=s.governed_role_pattern, stack_name=s.stack_name
+        )
 
 
 class GovernResult(BaseModel):

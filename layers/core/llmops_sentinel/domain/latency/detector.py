@@ -44,8 +44,10 @@ from llmops_sentinel.domain.latency.models import (
 from llmops_sentinel.domain.latency.robust import (
     DIFF_MAD_TO_SD,
     INT_BIG,
+    L1_TO_SD,
     MAD_TO_SD,
     Q90_TO_SD,
+    nan_window_means,
     nan_window_quantiles,
     sliding_min,
     window_medians,
@@ -336,8 +338,11 @@ class LatencyDetector:
         p = self.params
         season, profile = self._profile(float(t[0]))
         if gap > (p.baseline_reset_gap if profile is not None else p.unseasoned_reset_gap):
-            self._hist_t, self._hist_x, self._hist_r = np.empty(0), np.empty(0), np.empty(0)
-            self._level_start = self._n
+            if p.keep_scale:  # the level restarts after the gap; the noise scale is still the series'
+                self._level_start = self._n
+            else:
+                self._hist_t, self._hist_x, self._hist_r = np.empty(0), np.empty(0), np.empty(0)
+                self._level_start = self._n
         if gap > p.cusum_reset_gap:
             self._reset_evidence()
         size = t.size
@@ -371,12 +376,21 @@ class LatencyDetector:
         # Two robust scales of the residuals: the MAD (the centre of the law) and the 90th percentile
         # of |r| / 1.645 (the tail the CUSUMs read, z of 1.6-4). They agree on normal noise; heavy
         # tails or discrete values make the MAD too small, so the larger one is used.
-        qs = nan_window_quantiles(np.abs(r_all), s_starts, p.scale_window, p.min_history, first, (0.5, 0.9))
+        # keep_scale: residuals before the last rebase or reset still measure the noise (only those
+        # against the old level since the change's onset were dropped), so the scale survives a level
+        # shift and the detector is blind only while the new level fills (min_history points).
+        s_first = 0 if p.keep_scale else first
+        qs = nan_window_quantiles(np.abs(r_all), s_starts, p.scale_window, p.min_history, s_first, (0.5, 0.9))
         sd_res = np.maximum(MAD_TO_SD * qs[:, 0], Q90_TO_SD * qs[:, 1])
+        if p.l1_scale_floor:
+            # Discrete or zero-inflated metrics have MAD = q90 = 0: the mean absolute residual (normal:
+            # sigma sqrt(2/pi)) is zero only on a constant series.
+            l1 = nan_window_means(np.abs(r_all), s_starts, p.scale_window, p.min_history, s_first)
+            sd_res = np.maximum(sd_res, L1_TO_SD * l1)
         have_res = np.isfinite(sd_res)
         scale = sd_res
         fin = np.concatenate(([0], np.cumsum(np.isfinite(r_all))))
-        n_res = (fin[s_starts] - fin[np.maximum(s_starts - p.scale_window, first)]).astype(np.int64)
+        n_res = (fin[s_starts] - fin[np.maximum(s_starts - p.scale_window, s_first)]).astype(np.int64)
         tau = np.ones(scale.size)
         tau2 = np.ones(scale.size)
         if p.autocorrelation_correction:
@@ -447,7 +461,11 @@ class LatencyDetector:
         # A level alarm confirms the change: with rebase, the part ends there and the baseline restarts
         # at the onset (the change is absorbed, the score falls back), the alarm is held meanwhile.
         used = size
-        crossed = np.flatnonzero(cross)
+        # episode_score: a spike alone changes no baseline and spends no level evidence, so the part
+        # goes on (a large shift's first points are spikes; the level CUSUM still confirms it).
+        crossed = np.flatnonzero(cross & ~(spike & ~cross_up & ~cross_down & (s_spread < self._h_spread)))
+        if not p.episode_score:
+            crossed = np.flatnonzero(cross)
         if p.rebase and crossed.size:
             used = int(crossed[0]) + 1
         sl = slice(0, used)
@@ -458,6 +476,7 @@ class LatencyDetector:
         warm = ~ok[sl] | (infl[sl] > 1.0) | (bool(p.seasons) and not seasonal)
 
         alarm_idx = np.flatnonzero(alarms)
+        onset_pt = np.zeros(used, dtype=bool)
         rebase_onset: int | None = None
         if alarm_idx.size:
             was = np.concatenate(([self._last_alarm], alarms[:-1]))
@@ -465,6 +484,7 @@ class LatencyDetector:
             for i in alarm_idx.tolist():
                 gi = n0 + i
                 if cross[i] and not was[i] and (prev_end is None or gi - prev_end > p.alarm_merge):
+                    onset_pt[i] = True
                     records.append(
                         self._record(
                             i,
@@ -487,6 +507,10 @@ class LatencyDetector:
                     )
                 prev_end = gi
             self._last_alarm_index = n0 + int(alarm_idx[-1])
+        if p.episode_score:
+            # One event, one high point: only the crossing that starts an episode (an alarm record)
+            # keeps the +1/2; later crossings of the same episode score their rarity alone (< 1/2).
+            scores = np.where(cross & ~onset_pt, scores - 0.5, scores)
         if p.rebase and crossed.size:
             i = used - 1
             if cross_up[i] or cross_down[i]:

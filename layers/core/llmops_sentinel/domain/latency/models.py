@@ -81,6 +81,17 @@ class LatencyParams(BaseModel):
     rebase: bool = Field(
         True, description="after a level alarm, restart the baseline at the onset (the change is absorbed)"
     )
+    keep_scale: bool = Field(
+        False, description="a rebase or gap reset restarts the level only; the noise scale keeps its history"
+    )
+    episode_score: bool = Field(
+        False,
+        description="score >= 0.5 only where an alarm episode starts (one event, one high point); a lone "
+        "spike spends no level evidence",
+    )
+    l1_scale_floor: bool = Field(
+        False, description="the noise scale is at least the mean absolute residual * sqrt(pi/2) (discrete metrics)"
+    )
 
     expected_interval_s: float = Field(60.0, gt=0, description="metric period (CloudWatch Period)")
     level_window: int = Field(120, ge=8, description="points in the robust level (median) window")
@@ -135,7 +146,17 @@ class LatencyParams(BaseModel):
         """Each mode's defaults (``anomaly``: linear values), with explicit overrides on top."""
         base: dict[str, object] = {"mode": mode}
         if mode == "anomaly":
-            base["transform"] = "linear"
+            # Linear values; the noise scale survives level restarts (rebases, gaps), which need only
+            # min_history points (the uncertainty correction inflates the young level's error); a gap
+            # restarts the level only after a day, as with a trusted season; one high score per episode.
+            base.update(
+                transform="linear",
+                keep_scale=True,
+                l1_scale_floor=True,
+                episode_score=True,
+                min_history=8,
+                unseasoned_reset_gap=1440.0,
+            )
         return cls.model_validate({**base, **overrides})
 
     @model_validator(mode="after")

@@ -10,6 +10,8 @@ from llmops_sentinel.domain.latency.models import FloatArray, IntArray
 MAD_TO_SD = 1.4826
 #: The 90th percentile of |N(0, 1)| is 1.6449: q90(|r|) / 1.6449 estimates sigma from the tail.
 Q90_TO_SD = 1.0 / 1.6448536
+#: E|N(0, sigma)| = sigma sqrt(2/pi): the mean absolute deviation times sqrt(pi/2) estimates sigma.
+L1_TO_SD = float(np.sqrt(np.pi / 2.0))
 DIFF_MAD_TO_SD = MAD_TO_SD / float(np.sqrt(2.0))
 INT_BIG = np.iinfo(np.int64).max
 
@@ -54,3 +56,16 @@ def nan_window_quantiles(
             seg = a[lo:e]
             out[j] = np.quantile(seg[np.isfinite(seg)], qs)
     return out
+
+
+def nan_window_means(a: FloatArray, ends: IntArray, width: int, min_count: int, first: int) -> FloatArray:
+    """Mean of the finite values of ``a[max(first, e - width):e]`` per end; NaN where fewer than
+    ``min_count`` (cumulative sums: O(n + len(ends)))."""
+    finite = np.isfinite(a)
+    csum = np.concatenate(([0], np.cumsum(finite)))
+    vsum = np.concatenate(([0.0], np.cumsum(np.where(finite, a, 0.0))))
+    lo = np.maximum(ends - width, first)
+    count = csum[ends] - csum[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (vsum[ends] - vsum[lo]) / count
+    return np.where(count >= min_count, out, np.nan)

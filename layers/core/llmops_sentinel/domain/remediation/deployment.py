@@ -28,6 +28,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from llmops_sentinel.domain.fleet.policy import STACK_TAG
 from llmops_sentinel.errors import BadInputError
 
 #: SageMaker resource names: 1-63 characters, ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``.
@@ -159,11 +160,15 @@ def plan_deployment(
     settings: DeploymentSettings,
     rollback_alarms: tuple[str, ...],
     allowed_execution_role: str = "",
+    stack_name: str = "",
 ) -> DeploymentPlan:
     """Check that ``package`` may replace the variant's model and plan the writes (raises the errors above).
 
     ``allowed_execution_role``: the one role the stack may pass to SageMaker (iam:PassRole is scoped to
     it); a current model running under another role is refused with a clear reason, not an AccessDenied.
+
+    ``stack_name``: tagged ``sentinel:stack`` on the new model and config; the planner's IAM allows the
+    creates only with that request tag, and the deploy workflow moves endpoints only onto configs carrying it.
     """
     if allowed_execution_role and current_model.execution_role_arn != allowed_execution_role:
         raise DeploymentRefusedError(
@@ -193,6 +198,7 @@ def plan_deployment(
     before = str(endpoint_config["EndpointConfigName"])
     model_name = resource_name(endpoint_name, f"v{package.version}", digest_of=f"{package.arn}|{before}")
     config_name = resource_name(endpoint_name, f"v{package.version}", digest_of=f"{package.arn}|{before}|config")
+    stack_tags = [{"Key": STACK_TAG, "Value": stack_name}] if stack_name else []
     create_model: dict[str, Any] = {
         "ModelName": model_name,
         "ExecutionRoleArn": current_model.execution_role_arn,
@@ -201,6 +207,7 @@ def plan_deployment(
         "Tags": [
             {"Key": "sentinel:endpoint", "Value": endpoint_name},
             {"Key": "sentinel:model-package", "Value": package.arn[-256:]},
+            *stack_tags,
         ],
     }
     if current_model.vpc_config:
@@ -211,7 +218,7 @@ def plan_deployment(
     create_config: dict[str, Any] = {
         "EndpointConfigName": config_name,
         "ProductionVariants": [_writable_variant(v) for v in new_variants],
-        "Tags": [{"Key": "sentinel:endpoint", "Value": endpoint_name}],
+        "Tags": [{"Key": "sentinel:endpoint", "Value": endpoint_name}, *stack_tags],
     }
     for key in ("DataCaptureConfig", "KmsKeyId", "AsyncInferenceConfig", "ExplainerConfig"):
         if endpoint_config.get(key):
