@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from llmops_sentinel.domain.validation import first_error
 from llmops_sentinel.errors import ConfigError
 
 DEFAULT_PRICES_PATH = Path(__file__).resolve().parents[1] / "config" / "prices.yaml"
@@ -72,9 +73,7 @@ def parse_price_book(text: str, source: str) -> PriceBook:
     try:
         return PriceBook.model_validate({**data, "source": source})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(part) for part in err["loc"]) or "<root>"
-        raise ConfigError(f"{source}: {where}: {err['msg']}") from None
+        raise ConfigError(f"{source}: {first_error(exc)}") from None
 
 
 def load_price_book(path: str | Path | None = None) -> PriceBook:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from llmops_sentinel.domain.drift.features import resolve_features
 from llmops_sentinel.domain.drift.stat_tests import MonitorConfig
+from llmops_sentinel.domain.validation import first_error
 from llmops_sentinel.errors import ConfigError
 
 DEFAULT_MONITORS_PATH = Path(__file__).resolve().parents[2] / "config" / "monitors.yaml"
@@ -115,10 +116,4 @@ def load_monitors(path: Path | None = None, text: str | None = None) -> Monitors
     try:
         return MonitorsFile.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        from llmops_sentinel.domain.remediation.policy import _line_of  # error path only: not at cold start
-
-        first = exc.errors()[0]
-        loc = ".".join(str(part) for part in first["loc"]) or "<root>"
-        line = _line_of(raw_text, first["loc"])
-        at = f" (line {line})" if line else ""
-        raise ConfigError(f"{where}: {loc}{at}: {first['msg']}") from exc
+        raise ConfigError(f"{where}: {first_error(exc, text=raw_text)}") from exc

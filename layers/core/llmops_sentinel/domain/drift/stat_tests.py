@@ -37,6 +37,7 @@ from llmops_sentinel.domain.drift.profiles import (
     NumericProfile,
     _label,
 )
+from llmops_sentinel.domain.validation import all_errors
 from llmops_sentinel.errors import BadInputError, ConfigError
 
 
@@ -275,8 +276,7 @@ def load_monitor_config(data: Mapping[str, Any] | None) -> MonitorConfig:
     try:
         return MonitorConfig.model_validate(data)
     except ValidationError as exc:
-        reasons = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors())
-        raise ConfigError(f"invalid monitor config: {reasons}") from None
+        raise ConfigError(f"invalid monitor config: {all_errors(exc)}") from None
 
 
 # ------------------------------------------------------------------------------------------- registry

@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from llmops_sentinel.domain.validation import first_error
 from llmops_sentinel.errors import BadInputError
 
 
@@ -169,9 +170,7 @@ def parse_policy_document(raw: str | Mapping[str, Any]) -> PolicyDocument:
     try:
         return PolicyDocument.model_validate(dict(data))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PolicyDocumentError(f"invalid policy document at {where}: {first['msg']}") from None
+        raise PolicyDocumentError(f"invalid policy document at {first_error(exc)}") from None
 
 
 def _decode_json_text(text: str) -> Any:

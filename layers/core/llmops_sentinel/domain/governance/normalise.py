@@ -36,6 +36,7 @@ from llmops_sentinel.domain.governance.resources import (
     Source,
     TrainingJob,
 )
+from llmops_sentinel.domain.validation import first_error
 from llmops_sentinel.errors import BadInputError
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -308,9 +309,7 @@ def _validate(model: type[_M], data: Any, what: str) -> _M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top)"
-        raise MalformedInputError(f"{what}: {where}: {first['msg']}") from None
+        raise MalformedInputError(f"{what}: {first_error(exc)}") from None
 
 
 def _arn_part(arn: str | None, index: int) -> str | None:

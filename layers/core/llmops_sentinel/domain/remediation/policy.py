@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from llmops_sentinel.domain.remediation.deployment import DeploymentSettings
 from llmops_sentinel.domain.remediation.registry import is_workflow, known_action, workflow_actions
+from llmops_sentinel.domain.validation import deep_merge, first_error
 from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.models.signals import Signal, SignalKind
 
@@ -157,27 +158,17 @@ class RemediationPolicy(_Strict):
         override = self.endpoints.get(name or "", {})
         if not override:
             return self.defaults
-        merged = _deep_merge(self.defaults.model_dump(), override)
+        merged = deep_merge(self.defaults.model_dump(), override)
         try:
             return EndpointPolicy.model_validate(merged)
         except ValidationError as exc:
-            raise ValueError(f"endpoints.{name}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+            raise ValueError(f"endpoints.{name}: {first_error(exc)}") from exc
 
     def rule_for(self, signal: Signal) -> tuple[int, Rule] | None:
         for index, rule in enumerate(self.rules):
             if rule.matches(signal):
                 return index, rule
         return None
-
-
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def load_policy(path: Path | None = None, text: str | None = None) -> RemediationPolicy:
@@ -195,35 +186,7 @@ def load_policy(path: Path | None = None, text: str | None = None) -> Remediatio
     try:
         return RemediationPolicy.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(part) for part in first["loc"])
-        line = _line_of(raw_text, first["loc"])
-        at = f" (line {line})" if line else ""
-        raise ConfigError(f"{where}: {loc}{at}: {first['msg']}") from exc
-
-
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of the YAML node at ``loc`` (keys and list indexes)."""
-    import yaml  # error path only
-
-    try:
-        node: Any = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == part), None)
-            if match is None:
-                break
-            key_node = next(k for k, v in node.value if k.value == part)
-            line, node = key_node.start_mark.line + 1, match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+        raise ConfigError(f"{where}: {first_error(exc, text=raw_text)}") from exc
 
 
 class Decision(BaseModel):
