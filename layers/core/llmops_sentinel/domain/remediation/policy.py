@@ -17,9 +17,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from llmops_sentinel.domain.remediation.deployment import DeploymentSettings
 from llmops_sentinel.domain.remediation.registry import is_workflow, known_action, workflow_actions
+from llmops_sentinel.domain.remediation.signals import SignalKind, SignalView
 from llmops_sentinel.domain.validation import deep_merge, first_error
 from llmops_sentinel.errors import ConfigError
-from llmops_sentinel.models.signals import Signal, SignalKind
 
 
 def _known(action: str) -> str:
@@ -110,7 +110,7 @@ class Rule(_Strict):
     when: dict[str, str | list[str]] = Field(default_factory=dict)
     action: ActionName
 
-    def matches(self, signal: Signal) -> bool:
+    def matches(self, signal: SignalView) -> bool:
         if signal.kind != self.signal:
             return False
         for key, wanted in self.when.items():
@@ -164,7 +164,7 @@ class RemediationPolicy(_Strict):
         except ValidationError as exc:
             raise ValueError(f"endpoints.{name}: {first_error(exc)}") from exc
 
-    def rule_for(self, signal: Signal) -> tuple[int, Rule] | None:
+    def rule_for(self, signal: SignalView) -> tuple[int, Rule] | None:
         for index, rule in enumerate(self.rules):
             if rule.matches(signal):
                 return index, rule
@@ -209,18 +209,18 @@ class Decision(BaseModel):
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def decision_id(signal: Signal) -> str:
+def decision_id(signal: SignalView) -> str:
     return hashlib.sha256(f"{signal.kind}|{signal.source_id}".encode()).hexdigest()[:24]
 
 
-def execution_name(action: str, signal: Signal) -> str:
+def execution_name(action: str, signal: SignalView) -> str:
     """Same occurrence -> same name (Step Functions then starts it once); <= 80 safe characters."""
     digest = decision_id(signal)
     readable = _UNSAFE.sub("-", f"{action}-{signal.endpoint_name or 'fleet'}").strip("-")
     return f"{readable[: 80 - len(digest) - 1]}-{digest}"
 
 
-def decide(signal: Signal, policy: RemediationPolicy, rejection: str | None = None) -> Decision:
+def decide(signal: SignalView, policy: RemediationPolicy, rejection: str | None = None) -> Decision:
     """The policy's action for ``signal``; ``rejection`` (e.g. the latency detector did not confirm an
     alarm) makes it ``none`` with that reason."""
     endpoint = policy.for_endpoint(signal.endpoint_name)
