@@ -38,12 +38,7 @@ from llmops_sentinel.domain.drift.profiles import (
     _label,
 )
 from llmops_sentinel.domain.validation import all_errors
-from llmops_sentinel.errors import BadInputError, ConfigError
-
-
-class DriftInputError(BadInputError):
-    """Reference and current data cannot be compared (e.g. a feature's kind differs)."""
-
+from llmops_sentinel.errors import ConfigError
 
 # ------------------------------------------------------------------------------------------------ views
 
@@ -313,10 +308,6 @@ def drift_test(name: str, kinds: tuple[FeatureKind, ...]) -> Callable[[TestFn], 
         return fn
 
     return register
-
-
-def registered_tests() -> dict[str, DriftTest]:
-    return dict(_TESTS)
 
 
 def run_test(spec: TestSpec, reference: View, current: View, rng: np.random.Generator | None = None) -> TestOutcome:
