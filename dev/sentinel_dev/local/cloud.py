@@ -7,8 +7,7 @@ with LocalCloud(parameters={"VerifyWaitSeconds": "1"}) as cloud:
 
 One moto server serves the process: a cloud that stops resets moto's (process-global) backends and its
 config but leaves the server running for the next cloud (a test suite starts ~150 clouds; a server start
-and stop is ~0.6 s of each). ``reset()`` gives a started cloud a fresh stack on the same server and port,
-so clients made before it keep working.
+and stop is ~0.6 s of each).
 
 Provisioning runs once per template, parameters, stack name and region in a process: the moto state it
 created is snapshotted (``snapshot.py``: every backend, whatever the template holds) and the next cloud
@@ -29,8 +28,6 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -154,11 +151,6 @@ class LocalCloud:
         except BaseException:
             self.stop()
             raise
-
-    def reset(self) -> None:
-        """A fresh stack on the same server and port: every resource as just provisioned, no data."""
-        self.stop()
-        self.start()
 
     def _start(self) -> None:
         source = _source(self.template_path)
@@ -503,10 +495,3 @@ def _from_invocation() -> bool:
     from flask import has_request_context, request
 
     return bool(has_request_context() and request.headers.get(MARK_HEADER))
-
-
-@contextmanager
-def local_cloud(**kwargs: Any) -> Iterator[LocalCloud]:
-    cloud = LocalCloud(**kwargs)
-    with cloud:
-        yield cloud

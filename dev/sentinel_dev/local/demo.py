@@ -121,32 +121,6 @@ def instance_count(cloud: LocalCloud, endpoint: str = ENDPOINT, variant: str = V
     raise LookupError(variant)
 
 
-def latency_minutes(rng: np.random.Generator, minutes: int, onset: int, per_minute: int = 60) -> list[np.ndarray]:
-    """Per-minute ModelLatency samples (microseconds): ~0.8 s typical, x3 from ``onset`` on."""
-    series = []
-    for minute in range(minutes):
-        scale = 3.0 if minute >= onset else 1.0
-        series.append(rng.lognormal(mean=np.log(800_000 * scale), sigma=0.25, size=per_minute))
-    return series
-
-
-def publish_minute(
-    cloud: LocalCloud, at: datetime, samples: np.ndarray, endpoint: str = ENDPOINT, variant: str = VARIANT
-) -> None:
-    cloud.client("cloudwatch").put_metric_data(
-        Namespace="AWS/SageMaker",
-        MetricData=[
-            {
-                "MetricName": "ModelLatency",
-                "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
-                "Timestamp": at,
-                "Values": [round(float(v), 1) for v in samples],
-                "Unit": "Microseconds",
-            }
-        ],
-    )
-
-
 SCENES: tuple[str, ...] = ("latency", "drift", "governance")
 """Scene modules in ``sentinel_dev.local.scenes``, run in this order; each has ``run(cloud, echo, rng)``."""
 

@@ -11,21 +11,11 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from moto.events.models import Rule
 from moto.events.utils import EventTemplateParser
-
-
-@dataclass
-class Delivery:
-    rule: str
-    target_arn: str
-    event: dict[str, Any]
-    outcome: str
-
 
 Deliver = Callable[[str, dict[str, Any], str], str]
 """(target ARN, event, rule name) -> outcome text."""

@@ -81,10 +81,6 @@ def creator(resource_type: str) -> Callable[[Creator], Creator]:
     return register
 
 
-def emulated_types() -> frozenset[str]:
-    return frozenset(_CREATORS)
-
-
 @dataclass
 class Stack:
     name: str

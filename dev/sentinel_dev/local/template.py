@@ -31,9 +31,6 @@ class SourceTemplate:
         params: dict[str, Any] = self.raw.get("Parameters", {})
         return params
 
-    def globals_function(self) -> dict[str, Any]:
-        return dict(self.raw.get("Globals", {}).get("Function", {}))
-
 
 def find_template(start: Path | None = None) -> Path:
     """The nearest template.yaml at or above ``start`` (default: the working directory)."""

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 from llmops_sentinel.errors import ThrottledError
@@ -31,6 +31,7 @@ AUDIT_RETENTION_S = 400 * DAY_S
 
 
 class Held(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     decision_id: str
     execution_name: str | None = None
     until: int
@@ -41,6 +42,8 @@ class Lease(BaseModel):
 
     ``token`` identifies the delivery that took it (every write after the take is conditional on it);
     ``state`` is ``claimed`` until the execution started, then ``started`` with its ARN."""
+
+    model_config = ConfigDict(defer_build=True)
 
     decision_id: str
     action: str
@@ -55,6 +58,7 @@ class Lease(BaseModel):
 
 
 class AuditRecord(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     endpoint: str
     decided_at: str
     occurred_at: str
@@ -208,15 +212,21 @@ class SentinelTable:
     def lease_started(self, endpoint: str, token: str, execution_arn: str) -> None:
         """The holder's execution runs: the lease now names it (conditional on the holder's token)."""
         self._lease_update(
-            endpoint, token, "SET #state = :started, execution_arn = :arn",
-            {":started": {"S": "started"}, ":arn": {"S": execution_arn}}, {"#state": "state"},
+            endpoint,
+            token,
+            "SET #state = :started, execution_arn = :arn",
+            {":started": {"S": "started"}, ":arn": {"S": execution_arn}},
+            {"#state": "state"},
         )
 
     def queue_on_lease(self, endpoint: str, token: str, decision_id: str, action: str) -> None:
         """Record a stronger decision's intent on the running workflow's lease."""
         self._lease_update(
-            endpoint, token, "SET queued_decision_id = :d, queued_action = :a",
-            {":d": {"S": decision_id}, ":a": {"S": action}}, {},
+            endpoint,
+            token,
+            "SET queued_decision_id = :d, queued_action = :a",
+            {":d": {"S": decision_id}, ":a": {"S": action}},
+            {},
         )
 
     def release_lease(self, endpoint: str, token: str) -> None:

@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from llmops_sentinel.adapters.clients import LazyClient
 
 
 class EndpointState(BaseModel):
     """What DescribeEndpoint says about an endpoint's current deployment."""
+
+    model_config = ConfigDict(defer_build=True)
 
     endpoint_name: str
     endpoint_config: str

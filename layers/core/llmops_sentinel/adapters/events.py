@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 from llmops_sentinel.errors import SentinelError
@@ -22,12 +22,14 @@ MAX_ENTRIES = 10
 
 
 class FailedEntry(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     index: int
     error_code: str | None = None
     error_message: str | None = None
 
 
 class Published(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     sent: int = 0
     event_ids: list[str] = Field(default_factory=list)
     failed: list[FailedEntry] = Field(default_factory=list)

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from llmops_sentinel.adapters.clients import LazyClient, error_code, raise_if_throttled
 from llmops_sentinel.domain.governance import ResourceType, ScanBundle
@@ -53,6 +53,7 @@ def _missing(exc: ClientError) -> bool:
 
 
 class EndpointUsage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     by_config: dict[str, list[str]]
     by_key: dict[str, list[str]]  # key id, key ARN or alias as the configs name it -> endpoints
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from llmops_sentinel.adapters.clients import LazyClient
 from llmops_sentinel.adapters.dynamodb import SentinelTable, raise_throttle
@@ -34,6 +34,7 @@ class StateConflictError(SentinelError):
 
 
 class StoredState(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     state_json: str | None = None
     last_alarm_json: str | None = None
     revision: int = 0
@@ -46,6 +47,7 @@ class StoredState(BaseModel):
 
 
 class ConfigSeen(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     config_name: str
     seen_at: float
     """Epoch s the endpoint was first seen InService on this config."""

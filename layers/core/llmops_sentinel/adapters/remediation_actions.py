@@ -19,7 +19,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 from llmops_sentinel.adapters.sns import Notifier
@@ -35,6 +35,7 @@ class RemediationError(SentinelError):
 
 
 class ActionOutcome(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     action: str
     finding_id: str
     idempotency_key: str

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 
@@ -18,12 +18,14 @@ MAX_PER_CALL = 100
 
 
 class FailedFinding(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     id: str
     error_code: str | None = None
     error_message: str | None = None
 
 
 class Imported(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     success: int = 0
     failed: list[FailedFinding] = Field(default_factory=list)
     calls: int = 0

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 
 
 class Started(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     execution_arn: str
     started: bool
     """False when an execution of that name already existed (a duplicate delivery)."""

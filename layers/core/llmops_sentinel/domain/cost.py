@@ -19,9 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from llmops_sentinel.domain.validation import first_error
 from llmops_sentinel.errors import ConfigError
 
 DEFAULT_PRICES_PATH = Path(__file__).resolve().parents[1] / "config" / "prices.yaml"
@@ -29,7 +29,7 @@ HOUR_S = 3600.0
 
 
 class InstancePrice(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     region: str = Field(min_length=1)
     instance_type: str = Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$")
@@ -39,7 +39,7 @@ class InstancePrice(BaseModel):
 
 
 class PriceBook(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     version: int = 1
     currency: str = "USD"
@@ -62,6 +62,8 @@ class PriceBook(BaseModel):
 
 
 def parse_price_book(text: str, source: str) -> PriceBook:
+    import yaml  # PyYAML on first parse, not at cold start
+
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -71,9 +73,7 @@ def parse_price_book(text: str, source: str) -> PriceBook:
     try:
         return PriceBook.model_validate({**data, "source": source})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(part) for part in err["loc"]) or "<root>"
-        raise ConfigError(f"{source}: {where}: {err['msg']}") from None
+        raise ConfigError(f"{source}: {first_error(exc)}") from None
 
 
 def load_price_book(path: str | Path | None = None) -> PriceBook:
@@ -128,7 +128,7 @@ def idle_instance_hours(steps: Steps, busy: Sequence[float], period_s: float, st
 class VariantUsage(BaseModel):
     """What one endpoint variant ran and served over a period."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     endpoint: str
     variant: str
@@ -147,7 +147,7 @@ class VariantUsage(BaseModel):
 
 
 class VariantCost(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     endpoint: str
     variant: str
@@ -183,8 +183,15 @@ def variant_cost(usage: VariantUsage, book: PriceBook) -> VariantCost:
     }
     if price is None:
         return VariantCost(
-            priced=False, usd_per_hour=None, price_source=None, cost_usd=None, idle_cost_usd=None,
-            usd_per_1k_input_tokens=None, usd_per_1k_output_tokens=None, usd_per_1k_tokens=None, **base,
+            priced=False,
+            usd_per_hour=None,
+            price_source=None,
+            cost_usd=None,
+            idle_cost_usd=None,
+            usd_per_1k_input_tokens=None,
+            usd_per_1k_output_tokens=None,
+            usd_per_1k_tokens=None,
+            **base,
         )
     cost = usage.instance_hours * price.usd_per_hour
     weighted = usage.input_tokens + book.output_token_weight * usage.output_tokens

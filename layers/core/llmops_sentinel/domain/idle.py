@@ -11,11 +11,13 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class IdleResult(BaseModel):
     """What one idle check found and did."""
+
+    model_config = ConfigDict(defer_build=True)
 
     status: Literal["active", "idle-reported", "idle", "unknown"]
     reason: str
@@ -23,6 +25,7 @@ class IdleResult(BaseModel):
 
 
 class IdleAssessment(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     idle: bool
     reason: str
     invocations: float

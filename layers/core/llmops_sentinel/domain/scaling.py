@@ -10,7 +10,7 @@ from llmops_sentinel.errors import VariantNotFoundError
 
 
 class ScalingBounds(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     min_instances: int = Field(ge=1)
     max_instances: int = Field(ge=1)
@@ -26,7 +26,7 @@ class ScalingBounds(BaseModel):
 class VariantCapacity(BaseModel):
     """The fields of a DescribeEndpoint ``ProductionVariants`` item that capacity depends on."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", populate_by_name=True)
 
     variant_name: str = Field(alias="VariantName")
     current_instance_count: int | None = Field(default=None, alias="CurrentInstanceCount")
@@ -34,7 +34,7 @@ class VariantCapacity(BaseModel):
 
 
 class ScalingPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     action: Literal["scale", "none"]
     current: int

@@ -26,7 +26,7 @@ AlarmStateValue = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
 class _Loose(BaseModel):
     """AWS adds fields over time: accept unknown keys, validate the ones we use."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", populate_by_name=True)
 
 
 class AlarmState(_Loose):
@@ -96,7 +96,7 @@ class AlarmActionEvent(_Loose):
 
 
 class MetricDimensions(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     namespace: str
     name: str
@@ -107,7 +107,7 @@ class MetricDimensions(BaseModel):
 class AlarmTransition(BaseModel):
     """One alarm state change, whichever way it was delivered."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     delivery: Literal["eventbridge", "alarm-action"]
     alarm_name: str

@@ -29,7 +29,7 @@ Cause = Literal["deployment", "load", "instance", "unknown"]
 class SentinelDetail(BaseModel):
     """Base of every detail we put on the bus; ``DETAIL_TYPE`` names the event."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, strict=True)
 
     DETAIL_TYPE: ClassVar[str]
 
@@ -84,7 +84,7 @@ class EndpointIdleDetail(SentinelDetail):
 
 
 class GovernanceRemediation(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, strict=True)
 
     action: str
     plan_status: str
@@ -118,7 +118,7 @@ DETAILS: dict[str, type[SentinelDetail]] = {
 class _Envelope(BaseModel):
     """The EventBridge envelope around a Sentinel detail (AWS's shape: unknown keys ignored)."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", populate_by_name=True)
 
     version: str = "0"
     id: Annotated[str, Field(min_length=1, strict=True)]
@@ -134,7 +134,7 @@ class _Envelope(BaseModel):
 class BusEvent(BaseModel):
     """A parsed Sentinel bus event: the envelope fields we use and the typed detail."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     detail_type: str

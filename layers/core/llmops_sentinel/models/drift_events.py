@@ -33,12 +33,12 @@ def parse_time(value: Any) -> datetime:
 
 
 class _Bucket(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
     name: str
 
 
 class _Object(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", populate_by_name=True)
     key: str
     size: int | None = None
     etag: str | None = None
@@ -46,13 +46,13 @@ class _Object(BaseModel):
 
 
 class _S3Detail(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
     bucket: _Bucket
     object: _Object
 
 
 class ObjectCreated(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", populate_by_name=True)
 
     id: str
     detail_type: Literal["Object Created"] = Field(alias="detail-type")
@@ -87,7 +87,7 @@ def parse_object_created(event: Any) -> ObjectCreated:
 class CheckRequest(BaseModel):
     """When to check (the scheduled event's ``time``) and, optionally, which endpoints only."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", populate_by_name=True)
 
     time: str | float | None = None
     at: str | float | None = None

@@ -22,7 +22,7 @@ from llmops_sentinel.domain.governance import ResourceType
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class ScanItem(_Model):

@@ -26,14 +26,14 @@ Cause = Literal["deployment", "load", "instance", "unknown"]
 
 
 class MonitoredEndpoint(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     endpoint_name: str = Field(min_length=1, max_length=63)
     variant_name: str = Field("AllTraffic", min_length=1, max_length=63)
 
 
 class _ScheduledDetail(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     endpoints: list[MonitoredEndpoint] | None = None
 
@@ -41,7 +41,7 @@ class _ScheduledDetail(BaseModel):
 class ScheduledRun(BaseModel):
     """An EventBridge Scheduler / rule ``Scheduled Event``; ``time`` is the run's clock."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", populate_by_name=True)
 
     detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
     source: Literal["aws.events", "aws.scheduler"]
@@ -52,7 +52,7 @@ class ScheduledRun(BaseModel):
 class ConfirmRequest(BaseModel):
     """The router's synchronous question for one alarm transition."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     endpoint_name: str = Field(min_length=1, max_length=63)
     variant_name: str = Field("AllTraffic", min_length=1, max_length=63)
@@ -86,6 +86,8 @@ def alarm_time(raw: str) -> datetime | None:
 class Regression(BaseModel):
     """A confirmed regression with its likely cause: the ``Latency Regression Detected`` detail."""
 
+    model_config = ConfigDict(defer_build=True)
+
     endpoint_name: str
     variant_name: str
     cause: Cause
@@ -100,6 +102,7 @@ class Regression(BaseModel):
 
 
 class ConfirmResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     confirmed: bool
     verdict: Literal["confirmed", "rejected", "insufficient-history"] = "rejected"
     """``insufficient-history``: the detector cannot judge yet (too few points); the router then keeps the
@@ -120,6 +123,8 @@ class ConfirmResult(BaseModel):
 class SignalStatus(BaseModel):
     """One signal's detector after a run."""
 
+    model_config = ConfigDict(defer_build=True)
+
     points: int
     accepted: int
     score: float
@@ -130,6 +135,8 @@ class SignalStatus(BaseModel):
 
 class EndpointRun(BaseModel):
     """One endpoint variant in a scheduled run."""
+
+    model_config = ConfigDict(defer_build=True)
 
     endpoint_name: str
     variant_name: str
@@ -157,6 +164,7 @@ class EndpointRun(BaseModel):
 
 
 class ScheduledResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     mode: Literal["scheduled"] = "scheduled"
     at: str
     endpoints: list[EndpointRun]

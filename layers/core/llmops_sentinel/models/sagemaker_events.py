@@ -15,7 +15,7 @@ from llmops_sentinel.models.validation import parse_as
 
 
 class EndpointStateDetail(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     EndpointName: str
     EndpointConfigName: str
@@ -23,7 +23,7 @@ class EndpointStateDetail(BaseModel):
 
 
 class EndpointStateChange(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", populate_by_name=True)
 
     id: str
     detail_type: Literal["SageMaker Endpoint State Change"] = Field(alias="detail-type")
@@ -50,7 +50,7 @@ def parse_endpoint_state_change(event: Any) -> EndpointStateChange:
 class ModelPackageDetail(BaseModel):
     """The fields of a model package state change the router reads (AWS sends many more)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     ModelPackageGroupName: str = Field(min_length=1, max_length=63)
     ModelPackageArn: str = Field(pattern=r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/.+")
@@ -64,7 +64,7 @@ class ModelPackageStateChange(BaseModel):
 
     The event is a claim: the deploy workflow re-reads the package (approval, group) before acting."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", populate_by_name=True)
 
     id: str = Field(min_length=1)
     detail_type: Literal["SageMaker Model Package State Change"] = Field(alias="detail-type")

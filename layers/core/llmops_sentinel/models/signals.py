@@ -27,10 +27,11 @@ redelivered occurrence is recognised as the same one.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from llmops_sentinel.domain.remediation.signals import SignalKind
 from llmops_sentinel.models.alarms import AlarmTransition, parse_alarm_event
 from llmops_sentinel.models.bus_events import (
     SOURCE,
@@ -44,16 +45,6 @@ from llmops_sentinel.models.bus_events import (
 )
 from llmops_sentinel.models.sagemaker_events import MODEL_PACKAGE_STATE_CHANGE, parse_model_package_state_change
 
-SignalKind = Literal[
-    "latency-alarm",
-    "drift-alarm",
-    "alarm",
-    "latency-regression",
-    "drift",
-    "idle",
-    "governance-finding",
-    "model-approved",
-]
 BUS_DETAIL_TYPES: dict[type[SentinelDetail], SignalKind] = {
     LatencyRegressionDetail: "latency-regression",
     ModelDriftDetail: "drift",
@@ -65,7 +56,7 @@ UNTRUSTED_ATTRIBUTES = frozenset({"previous_endpoint_config"})
 
 
 class Signal(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     kind: SignalKind
     source_id: str

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from llmops_sentinel.domain import validation
 from llmops_sentinel.errors import InvalidEventError
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -13,8 +14,7 @@ _M = TypeVar("_M", bound=BaseModel)
 
 def first_error(exc: ValidationError) -> str:
     """``where: what`` of the first validation error (``event`` when it is about the whole input)."""
-    first = exc.errors()[0]
-    return f"{'.'.join(map(str, first['loc'])) or 'event'}: {first['msg']}"
+    return validation.first_error(exc, top="event")
 
 
 def parse_as(model: type[_M], event: Any, what: str) -> _M:

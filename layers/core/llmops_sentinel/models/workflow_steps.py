@@ -20,7 +20,7 @@ GROUP = rf"^(arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{{12}}:model-package-group
 class PlanRequest(BaseModel):
     """The scaling planner's input."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     direction: Literal["out", "in"]
     endpoint_name: str
@@ -36,7 +36,7 @@ class PlanRequest(BaseModel):
 class EvaluationRequest(BaseModel):
     """The model evaluator's input."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     endpoint_name: str
     model_package_group: str = Field(pattern=GROUP)

@@ -15,6 +15,8 @@ from llmops_sentinel.errors import ConfigError, EndpointNotInServiceError
 class PlannerSettings(BaseModel):
     """Read once per container from the environment template.yaml sets."""
 
+    model_config = ConfigDict(defer_build=True)
+
     rollback_alarms: tuple[str, ...] = ()
     """The stack's alarms that roll a deployment back while traffic shifts (SageMaker allows 10). The
     fleet tracker names them per endpoint, so an entry may hold ``{endpoint}``: replaced per deployment
@@ -44,7 +46,7 @@ class PlannerSettings(BaseModel):
 class PrepareRequest(BaseModel):
     """What the deploy state machine passes (the router built it from the policy and a fresh registry read)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     endpoint_name: str = Field(min_length=1, max_length=63)
     variant_name: str = Field(default="AllTraffic", min_length=1, max_length=63)
@@ -54,6 +56,7 @@ class PrepareRequest(BaseModel):
 
 
 class PreparedDeployment(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     before_config: str
     target_config: str
     model_name: str

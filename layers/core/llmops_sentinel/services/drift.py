@@ -58,7 +58,7 @@ from typing import Any, Literal
 
 import numpy as np
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from llmops_sentinel.adapters.events import SentinelBus
 from llmops_sentinel.adapters.s3 import DriftStore, baseline_key
@@ -106,6 +106,8 @@ _LLM_FEATURES = frozenset(name for name, ex in registered_features().items() if 
 
 class DriftSettings(BaseModel):
     """Read once per container from the environment template.yaml sets."""
+
+    model_config = ConfigDict(defer_build=True)
 
     bucket: str
     kms_key_id: str
@@ -184,11 +186,14 @@ class RecordOutcome:
 class Distribution(BaseModel):
     """A batch's values of one feature, for EMF: all of them, or 100 evenly spaced quantiles."""
 
+    model_config = ConfigDict(defer_build=True)
+
     count: int
     values: list[float]
 
 
 class EndpointBatch(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     endpoint: str
     records_ok: int
     records_failed: int
@@ -197,6 +202,7 @@ class EndpointBatch(BaseModel):
 
 
 class IngestResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     batch_id: str
     records: list[Any]  # RecordOutcome, kept as dataclasses (hundreds per batch)
     endpoints: list[EndpointBatch]
@@ -217,9 +223,16 @@ class IngestResult(BaseModel):
     def summary(self, samples: int = 20) -> dict[str, Any]:
         """What to log about the batch: counts, failure classes, profiles and the first failures."""
         failed = [{"record_id": r.record_id, "reason": r.reason} for r in self.records if r.result != "Ok"]
-        return {"batch_id": self.batch_id, "invocation_id": self.invocation_id, "ok": self.ok, "failed": self.failed,
-                "unanswerable": self.unanswerable, "failures": self.failures,
-                "profiles": [b.profile_key for b in self.endpoints], "failed_records": failed[:samples]}
+        return {
+            "batch_id": self.batch_id,
+            "invocation_id": self.invocation_id,
+            "ok": self.ok,
+            "failed": self.failed,
+            "unanswerable": self.unanswerable,
+            "failures": self.failures,
+            "profiles": [b.profile_key for b in self.endpoints],
+            "failed_records": failed[:samples],
+        }
 
 
 # ------------------------------------------------------------------------------------------------ ingest
@@ -246,14 +259,20 @@ def parse_firehose_event(event: Any) -> FirehoseBatchIn:
             continue
         data = raw.get("data")
         problem = None if isinstance(data, str) else f"data is a JSON {type(data).__name__}, not a base64 string"
-        records.append(FirehoseRecordIn(
-            record_id, data if isinstance(data, str) else "", _arrival(raw.get("approximateArrivalTimestamp")),
-            problem,
-        ))
+        records.append(
+            FirehoseRecordIn(
+                record_id,
+                data if isinstance(data, str) else "",
+                _arrival(raw.get("approximateArrivalTimestamp")),
+                problem,
+            )
+        )
     invocation = event.get("invocationId")
     stream = event.get("deliveryStreamArn")
     return FirehoseBatchIn(
-        records, unanswerable, invocation if isinstance(invocation, str) else None,
+        records,
+        unanswerable,
+        invocation if isinstance(invocation, str) else None,
         stream if isinstance(stream, str) else None,
     )
 
@@ -359,8 +378,9 @@ def _batch_id(record_ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(sorted(record_ids)).encode()).hexdigest()[:32]
 
 
-_ENTRY_OVERHEAD = {result: len(json.dumps({"recordId": "", "result": result, "data": ""}))
-                   for result in ("Ok", "ProcessingFailed")}
+_ENTRY_OVERHEAD = {
+    result: len(json.dumps({"recordId": "", "result": result, "data": ""})) for result in ("Ok", "ProcessingFailed")
+}
 
 
 def _entry_size(outcome: RecordOutcome) -> int:
@@ -375,18 +395,23 @@ def _fit_budget(outcomes: list[RecordOutcome], originals: Sequence[str], budget:
     total = len('{"records": []}') + sum(sizes) + 2 * max(len(outcomes) - 1, 0)
     if total <= budget:
         return 0
-    fallback = [_ENTRY_OVERHEAD["ProcessingFailed"] + size - _ENTRY_OVERHEAD[o.result] - len(o.data) + len(orig)
-                for o, size, orig in zip(outcomes, sizes, originals, strict=True)]
-    growth = sorted((i for i, o in enumerate(outcomes) if o.result == "Ok"),
-                    key=lambda i: sizes[i] - fallback[i], reverse=True)
+    fallback = [
+        _ENTRY_OVERHEAD["ProcessingFailed"] + size - _ENTRY_OVERHEAD[o.result] - len(o.data) + len(orig)
+        for o, size, orig in zip(outcomes, sizes, originals, strict=True)
+    ]
+    growth = sorted(
+        (i for i, o in enumerate(outcomes) if o.result == "Ok"), key=lambda i: sizes[i] - fallback[i], reverse=True
+    )
     changed = 0
     for i in growth:
         if total <= budget or sizes[i] <= fallback[i]:
             break
         total -= sizes[i] - fallback[i]
         outcome = outcomes[i]
-        outcome.result, outcome.data, outcome.reason = "ProcessingFailed", originals[i], (
-            "ResponseBudgetError: the feature rows would take the answer over Lambda's 6 MiB response limit"
+        outcome.result, outcome.data, outcome.reason = (
+            "ProcessingFailed",
+            originals[i],
+            ("ResponseBudgetError: the feature rows would take the answer over Lambda's 6 MiB response limit"),
         )
         changed += 1
     for i in sorted(range(len(outcomes)), key=lambda i: len(outcomes[i].data), reverse=True):
@@ -475,29 +500,51 @@ def ingest_firehose(
             outcomes[position].data = base64.b64encode(b"".join(rows)).decode()
         times = [r.inference_time for r in flat if r.inference_time is not None]
         profile = EndpointProfile(
-            profile_table(table, rng=gen), endpoint, min(times) if times else None, max(times) if times else None,
-            len(flat), failed.get(endpoint, 0),
+            profile_table(table, rng=gen),
+            endpoint,
+            min(times) if times else None,
+            max(times) if times else None,
+            len(flat),
+            failed.get(endpoint, 0),
         )
         key = store.put_profile(endpoint, at, batch_id, profile_to_json(profile))
-        dists = {name: d for name in DISTRIBUTION_FEATURES if name in table.values
-                 and (d := _distribution(table.values[name])) is not None}
-        batches.append(EndpointBatch(
-            endpoint=endpoint, records_ok=len(flat), records_failed=failed.get(endpoint, 0), profile_key=key,
-            distributions=dists,
-        ))
+        dists = {
+            name: d
+            for name in DISTRIBUTION_FEATURES
+            if name in table.values and (d := _distribution(table.values[name])) is not None
+        }
+        batches.append(
+            EndpointBatch(
+                endpoint=endpoint,
+                records_ok=len(flat),
+                records_failed=failed.get(endpoint, 0),
+                profile_key=key,
+                distributions=dists,
+            )
+        )
     over = _fit_budget(outcomes, [r.data for r in records], budget)
     if over:
         failures["ResponseBudgetError"] += over
-    return IngestResult(batch_id=batch_id, records=outcomes, endpoints=batches, failures=dict(failures),
-                        unanswerable=unanswerable, invocation_id=invocation_id)
+    return IngestResult(
+        batch_id=batch_id,
+        records=outcomes,
+        endpoints=batches,
+        failures=dict(failures),
+        unanswerable=unanswerable,
+        invocation_id=invocation_id,
+    )
 
 
 def ingest_firehose_event(event: Any, settings: DriftSettings, store: DriftStore | None = None) -> IngestResult:
     """A Firehose transformation event as Lambda receives it -> :func:`ingest_firehose`."""
     batch = parse_firehose_event(event)
     return ingest_firehose(
-        batch.records, settings, invocation_id=batch.invocation_id, delivery_stream_arn=batch.delivery_stream_arn,
-        store=store, unanswerable=batch.unanswerable,
+        batch.records,
+        settings,
+        invocation_id=batch.invocation_id,
+        delivery_stream_arn=batch.delivery_stream_arn,
+        store=store,
+        unanswerable=batch.unanswerable,
     )
 
 
@@ -510,6 +557,7 @@ def firehose_response(result: IngestResult) -> dict[str, Any]:
 
 
 class CaptureResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     status: Literal["profiled", "ignored"]
     bucket: str
     key: str
@@ -560,8 +608,14 @@ def profile_data_capture(
         return CaptureResult(status="ignored", endpoint=endpoint, variant=variant, reason="empty file", **base)
     key = store.put_profile(endpoint, created.created_at, batch_id, profile_to_json(profile))
     return CaptureResult(
-        status="profiled", endpoint=endpoint, variant=variant, records_ok=profile.records_ok,
-        records_failed=len(errors), profile_key=key, errors=[str(e) for e in errors[:5]], **base,
+        status="profiled",
+        endpoint=endpoint,
+        variant=variant,
+        records_ok=profile.records_ok,
+        records_failed=len(errors),
+        profile_key=key,
+        errors=[str(e) for e in errors[:5]],
+        **base,
     )
 
 
@@ -573,6 +627,7 @@ other reason (an AWS error, a bug). Both publish DriftCheckErrors; the run goes 
 
 
 class EndpointCheck(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     endpoint: str
     status: CheckStatus
     window_start: str
@@ -595,6 +650,7 @@ class EndpointCheck(BaseModel):
 
 
 class CheckResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     at: str
     checks: list[EndpointCheck]
 
@@ -642,8 +698,11 @@ def check_endpoint(
         blob = store.baseline(monitor.endpoint)
         if blob is None:
             return EndpointCheck(
-                status="no-baseline", profiles=len(keys), records=current.records_ok,
-                records_failed=current.records_failed, reason=f"no {store.uri(baseline_key(monitor.endpoint))}",
+                status="no-baseline",
+                profiles=len(keys),
+                records=current.records_ok,
+                records_failed=current.records_failed,
+                reason=f"no {store.uri(baseline_key(monitor.endpoint))}",
                 **base,
             )
         baseline = _load_baseline(blob, monitor.endpoint)
@@ -652,13 +711,17 @@ def check_endpoint(
     counts = {"profiles": len(keys), "records": current.records_ok, "records_failed": current.records_failed}
     if current.records_ok < monitor.min_records:
         return EndpointCheck(
-            status="insufficient-data", reason=f"{current.records_ok} records < min_records {monitor.min_records}",
-            **counts, **base,
+            status="insufficient-data",
+            reason=f"{current.records_ok} records < min_records {monitor.min_records}",
+            **counts,
+            **base,
         )
     if not set(baseline.features) & set(current.features):  # nothing to compare: not a "no-drift" verdict
         return EndpointCheck(
-            status="bad-input", reason=f"the window has none of the baseline's {len(baseline.features)} features",
-            **counts, **base,
+            status="bad-input",
+            reason=f"the window has none of the baseline's {len(baseline.features)} features",
+            **counts,
+            **base,
         )
     report = check_drift(baseline, current, monitor.config, rng)
     report_id = f"{end:%Y%m%dT%H%MZ}"
@@ -680,26 +743,33 @@ def check_endpoint(
     if report.drifted:
         if bus is None:
             raise ConfigError("a drifted endpoint needs SENTINEL_EVENT_BUS_NAME to signal it")
-        event_id = bus.put_detail(ModelDriftDetail(
-            endpoint_name=monitor.endpoint,
-            report_id=report_id,
-            report_uri=store.uri(report_key),
-            share_drifted=report.share_drifted,
-            share_threshold=report.share_threshold,
-            drifted_features=list(report.drifted_features),
-            critical_drifted=list(report.critical_drifted),
-            severity=report.severity,
-            reasons=list(report.reasons),
-            window_start=_iso(start),
-            window_end=_iso(end),
-            records_current=report.records_current,
-            summary=summary_of(report, monitor, end),
-        ))
+        event_id = bus.put_detail(
+            ModelDriftDetail(
+                endpoint_name=monitor.endpoint,
+                report_id=report_id,
+                report_uri=store.uri(report_key),
+                share_drifted=report.share_drifted,
+                share_threshold=report.share_threshold,
+                drifted_features=list(report.drifted_features),
+                critical_drifted=list(report.critical_drifted),
+                severity=report.severity,
+                reasons=list(report.reasons),
+                window_start=_iso(start),
+                window_end=_iso(end),
+                records_current=report.records_current,
+                summary=summary_of(report, monitor, end),
+            )
+        )
     return EndpointCheck(
-        status="drift" if report.drifted else "no-drift", share_drifted=report.share_drifted,
+        status="drift" if report.drifted else "no-drift",
+        share_drifted=report.share_drifted,
         drifted_features=report.drifted_features,
         feature_scores={f.feature: round(f.effect_size, 6) for f in report.features},
-        report_id=report_id, report_key=report_key, event_id=event_id, **counts, **base,
+        report_id=report_id,
+        report_key=report_key,
+        event_id=event_id,
+        **counts,
+        **base,
     )
 
 

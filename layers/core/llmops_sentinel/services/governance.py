@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from llmops_sentinel.adapters.clients import client
 from llmops_sentinel.adapters.events import SentinelBus
@@ -66,7 +66,7 @@ logger = Logger(child=True)  # logs through the handler's Logger (same service)
 class GovernanceSettings(BaseModel):
     """Read once per container from the environment template.yaml sets."""
 
-    model_config = {"arbitrary_types_allowed": True}
+    model_config = ConfigDict(defer_build=True, arbitrary_types_allowed=True)
 
     policies: PolicySet
     bus_name: str
@@ -120,6 +120,7 @@ class GovernanceDeps:
 
 
 class GovernResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     status: str = "evaluated"
     resources: int = 0
     findings: int = 0

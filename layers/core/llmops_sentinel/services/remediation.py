@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from llmops_sentinel.adapters.dynamodb import AuditRecord, Lease, SentinelTable, audit_key
 from llmops_sentinel.adapters.fleet_registry import FleetRegistry, FleetScope
@@ -69,6 +69,8 @@ REQUIRED_ENV = ("SENTINEL_TABLE_NAME", "SENTINEL_NOTIFICATION_TOPIC_ARN")
 class RouterSettings(BaseModel):
     """Read once per container from the environment template.yaml sets."""
 
+    model_config = ConfigDict(defer_build=True)
+
     workflows: dict[str, str]
     """State machine ARN per registered workflow action."""
     table_name: str
@@ -99,6 +101,7 @@ class RouterSettings(BaseModel):
 
 
 class RouteResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     status: Outcome
     action: str
     reason: str

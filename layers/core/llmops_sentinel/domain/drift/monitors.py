@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llmops_sentinel.domain.drift.features import resolve_features
 from llmops_sentinel.domain.drift.stat_tests import MonitorConfig
+from llmops_sentinel.domain.validation import first_error
 from llmops_sentinel.errors import ConfigError
 
 DEFAULT_MONITORS_PATH = Path(__file__).resolve().parents[2] / "config" / "monitors.yaml"
@@ -27,7 +27,7 @@ ENDPOINT_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"  # SageMaker endpoint n
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class MonitorDefaults(_Strict):
@@ -49,7 +49,7 @@ class EndpointMonitor(_Strict):
 class Monitor(BaseModel):
     """One endpoint's resolved monitor: defaults merged with its entry."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     endpoint: str
     window_minutes: int
@@ -114,6 +114,8 @@ class MonitorsFile(_Strict):
 
 def load_monitors(path: Path | None = None, text: str | None = None) -> MonitorsFile:
     """Parse and validate a monitors file; errors name the file, the field and, when known, the line."""
+    import yaml  # PyYAML on first parse, not at cold start
+
     where = str(path or DEFAULT_MONITORS_PATH) if text is None else "monitors (text)"
     try:
         raw_text = text if text is not None else (path or DEFAULT_MONITORS_PATH).read_text()
@@ -125,10 +127,4 @@ def load_monitors(path: Path | None = None, text: str | None = None) -> Monitors
     try:
         return MonitorsFile.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        from llmops_sentinel.domain.remediation.policy import _line_of  # error path only: not at cold start
-
-        first = exc.errors()[0]
-        loc = ".".join(str(part) for part in first["loc"]) or "<root>"
-        line = _line_of(raw_text, first["loc"])
-        at = f" (line {line})" if line else ""
-        raise ConfigError(f"{where}: {loc}{at}: {first['msg']}") from exc
+        raise ConfigError(f"{where}: {first_error(exc, text=raw_text)}") from exc

@@ -26,7 +26,6 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -599,15 +598,6 @@ def parse_record(obj: Any, index: int = 0) -> InferenceRecord:
         raise MalformedRecordError(f"#{index}", f"{type(exc).__name__}: {exc}") from None
 
 
-def parse_line(line: bytes | str, index: int = 0) -> InferenceRecord:
-    """One JSON line -> record."""
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedRecordError(f"#{index}", f"not JSON ({exc})") from None
-    return parse_record(obj, index)
-
-
 def parse_lines(lines: Iterable[bytes | str], start: int = 0) -> ParseResult:
     """JSON lines -> ok records and one error per bad record; blank lines are skipped, nothing else."""
     records: list[InferenceRecord] = []
@@ -699,13 +689,3 @@ def parse_bytes(data: bytes) -> ParseResult:
     except UnicodeDecodeError as exc:
         raise BadInputError(f"not UTF-8 text ({exc})") from None
     return parse_csv(text)
-
-
-def parse_file(path: str | Path) -> ParseResult:
-    """Read and parse one data file (JSONL, JSON, CSV). Raises BadInputError when it cannot be read."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise BadInputError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    return parse_bytes(data)

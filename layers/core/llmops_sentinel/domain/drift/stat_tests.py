@@ -37,12 +37,8 @@ from llmops_sentinel.domain.drift.profiles import (
     NumericProfile,
     _label,
 )
-from llmops_sentinel.errors import BadInputError, ConfigError
-
-
-class DriftInputError(BadInputError):
-    """Reference and current data cannot be compared (e.g. a feature's kind differs)."""
-
+from llmops_sentinel.domain.validation import all_errors
+from llmops_sentinel.errors import ConfigError
 
 # ------------------------------------------------------------------------------------------------ views
 
@@ -120,7 +116,7 @@ def view_of_profile(profile: FeatureProfile) -> View:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 Severity = Literal["negligible", "small", "medium", "large"]
@@ -275,10 +271,7 @@ def load_monitor_config(data: Mapping[str, Any] | None) -> MonitorConfig:
     try:
         return MonitorConfig.model_validate(data)
     except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"invalid monitor config: {reasons}") from None
+        raise ConfigError(f"invalid monitor config: {all_errors(exc)}") from None
 
 
 # ------------------------------------------------------------------------------------------- registry
@@ -317,13 +310,7 @@ def drift_test(name: str, kinds: tuple[FeatureKind, ...]) -> Callable[[TestFn], 
     return register
 
 
-def registered_tests() -> dict[str, DriftTest]:
-    return dict(_TESTS)
-
-
-def run_test(
-    spec: TestSpec, reference: View, current: View, rng: np.random.Generator | None = None
-) -> TestOutcome:
+def run_test(spec: TestSpec, reference: View, current: View, rng: np.random.Generator | None = None) -> TestOutcome:
     test = _TESTS[spec.type]
     return test.fn(reference, current, spec, rng if rng is not None else np.random.default_rng(0))
 
@@ -498,8 +485,7 @@ def mmd2_unbiased(kernel: FloatArray, n: int) -> float:
     m = kernel.shape[0] - n
     kxx, kyy, kxy = kernel[:n, :n], kernel[n:, n:], kernel[:n, n:]
     return float(
-        (kxx.sum() - np.trace(kxx)) / (n * (n - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
-        - 2.0 * kxy.mean()
+        (kxx.sum() - np.trace(kxx)) / (n * (n - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2.0 * kxy.mean()
     )
 
 
@@ -544,7 +530,7 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
 
 
 class FeatureDrift(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     feature: str
     kind: FeatureKind
@@ -566,14 +552,14 @@ class FeatureDrift(BaseModel):
 
 
 class SkippedFeature(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     feature: str
     reason: str
 
 
 class DriftReport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     drifted: bool
     share_drifted: float
@@ -619,8 +605,11 @@ def endpoint_verdict(features: list[FeatureDrift], cfg: MonitorConfig) -> Verdic
     reasons: list[str] = []
     for f in drifted:
         override = cfg.override(f.feature)
-        needed = override.endpoint_severity if override is not None and override.endpoint_severity else (
-            cfg.endpoint_severity)
+        needed = (
+            override.endpoint_severity
+            if override is not None and override.endpoint_severity
+            else (cfg.endpoint_severity)
+        )
         if f.weight > 0 and severity_rank(f.severity) >= severity_rank(needed):
             reasons.append(f"{f.feature}: {f.severity} effect ({f.effect_measure} {f.effect:.3g} >= {needed})")
     critical = [f.feature for f in drifted if f.critical]
@@ -690,24 +679,37 @@ def check_drift(
             continue
         ref_view, cur_view = _view(baseline, name), _view(current, name)
         if min(ref_view.n, cur_view.n) < cfg.min_count:
-            skipped.append(SkippedFeature(
-                feature=name, reason=f"fewer than {cfg.min_count} values ({ref_view.n} vs {cur_view.n})"))
+            skipped.append(
+                SkippedFeature(feature=name, reason=f"fewer than {cfg.min_count} values ({ref_view.n} vs {cur_view.n})")
+            )
             continue
-        spec: TestSpec = override.test if override is not None and override.test is not None else getattr(
-            cfg.defaults, kind)
+        spec: TestSpec = (
+            override.test if override is not None and override.test is not None else getattr(cfg.defaults, kind)
+        )
         if kind not in _TESTS[spec.type].kinds:
             raise ConfigError(f"feature {name}: test {spec.type!r} does not apply to {kind} features")
-        if (override is None or override.test is None) and spec.type == "chisquare" and isinstance(
-            ref_view, CategoricalView) and isinstance(cur_view, CategoricalView) and not _cochran_ok(
-            ref_view, cur_view):
+        if (
+            (override is None or override.test is None)
+            and spec.type == "chisquare"
+            and isinstance(ref_view, CategoricalView)
+            and isinstance(cur_view, CategoricalView)
+            and not _cochran_ok(ref_view, cur_view)
+        ):
             spec = JensenShannonSpec()  # too many sparse categories for chi-square: distance instead
         outcome = run_test(spec, ref_view, cur_view, gen)
-        rows.append({
-            "feature": name, "kind": kind, "method": spec.type, "outcome": outcome, "spec": spec,
-            "override": override,
-            "critical": bool(override is not None and override.critical),
-            "n_reference": ref_view.n, "n_current": cur_view.n,
-        })
+        rows.append(
+            {
+                "feature": name,
+                "kind": kind,
+                "method": spec.type,
+                "outcome": outcome,
+                "spec": spec,
+                "override": override,
+                "critical": bool(override is not None and override.critical),
+                "n_reference": ref_view.n,
+                "n_current": cur_view.n,
+            }
+        )
     with_p = [i for i, r in enumerate(rows) if r["outcome"].p_value is not None]
     adjusted = benjamini_hochberg([rows[i]["outcome"].p_value for i in with_p])
     adj_of = dict(zip(with_p, adjusted, strict=True))
@@ -723,24 +725,45 @@ def check_drift(
             threshold, floor = cfg.alpha, o.threshold
         scale = r["spec"].scale or EFFECT_SCALES.get(o.measure)
         effect = o.effect if math.isfinite(o.effect) else None
-        features.append(FeatureDrift(
-            feature=r["feature"], kind=r["kind"], method=r["method"], statistic=o.statistic, p_value=o.p_value,
-            p_value_adjusted=p_adj, threshold=threshold, effect_size=o.effect_size, effect_floor=floor,
-            drifted=bool(drifted), critical=r["critical"], n_reference=r["n_reference"],
-            n_current=r["n_current"], effect=effect, effect_measure=o.measure,
-            severity=scale.severity(o.effect) if scale is not None else "negligible",
-            weight=r["override"].weight if r["override"] is not None else 1.0,
-        ))
+        features.append(
+            FeatureDrift(
+                feature=r["feature"],
+                kind=r["kind"],
+                method=r["method"],
+                statistic=o.statistic,
+                p_value=o.p_value,
+                p_value_adjusted=p_adj,
+                threshold=threshold,
+                effect_size=o.effect_size,
+                effect_floor=floor,
+                drifted=bool(drifted),
+                critical=r["critical"],
+                n_reference=r["n_reference"],
+                n_current=r["n_current"],
+                effect=effect,
+                effect_measure=o.measure,
+                severity=scale.severity(o.effect) if scale is not None else "negligible",
+                weight=r["override"].weight if r["override"] is not None else 1.0,
+            )
+        )
     verdict = endpoint_verdict(features, cfg)
     window = current if isinstance(current, EndpointProfile) else None
     ref_records = baseline.records_ok if isinstance(baseline, EndpointProfile) else baseline.n_records
     return DriftReport(
-        drifted=bool(verdict.reasons), share_drifted=verdict.share, share_threshold=cfg.share_threshold,
-        alpha=cfg.alpha, drifted_features=[f.feature for f in features if f.drifted],
-        critical_drifted=verdict.critical, severity=verdict.severity, endpoint_severity=cfg.endpoint_severity,
-        reasons=verdict.reasons, features=features, skipped=skipped,
+        drifted=bool(verdict.reasons),
+        share_drifted=verdict.share,
+        share_threshold=cfg.share_threshold,
+        alpha=cfg.alpha,
+        drifted_features=[f.feature for f in features if f.drifted],
+        critical_drifted=verdict.critical,
+        severity=verdict.severity,
+        endpoint_severity=cfg.endpoint_severity,
+        reasons=verdict.reasons,
+        features=features,
+        skipped=skipped,
         endpoint=cfg.endpoint or (window.endpoint if window else None),
-        window_start=window.window_start if window else None, window_end=window.window_end if window else None,
+        window_start=window.window_start if window else None,
+        window_end=window.window_end if window else None,
         records_reference=ref_records,
         records_current=window.records_ok if window else current.n_records,  # type: ignore[union-attr]
         records_current_failed=window.records_failed if window else 0,

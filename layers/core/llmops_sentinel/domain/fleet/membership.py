@@ -12,7 +12,7 @@ Source = Literal["tag", "config"]
 
 
 class Membership(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     watched: bool
     source: Source | None = None
@@ -37,7 +37,7 @@ def membership(endpoint_name: str, tags: dict[str, str], policy: FleetPolicy) ->
 class WatchedEndpoint(BaseModel):
     """One watched endpoint as the fleet registry holds it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     endpoint_name: str
     variants: list[str]

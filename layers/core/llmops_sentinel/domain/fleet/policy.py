@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from llmops_sentinel.domain.validation import deep_merge, first_error
 from llmops_sentinel.errors import ConfigError
 
 DEFAULT_FLEET_PATH = Path(__file__).resolve().parents[2] / "config" / "fleet.yaml"
@@ -23,7 +23,7 @@ STACK_TAG = "sentinel:stack"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Onboarding(_Strict):
@@ -79,33 +79,19 @@ class FleetPolicy(_Strict):
         override = self.endpoints.get(endpoint)
         if not override:
             return self.defaults
-        merged = _merge(self.defaults.model_dump(), override)
+        merged = deep_merge(self.defaults.model_dump(), override)
         try:
             return EndpointSettings.model_validate(merged)
         except ValidationError as exc:
-            raise ConfigError(f"fleet policy, endpoints.{endpoint}: {_first(exc)}") from None
+            raise ConfigError(f"fleet policy, endpoints.{endpoint}: {first_error(exc)}") from None
 
     def configured(self) -> frozenset[str]:
         return frozenset(self.onboarding.endpoints)
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _first(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}" if where else str(error["msg"])
-
-
 def parse_fleet_policy(text: str, source: str = "fleet policy") -> FleetPolicy:
+    import yaml  # PyYAML on first parse, not at cold start
+
     try:
         raw = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
@@ -115,7 +101,7 @@ def parse_fleet_policy(text: str, source: str = "fleet policy") -> FleetPolicy:
     try:
         return FleetPolicy.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_first(exc)}") from None
+        raise ConfigError(f"{source}: {first_error(exc)}") from None
 
 
 def load_fleet_policy(override: str = "", path: Path = DEFAULT_FLEET_PATH) -> FleetPolicy:

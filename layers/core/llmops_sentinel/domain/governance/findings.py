@@ -26,7 +26,7 @@ _COMPLIANCE = {Status.COMPLIANT: "PASSED", Status.NON_COMPLIANT: "FAILED", Statu
 class Finding(BaseModel):
     """One policy's verdict on one resource."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     id: str = Field(description="Stable per policy and resource: re-evaluations update the same finding.")
     policy: str

@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from llmops_sentinel.domain.validation import first_error
 from llmops_sentinel.errors import BadInputError
 
 
@@ -67,7 +68,7 @@ class Principal(BaseModel):
     ``anyone`` is true for ``"*"`` and for ``{"AWS": "*"}`` (or any list holding ``"*"``).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     anyone: bool = False
     aws: tuple[str, ...] = ()
@@ -100,7 +101,7 @@ class Principal(BaseModel):
 class Statement(BaseModel):
     """One policy statement. String-or-list elements are tuples; names follow the JSON (aliases)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore", populate_by_name=True)
 
     sid: str | None = Field(default=None, alias="Sid")
     effect: str = Field(alias="Effect")
@@ -141,7 +142,7 @@ class Statement(BaseModel):
 class PolicyDocument(BaseModel):
     """A decoded IAM policy document (identity, trust or resource policy)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore", populate_by_name=True)
 
     version: str | None = Field(default=None, alias="Version")
     id: str | None = Field(default=None, alias="Id")
@@ -169,9 +170,7 @@ def parse_policy_document(raw: str | Mapping[str, Any]) -> PolicyDocument:
     try:
         return PolicyDocument.model_validate(dict(data))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PolicyDocumentError(f"invalid policy document at {where}: {first['msg']}") from None
+        raise PolicyDocumentError(f"invalid policy document at {first_error(exc)}") from None
 
 
 def _decode_json_text(text: str) -> Any:
@@ -269,7 +268,7 @@ class GrantKind(StrEnum):
 class BroadGrant(BaseModel):
     """One over-broad grant found in a document."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     kind: GrantKind
     pattern: str
@@ -386,4 +385,3 @@ def trusts_anyone(statement: Statement) -> bool:
 
 def public_statements(document: PolicyDocument) -> list[Statement]:
     return [s for s in document.statements if is_public_statement(s)]
-

@@ -36,6 +36,7 @@ from llmops_sentinel.domain.governance.resources import (
     Source,
     TrainingJob,
 )
+from llmops_sentinel.domain.validation import first_error
 from llmops_sentinel.errors import BadInputError
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -56,7 +57,11 @@ class _Wire(BaseModel):
     """Case-insensitive view of an AWS payload: ``KmsKeyId``, ``kmsKeyId`` and ``kmskeyid`` all match."""
 
     model_config = ConfigDict(
-        extra="ignore", frozen=True, alias_generator=lambda name: name.replace("_", ""), populate_by_name=True
+        defer_build=True,
+        extra="ignore",
+        frozen=True,
+        alias_generator=lambda name: name.replace("_", ""),
+        populate_by_name=True,
     )
 
     @model_validator(mode="before")
@@ -214,7 +219,7 @@ class WKeyMetadata(_Wire):
 
 
 class _Scan(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class EndpointConfigScan(_Scan):
@@ -304,9 +309,7 @@ def _validate(model: type[_M], data: Any, what: str) -> _M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top)"
-        raise MalformedInputError(f"{what}: {where}: {first['msg']}") from None
+        raise MalformedInputError(f"{what}: {first_error(exc)}") from None
 
 
 def _arn_part(arn: str | None, index: int) -> str | None:
@@ -465,7 +468,7 @@ def _kms_key(w: WKeyMetadata, rotation: bool | None, policy: Any, **common: Any)
 class ConfigItem(BaseModel):
     """An AWS Config configuration item, as delivered to rules, in snapshots and by the API."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True, populate_by_name=True)
 
     resource_type: str = Field(alias="resourceType")
     resource_id: str | None = Field(default=None, alias="resourceId")
@@ -619,7 +622,7 @@ def normalise_scan_bundle(bundle: ScanBundle) -> list[Resource]:
 class CloudTrailRecord(BaseModel):
     """The fields of a CloudTrail record the normalisers read."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True, populate_by_name=True)
 
     event_source: str = Field(alias="eventSource")
     event_name: str = Field(alias="eventName")

@@ -23,11 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources as importlib_resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from llmops_sentinel.domain.governance import actions as _actions  # noqa: F401  (registers actions)
 from llmops_sentinel.domain.governance import checks as _checks  # noqa: F401  (registers checks)
@@ -42,6 +40,9 @@ from llmops_sentinel.domain.governance.registry import (
 from llmops_sentinel.domain.governance.resources import ResourceType
 from llmops_sentinel.errors import ConfigError
 
+if TYPE_CHECKING:
+    from yaml.nodes import Node
+
 DEFAULT_POLICIES_RESOURCE = "default_policies.yaml"
 
 Loc = tuple[str | int, ...]
@@ -55,13 +56,13 @@ class PolicyFileError(ConfigError):
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class RefSpec(BaseModel):
     """``{type: <registered id>, <param>: <value>, ...}``."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", frozen=True)
 
     type: str
 
@@ -123,7 +124,7 @@ class PolicyFileSpec(_Spec):
 class Policy(BaseModel):
     """A validated policy with its check and action resolved from the registries."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     name: str
     description: str
@@ -145,7 +146,7 @@ class Policy(BaseModel):
 
 
 class PolicySet(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     policies: tuple[Policy, ...]
     source: str
@@ -168,6 +169,8 @@ class PolicySet(BaseModel):
 
 def _line_of(root: Node | None, loc: Loc) -> int | None:
     """1-based line of the deepest YAML node on ``loc`` (the key's line for mapping entries)."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     if root is None:
         return None
     node: Node = root
@@ -190,6 +193,8 @@ def _line_of(root: Node | None, loc: Loc) -> int | None:
 
 def _duplicate_keys(node: Node | None) -> list[tuple[int, str]]:
     """PyYAML keeps the last of duplicate keys silently; a policy file must not."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     found: list[tuple[int, str]] = []
     if isinstance(node, MappingNode):
         seen: set[str] = set()
@@ -301,6 +306,8 @@ def _resolve(spec: PolicySpec, index: int, errors: _Errors) -> Policy | None:
 
 def parse_policies(text: str, source: str = "<policies>", *, _allow_extends: bool = True) -> PolicySet:
     """Parse and validate a policy file's text. Raises :class:`PolicyFileError` (a ConfigError)."""
+    import yaml  # PyYAML on first parse, not at cold start
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

@@ -41,7 +41,7 @@ class Severity(StrEnum):
 class CheckResult(BaseModel):
     """What a check says about one resource. ``insufficient_data`` qualifies NOT_APPLICABLE."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     status: Status
     reason: str
@@ -73,7 +73,7 @@ class CheckResult(BaseModel):
 class Params(BaseModel):
     """Base of every check/action parameter schema."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
 
 class NoParams(Params):
@@ -140,7 +140,7 @@ def register_check(cls: _C) -> _C:
 
 
 class PlanTarget(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     resource_type: ResourceType
     resource_id: str
@@ -162,7 +162,7 @@ class RemediationPlan(BaseModel):
     Step Functions execution name (``[a-z0-9-]``, at most 80 characters).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     action: str
     policy: str
@@ -179,7 +179,7 @@ class RemediationPlan(BaseModel):
 class PlanContext(BaseModel):
     """What an action sees when it plans: the policy, the resource and what the check found."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     policy: str
     check: str
@@ -195,7 +195,7 @@ class PlanContext(BaseModel):
 class PlanDraft(BaseModel):
     """What an action's :meth:`Action.draft` returns; :meth:`Action.plan` adds the common fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
     steps: tuple[str, ...] = ()

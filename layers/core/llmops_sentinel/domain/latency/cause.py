@@ -33,7 +33,7 @@ class InsufficientEvidenceError(BadInputError):
 class EndpointChange(BaseModel):
     """An endpoint update or endpoint-config change (SageMaker state-change event or describe call)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     timestamp: float = Field(description="epoch s when the change took effect (or started)")
     kind: Literal["endpoint_update", "endpoint_config", "model", "other"] = "endpoint_update"
@@ -44,7 +44,7 @@ class EndpointChange(BaseModel):
 class MetricSeries(BaseModel):
     """A metric as (timestamp, value) pairs, sorted by time."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     timestamps: list[float]
     values: list[float]
@@ -68,7 +68,7 @@ class MetricSeries(BaseModel):
 class CauseEvidence(BaseModel):
     """Everything the classifier looked at, whether or not it decided the cause."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     onset: float
     detected_at: float
@@ -81,7 +81,7 @@ class CauseEvidence(BaseModel):
 
 
 class CauseParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     deployment_window_s: float = Field(3600.0, ge=0, description="look-back before onset for changes")
     onset_tolerance_s: float = Field(300.0, ge=0, description="a change this soon after onset still counts")
@@ -98,7 +98,7 @@ class CauseParams(BaseModel):
 class Finding(BaseModel):
     """One rule's outcome with the numbers it used."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     rule: Rule
     met: bool
@@ -111,7 +111,7 @@ class Finding(BaseModel):
 
 
 class CauseResult(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     cause: Cause
     reason: str

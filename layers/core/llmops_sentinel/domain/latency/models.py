@@ -31,7 +31,7 @@ class PointStatus(IntEnum):
 class SeasonSpec(BaseModel):
     """One seasonal profile: slot medians per cycle, used once ``min_cycles`` cycles are known."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
     period_s: int = Field(gt=0, description="cycle length (86400 daily, 604800 weekly)")
@@ -66,7 +66,7 @@ class LatencyParams(BaseModel):
     other than latency can be zero or negative).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     mode: Mode = Field("regression", description="regression (upward, sustained) or anomaly (two-sided, spikes)")
     transform: Literal["log", "linear"] = Field(
@@ -193,7 +193,7 @@ class LatencyParams(BaseModel):
 class AlarmRecord(BaseModel):
     """One alarm episode, written when it is first detected (never revised afterwards)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     onset: float = Field(description="estimated start, epoch s (CUSUM last minimum)")
     detected_at: float = Field(description="timestamp of the point that raised the alarm, epoch s")
@@ -209,7 +209,7 @@ class AlarmRecord(BaseModel):
 class SeasonState(BaseModel):
     """Serialised seasonal profile: finished slot medians per cycle plus the slot being filled."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str
     cycles: dict[int, list[float | None]] = Field(default_factory=dict)
@@ -220,7 +220,7 @@ class SeasonState(BaseModel):
 class DetectorState(BaseModel):
     """Everything a Lambda stores between invocations to resume exactly where it stopped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     #: 2: ``carry_spread`` holds the scale CUSUM (default ``spread_statistic``). A version-1 state (the
     #: exceedance CUSUM) still loads: its spread evidence restarts from zero, everything else resumes.
@@ -254,7 +254,7 @@ class DetectorState(BaseModel):
 class UpdateResult(BaseModel):
     """Per-input-point output of one ``update`` call (arrays aligned with the input)."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, arbitrary_types_allowed=True)
 
     scores: FloatArray
     alarms: BoolArray
@@ -268,7 +268,7 @@ class UpdateResult(BaseModel):
 class DetectionResult(BaseModel):
     """Output of the batch ``detect``: the same as feeding the points one by one."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, arbitrary_types_allowed=True)
 
     timestamps: FloatArray
     values: FloatArray

@@ -47,7 +47,7 @@ class AlreadyDeployedError(BadInputError):
 class DeploymentSettings(BaseModel):
     """How an approved model reaches traffic. Validated at load time, like every policy setting."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     strategy: Literal["canary", "linear", "all-at-once"] = "canary"
     canary_percent: int = Field(default=10, ge=1, le=50, description="Share of capacity that takes traffic first.")
@@ -95,7 +95,7 @@ class DeploymentSettings(BaseModel):
 class ModelPackage(BaseModel):
     """What DescribeModelPackage says about a package (the fields the plan uses)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True, populate_by_name=True)
 
     arn: str = Field(alias="ModelPackageArn")
     group: str = Field(default="", alias="ModelPackageGroupName")
@@ -107,7 +107,7 @@ class ModelPackage(BaseModel):
 class CurrentModel(BaseModel):
     """What DescribeModel says about the model the target variant serves today."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True, populate_by_name=True)
 
     name: str = Field(alias="ModelName")
     execution_role_arn: str = Field(alias="ExecutionRoleArn")
@@ -128,7 +128,7 @@ class CurrentModel(BaseModel):
 class DeploymentPlan(BaseModel):
     """The three writes of a deployment, in order: CreateModel, CreateEndpointConfig, UpdateEndpoint."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     endpoint_name: str
     variant_name: str

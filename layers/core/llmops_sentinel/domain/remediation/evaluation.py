@@ -9,13 +9,14 @@ from pydantic import BaseModel, ConfigDict
 
 
 class MetricValue(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", populate_by_name=True)
 
     metric_name: str
     value: float
 
 
 class Evaluation(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     register_candidate: bool
     reason: str
     candidate_value: float | None

@@ -13,13 +13,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llmops_sentinel.domain.remediation.deployment import DeploymentSettings
 from llmops_sentinel.domain.remediation.registry import is_workflow, known_action, workflow_actions
+from llmops_sentinel.domain.remediation.signals import SignalKind, SignalView
+from llmops_sentinel.domain.validation import deep_merge, first_error
 from llmops_sentinel.errors import ConfigError
-from llmops_sentinel.models.signals import Signal, SignalKind
 
 
 def _known(action: str) -> str:
@@ -36,7 +36,7 @@ DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "config" / "remediat
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class ActionSettings(_Strict):
@@ -110,7 +110,7 @@ class Rule(_Strict):
     when: dict[str, str | list[str]] = Field(default_factory=dict)
     action: ActionName
 
-    def matches(self, signal: Signal) -> bool:
+    def matches(self, signal: SignalView) -> bool:
         if signal.kind != self.signal:
             return False
         for key, wanted in self.when.items():
@@ -158,31 +158,23 @@ class RemediationPolicy(_Strict):
         override = self.endpoints.get(name or "", {})
         if not override:
             return self.defaults
-        merged = _deep_merge(self.defaults.model_dump(), override)
+        merged = deep_merge(self.defaults.model_dump(), override)
         try:
             return EndpointPolicy.model_validate(merged)
         except ValidationError as exc:
-            raise ValueError(f"endpoints.{name}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+            raise ValueError(f"endpoints.{name}: {first_error(exc)}") from exc
 
-    def rule_for(self, signal: Signal) -> tuple[int, Rule] | None:
+    def rule_for(self, signal: SignalView) -> tuple[int, Rule] | None:
         for index, rule in enumerate(self.rules):
             if rule.matches(signal):
                 return index, rule
         return None
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def load_policy(path: Path | None = None, text: str | None = None) -> RemediationPolicy:
     """Parse and validate a policy; errors name the file, the field and, when known, the line."""
+    import yaml  # PyYAML on first parse, not at cold start
+
     where = str(path or DEFAULT_POLICY_PATH)
     try:
         raw_text = text if text is not None else (path or DEFAULT_POLICY_PATH).read_text()
@@ -194,39 +186,13 @@ def load_policy(path: Path | None = None, text: str | None = None) -> Remediatio
     try:
         return RemediationPolicy.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(part) for part in first["loc"])
-        line = _line_of(raw_text, first["loc"])
-        at = f" (line {line})" if line else ""
-        raise ConfigError(f"{where}: {loc}{at}: {first['msg']}") from exc
-
-
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of the YAML node at ``loc`` (keys and list indexes)."""
-    try:
-        node: Any = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == part), None)
-            if match is None:
-                break
-            key_node = next(k for k, v in node.value if k.value == part)
-            line, node = key_node.start_mark.line + 1, match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+        raise ConfigError(f"{where}: {first_error(exc, text=raw_text)}") from exc
 
 
 class Decision(BaseModel):
     """What the router will do with one signal, before guardrails."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     action: str
     reason: str
@@ -243,18 +209,18 @@ class Decision(BaseModel):
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def decision_id(signal: Signal) -> str:
+def decision_id(signal: SignalView) -> str:
     return hashlib.sha256(f"{signal.kind}|{signal.source_id}".encode()).hexdigest()[:24]
 
 
-def execution_name(action: str, signal: Signal) -> str:
+def execution_name(action: str, signal: SignalView) -> str:
     """Same occurrence -> same name (Step Functions then starts it once); <= 80 safe characters."""
     digest = decision_id(signal)
     readable = _UNSAFE.sub("-", f"{action}-{signal.endpoint_name or 'fleet'}").strip("-")
     return f"{readable[: 80 - len(digest) - 1]}-{digest}"
 
 
-def decide(signal: Signal, policy: RemediationPolicy, rejection: str | None = None) -> Decision:
+def decide(signal: SignalView, policy: RemediationPolicy, rejection: str | None = None) -> Decision:
     """The policy's action for ``signal``; ``rejection`` (e.g. the latency detector did not confirm an
     alarm) makes it ``none`` with that reason."""
     endpoint = policy.for_endpoint(signal.endpoint_name)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from llmops_sentinel.domain.remediation.policy import ActionSettings, EndpointPolicy
-    from llmops_sentinel.models.signals import Signal
+    from llmops_sentinel.domain.remediation.signals import SignalView
 
 NON_WORKFLOW_ACTIONS: frozenset[str] = frozenset({"notify", "none"})
 
@@ -55,7 +55,7 @@ class ActionRequest:
     endpoint_name: str
     variant_name: str
     decision_id: str
-    signal: Signal
+    signal: SignalView
     settings: ActionSettings
     endpoint: EndpointPolicy
     audit: Mapping[str, str]

@@ -1,0 +1,72 @@
+"""Config and input validation helpers shared by the domain and the boundary models.
+
+One way to say what pydantic rejected (``where: what``, with the YAML line when the text is known) and
+one way to lay a per-endpoint override over the defaults. The domain's config loaders (remediation,
+fleet, monitors, prices, governance) and ``models/validation.py`` use these, so messages read the same
+everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+
+def describe(error: ErrorDetails, top: str = "<root>", text: str | None = None) -> str:
+    """``a.0.b: msg`` for one pydantic error (``top`` when it is about the whole input).
+
+    With ``text`` (the YAML/JSON the data came from) the line is added when it can be found:
+    ``a.0.b (line 4): msg``.
+    """
+    where = ".".join(str(part) for part in error["loc"]) or top
+    line = yaml_line(text, error["loc"]) if text is not None else None
+    at = f" (line {line})" if line else ""
+    return f"{where}{at}: {error['msg']}"
+
+
+def first_error(exc: ValidationError, top: str = "<root>", text: str | None = None) -> str:
+    """:func:`describe` of the first error pydantic reports."""
+    return describe(exc.errors()[0], top, text)
+
+
+def all_errors(exc: ValidationError, top: str = "<root>") -> str:
+    """Every error, :func:`describe`-d, on one line separated by ``; ``."""
+    return "; ".join(describe(error, top) for error in exc.errors())
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` laid over it key by key; nested mappings merge, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        current = out.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            out[key] = deep_merge(current, value)
+        else:
+            out[key] = value
+    return out
+
+
+def yaml_line(text: str, loc: Sequence[Any]) -> int | None:
+    """Best-effort 1-based line of the YAML node at ``loc`` (keys and list indexes); None if unknown."""
+    import yaml  # error path only: PyYAML is not imported at cold start
+
+    try:
+        node: Any = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == part), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
