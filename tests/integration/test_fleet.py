@@ -261,3 +261,42 @@ def _latency_regression(endpoint: str) -> dict[str, Any]:
     from tests.integration.remediation_helpers import router_event
 
     return router_event("latency_regression_load.json", endpoint_name=endpoint)
+
+
+def target_stack(cloud: LocalCloud, endpoint: str) -> str | None:
+    aas = cloud.client("application-autoscaling")
+    (target,) = aas.describe_scalable_targets(
+        ServiceNamespace="sagemaker", ResourceIds=[f"endpoint/{endpoint}/variant/AllTraffic"]
+    )["ScalableTargets"]
+    tags = aas.list_tags_for_resource(ResourceARN=target["ScalableTargetARN"])["Tags"]
+    return tags.get(STACK_TAG)
+
+
+def test_a_watched_endpoints_scalable_target_carries_the_stack_tag_and_loses_it_on_offboarding(
+    cloud: LocalCloud,
+) -> None:
+    """IAM lets the scale workflows register a target only when it carries sentinel:stack: the tracker
+    puts it on the variants' targets when it onboards, and takes it off when it offboards."""
+    create_endpoint(cloud, "team-s-llm")  # not tagged, not listed: not watched
+    cloud.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="sagemaker",
+        ResourceId="endpoint/team-s-llm/variant/AllTraffic",
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+    )
+    assert target_stack(cloud, "team-s-llm") is None
+    arn = cloud.client("sagemaker").describe_endpoint(EndpointName="team-s-llm")["EndpointArn"]
+    before = len(cloud.runtime.invocations)
+    sagemaker_call(cloud, "AddTags", ResourceArn=arn, Tags=[{"Key": "sentinel:monitor", "Value": "true"}])
+    (tracked,) = tracker_calls(cloud, before)
+    assert tracked.result["status"] == "onboarded" and len(tracked.result["targets_tagged"]) == 1
+    assert target_stack(cloud, "team-s-llm") == STACK
+    # The same event again changes nothing: the tag is there.
+    again = len(cloud.runtime.invocations)
+    sagemaker_call(cloud, "AddTags", ResourceArn=arn, Tags=[{"Key": "sentinel:monitor", "Value": "true"}])
+    (repeat,) = tracker_calls(cloud, again)
+    assert (repeat.result["status"], repeat.result["targets_tagged"]) == ("unchanged", [])
+    sagemaker_call(cloud, "DeleteTags", ResourceArn=arn, TagKeys=["sentinel:monitor"])
+    assert target_stack(cloud, "team-s-llm") is None
+    assert_gone(cloud, "team-s-llm")

@@ -28,9 +28,15 @@ READ_EVERY_ENDPOINT = {
     "GovernanceReadPolicy": "governance evaluates every endpoint in the account (findings only; no write here)",
     "FleetTrackerFunctionRole": "discovery reads every endpoint and its tags to decide which ones are watched",
 }
-#: The one write allowed on endpoints the stack does not watch yet: the fleet tracker adding/removing the
-#: stack tag itself (aws:TagKeys limited to that key, and present), which is what makes an endpoint watched.
-STACK_TAG_ONLY = {"sagemaker:AddTags", "sagemaker:DeleteTags"}
+#: The one write allowed on endpoints (and their scalable targets) the stack does not watch yet: the fleet
+#: tracker adding/removing the stack tag itself (aws:TagKeys limited to that key, and present), which is
+#: what makes an endpoint watched and its targets registrable by the scale workflows.
+STACK_TAG_ONLY = {
+    "sagemaker:AddTags",
+    "sagemaker:DeleteTags",
+    "application-autoscaling:TagResource",
+    "application-autoscaling:UntagResource",
+}
 #: SageMaker actions that read; everything else on these services changes something.
 READ_PREFIXES = ("Describe", "List", "Get", "Search")
 CREATE_ACTIONS = {"sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"}

@@ -38,6 +38,7 @@ import requests
 from botocore.config import Config
 
 from llmops_sentinel.errors import SentinelError, TemplateError
+from sentinel_dev.local import autoscaling as local_autoscaling
 from sentinel_dev.local import cloudwatch as local_cloudwatch
 from sentinel_dev.local import events as event_delivery
 from sentinel_dev.local import sagemaker as local_sagemaker
@@ -180,6 +181,7 @@ class LocalCloud:
             source=source,
         )
         local_stepfunctions.install()  # before the state machines are created: parse cache
+        local_autoscaling.install()  # before provisioning: the deploy-time fleet sync tags scalable targets
         self._stack = self._provision(source, context)
         self._runtime = LambdaRuntime(self._stack.functions, self.function_environment())
         if self._capture_output:

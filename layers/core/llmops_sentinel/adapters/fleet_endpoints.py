@@ -99,3 +99,55 @@ class FleetEndpoints:
         except ClientError as exc:
             raise_if_throttled(exc, f"SageMaker {what}")
             raise
+
+
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+
+
+class FleetScalableTargets:
+    """Application Auto Scaling for the fleet tracker: an endpoint's variant targets and their stack tag.
+
+    The remediation roles may register a scalable target only when it carries ``sentinel:stack`` (IAM by
+    tag), so a watched endpoint's targets are tagged with it, and untagged when it is offboarded."""
+
+    def __init__(self, client: Any | None = None) -> None:
+        self._aas = client
+
+    aas = LazyClient("application-autoscaling")
+
+    def of(self, endpoint: str, variants: list[str]) -> list[str]:
+        """ARNs of the registered targets of ``endpoint``'s variants (DescribeScalableTargets, paginated)."""
+        if not variants:
+            return []
+        out: list[str] = []
+        request: dict[str, Any] = {
+            "ServiceNamespace": "sagemaker",
+            "ScalableDimension": SCALABLE_DIMENSION,
+            "ResourceIds": [f"endpoint/{endpoint}/variant/{v}" for v in variants],
+        }
+        while True:
+            page = self._call("DescribeScalableTargets", self.aas.describe_scalable_targets, **request)
+            targets = page.get("ScalableTargets", [])
+            out.extend(str(t["ScalableTargetARN"]) for t in targets if t.get("ScalableTargetARN"))
+            if not page.get("NextToken"):
+                return out
+            request["NextToken"] = page["NextToken"]
+
+    def stack_of(self, arn: str) -> str | None:
+        page = self._call("ListTagsForResource", self.aas.list_tags_for_resource, ResourceARN=arn)
+        value = (page.get("Tags") or {}).get(STACK_TAG)
+        return None if value is None else str(value)
+
+    def add_stack_tag(self, arn: str, stack: str) -> None:
+        self._call("TagResource", self.aas.tag_resource, ResourceARN=arn, Tags={STACK_TAG: stack})
+
+    def remove_stack_tag(self, arn: str) -> None:
+        self._call("UntagResource", self.aas.untag_resource, ResourceARN=arn, TagKeys=[STACK_TAG])
+
+    @staticmethod
+    def _call(what: str, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except ClientError as exc:
+            raise_if_throttled(exc, f"Application Auto Scaling {what}")
+            raise

@@ -35,7 +35,7 @@ from pydantic import BaseModel
 from llmops_sentinel.adapters import cfn_response
 from llmops_sentinel.adapters.alarms import FleetAlarms
 from llmops_sentinel.adapters.clients import error_code
-from llmops_sentinel.adapters.fleet_endpoints import EndpointView, FleetEndpoints
+from llmops_sentinel.adapters.fleet_endpoints import EndpointView, FleetEndpoints, FleetScalableTargets
 from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.domain.fleet.alarms import ENDPOINT_TAG, desired_alarms, endpoint_prefix, plan
 from llmops_sentinel.domain.fleet.membership import WatchedEndpoint, membership
@@ -91,6 +91,7 @@ class FleetDeps:
     alarms: FleetAlarms
     registry: FleetRegistry
     now: Callable[[], str] = field(default=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    scaling: FleetScalableTargets = field(default_factory=FleetScalableTargets)
 
     @classmethod
     def default(cls, settings: FleetSettings) -> FleetDeps:
@@ -106,6 +107,8 @@ class EndpointResult(BaseModel):
     put: list[str] = []
     deleted: list[str] = []
     conflicts: list[str] = []
+    targets_tagged: list[str] = []
+    """Scalable targets of its variants given (onboard) or relieved of (offboard) the stack tag."""
 
 
 class SyncResult(BaseModel):
@@ -186,6 +189,7 @@ def _onboard(
     tagged = endpoint.tags.get(STACK_TAG) == stack
     if not tagged:
         deps.endpoints.add_stack_tag(endpoint.arn, stack)
+    targets = _tag_targets(endpoint, stack, deps)
     source = "config" if why.startswith("config") else "tag"
     kept = sorted(s.name for s in desired if s.name not in todo.conflicts)
     old = deps.registry.get(name)
@@ -202,7 +206,7 @@ def _onboard(
                 alarms=kept,
             )
         )
-    wrote = changed or bool(todo.put or todo.delete) or not tagged
+    wrote = changed or bool(todo.put or todo.delete) or not tagged or bool(targets)
     status: Status = "onboarded" if old is None else ("updated" if wrote else "unchanged")
     return EndpointResult(
         endpoint_name=name,
@@ -213,7 +217,36 @@ def _onboard(
         put=[s.name for s in todo.put],
         deleted=todo.delete,
         conflicts=todo.conflicts,
+        targets_tagged=targets,
     )
+
+
+def _tag_targets(endpoint: EndpointView, stack: str, deps: FleetDeps) -> list[str]:
+    """The stack tag on every registered scalable target of the endpoint's variants (IAM by tag lets the
+    scale workflows register a target only when it carries it). A target registered later is tagged by
+    the next event or hourly sync. A refused tag call is logged, not fatal: the endpoint stays watched
+    and its alarms stay in place; only a workflow that registers that target would be denied."""
+    done: list[str] = []
+    try:
+        for arn in deps.scaling.of(endpoint.name, endpoint.variants):
+            if deps.scaling.stack_of(arn) != stack:
+                deps.scaling.add_stack_tag(arn, stack)
+                done.append(arn)
+    except ClientError as exc:
+        logger.warning("scalable target not tagged", extra={"endpoint": endpoint.name, "error": error_code(exc)})
+    return done
+
+
+def _untag_targets(endpoint: EndpointView, stack: str, deps: FleetDeps) -> list[str]:
+    done: list[str] = []
+    try:
+        for arn in deps.scaling.of(endpoint.name, endpoint.variants):
+            if deps.scaling.stack_of(arn) == stack:
+                deps.scaling.remove_stack_tag(arn)
+                done.append(arn)
+    except ClientError as exc:  # a deleted endpoint's targets go with it; a refusal is logged
+        logger.info("scalable target tag not removed", extra={"endpoint": endpoint.name, "error": error_code(exc)})
+    return done
 
 
 def _offboard(
@@ -235,9 +268,16 @@ def _offboard(
             untagged = True
         except ClientError as exc:  # a Deleting endpoint may refuse tag changes; it takes its tags with it
             logger.info("stack tag not removed", extra={"endpoint": name, "error": error_code(exc)})
+    targets = _untag_targets(endpoint, stack, deps) if endpoint is not None else []
     old = deps.registry.delete(name)
-    did = old is not None or bool(owned) or untagged
-    return EndpointResult(endpoint_name=name, status="offboarded" if did else "not-watched", reason=why, deleted=owned)
+    did = old is not None or bool(owned) or untagged or bool(targets)
+    return EndpointResult(
+        endpoint_name=name,
+        status="offboarded" if did else "not-watched",
+        reason=why,
+        deleted=owned,
+        targets_tagged=targets,
+    )
 
 
 def _isolated(name: str, run: Callable[[], EndpointResult]) -> tuple[EndpointResult, bool]:
