@@ -66,8 +66,11 @@ def publish_firehose_batch(batch: EndpointBatch) -> None:
 def publish_latency_scores(result: ScheduledResult) -> None:
     """Per endpoint and variant: LatencyRegressionScore (the detector's max score of the run) and
     LatencyDetectorWarmingUp (1 while the detector has too few points to judge), or LatencyCheckErrors (1)
-    when its check failed."""
+    when its check failed. A ``deferred`` endpoint (its backfill waits for a later run) was not checked:
+    it publishes nothing, rather than a score of 0 that would read as "checked, fine"."""
     for run in result.endpoints:
+        if run.status == "deferred":
+            continue
         emf = _document(EndpointName=run.endpoint_name, VariantName=run.variant_name)
         if run.status in {"error", "bad-input"}:
             emf.add_metric(name="LatencyCheckErrors", unit=MetricUnit.Count, value=1)

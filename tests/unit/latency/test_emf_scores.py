@@ -1,0 +1,51 @@
+"""The latency monitor's EMF documents: what each endpoint status publishes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmops_sentinel.models.latency import EndpointRun, ScheduledResult
+from llmops_sentinel.services.emf import publish_latency_scores
+
+
+def _run(name: str, status: str, max_score: float = 0.0) -> EndpointRun:
+    return EndpointRun.model_validate(
+        {
+            "endpoint_name": name,
+            "variant_name": "AllTraffic",
+            "points": 0 if status == "deferred" else 60,
+            "accepted": 0 if status == "deferred" else 60,
+            "score": max_score,
+            "max_score": max_score,
+            "alarm": False,
+            "warming_up": status == "deferred",
+            "status": status,
+        }
+    )
+
+
+def _documents(out: str) -> dict[str, set[str]]:
+    """EndpointName -> metric names, from the EMF JSON lines printed."""
+    found: dict[str, set[str]] = {}
+    for line in out.splitlines():
+        doc = json.loads(line)
+        names = {m["Name"] for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+        found.setdefault(doc["EndpointName"], set()).update(names)
+    return found
+
+
+def test_a_deferred_endpoint_publishes_nothing_and_the_others_publish_their_metrics(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "LLMOpsSentinel")
+    result = ScheduledResult(
+        at="2026-12-03T10:00:00Z",
+        endpoints=[_run("served", "ok", 0.7), _run("waiting", "deferred"), _run("broken", "error")],
+    )
+    publish_latency_scores(result)
+    docs = _documents(capsys.readouterr().out)
+    assert "waiting" not in docs
+    assert docs["served"] == {"LatencyRegressionScore", "LatencyDetectorWarmingUp"}
+    assert docs["broken"] == {"LatencyCheckErrors"}
