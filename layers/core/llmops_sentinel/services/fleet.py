@@ -189,7 +189,7 @@ def _onboard(
     tagged = endpoint.tags.get(STACK_TAG) == stack
     if not tagged:
         deps.endpoints.add_stack_tag(endpoint.arn, stack)
-    targets = _tag_targets(endpoint, stack, deps)
+    targets = _retag_targets(endpoint, stack, deps, tag=True)
     source = "config" if why.startswith("config") else "tag"
     kept = sorted(s.name for s in desired if s.name not in todo.conflicts)
     old = deps.registry.get(name)
@@ -221,31 +221,28 @@ def _onboard(
     )
 
 
-def _tag_targets(endpoint: EndpointView, stack: str, deps: FleetDeps) -> list[str]:
-    """The stack tag on every registered scalable target of the endpoint's variants (IAM by tag lets the
-    scale workflows register a target only when it carries it). A target registered later is tagged by
-    the next event or hourly sync. A refused tag call is logged, not fatal: the endpoint stays watched
-    and its alarms stay in place; only a workflow that registers that target would be denied."""
+def _retag_targets(endpoint: EndpointView, stack: str, deps: FleetDeps, *, tag: bool) -> list[str]:
+    """Put (``tag``) or take off the stack tag on every registered scalable target of the endpoint's
+    variants; returns the targets changed. IAM by tag lets the scale workflows register a target only when
+    it carries the tag; a target registered later is tagged by the next event or hourly sync. A refused
+    call is logged, not fatal: the endpoint stays watched (or offboarded) and its alarms stay as planned;
+    only a workflow that registers that target would be denied. A deleted endpoint's targets go with it."""
     done: list[str] = []
     try:
         for arn in deps.scaling.of(endpoint.name, endpoint.variants):
-            if deps.scaling.stack_of(arn) != stack:
+            ours = deps.scaling.stack_of(arn) == stack
+            if tag and not ours:
                 deps.scaling.add_stack_tag(arn, stack)
-                done.append(arn)
-    except ClientError as exc:
-        logger.warning("scalable target not tagged", extra={"endpoint": endpoint.name, "error": error_code(exc)})
-    return done
-
-
-def _untag_targets(endpoint: EndpointView, stack: str, deps: FleetDeps) -> list[str]:
-    done: list[str] = []
-    try:
-        for arn in deps.scaling.of(endpoint.name, endpoint.variants):
-            if deps.scaling.stack_of(arn) == stack:
+            elif not tag and ours:
                 deps.scaling.remove_stack_tag(arn)
-                done.append(arn)
-    except ClientError as exc:  # a deleted endpoint's targets go with it; a refusal is logged
-        logger.info("scalable target tag not removed", extra={"endpoint": endpoint.name, "error": error_code(exc)})
+            else:
+                continue
+            done.append(arn)
+    except ClientError as exc:
+        logger.warning(
+            "scalable target tag not changed",
+            extra={"endpoint": endpoint.name, "tag": tag, "error": error_code(exc)},
+        )
     return done
 
 
@@ -268,7 +265,7 @@ def _offboard(
             untagged = True
         except ClientError as exc:  # a Deleting endpoint may refuse tag changes; it takes its tags with it
             logger.info("stack tag not removed", extra={"endpoint": name, "error": error_code(exc)})
-    targets = _untag_targets(endpoint, stack, deps) if endpoint is not None else []
+    targets = _retag_targets(endpoint, stack, deps, tag=False) if endpoint is not None else []
     old = deps.registry.delete(name)
     did = old is not None or bool(owned) or untagged or bool(targets)
     return EndpointResult(

@@ -18,6 +18,7 @@ which endpoint owns it (``<stack>-a-b-p99-latency`` is endpoint ``a-b``'s first 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -142,6 +143,29 @@ def endpoint_prefix(stack: str, endpoint: str) -> str:
     return f"{stack}-{endpoint}-"
 
 
+def _variant_alarm(
+    stack: str,
+    endpoint: str,
+    variant: str,
+    suffix: str | None,
+    settings: EndpointSettings,
+    kind: Kind,
+    description: str,
+    **fields: Any,
+) -> AlarmSpec:
+    """One latency alarm of one variant: the name, ownership fields and evaluation window they share."""
+    return AlarmSpec(
+        name=alarm_name(stack, endpoint, kind, suffix),
+        kind=kind,
+        endpoint_name=endpoint,
+        variant_name=variant,
+        description=description,
+        evaluation_periods=settings.latency.evaluation_periods,
+        datapoints_to_alarm=settings.latency.datapoints_to_alarm,
+        **fields,
+    )
+
+
 def desired_alarms(stack: str, endpoint: str, variants: list[str], settings: EndpointSettings) -> list[AlarmSpec]:
     """The alarms ``endpoint`` should have: latency per variant, drift per endpoint (per its settings)."""
     specs: list[AlarmSpec] = []
@@ -149,13 +173,12 @@ def desired_alarms(stack: str, endpoint: str, variants: list[str], settings: End
     for index, variant in enumerate(dict.fromkeys(variants)):
         suffix = None if index == 0 else variant
         dims = (("EndpointName", endpoint), ("VariantName", variant))
+        variant_alarm = partial(_variant_alarm, stack, endpoint, variant, suffix, settings)
+
         specs.append(
-            AlarmSpec(
-                name=alarm_name(stack, endpoint, "p99-latency", suffix),
-                kind="p99-latency",
-                endpoint_name=endpoint,
-                variant_name=variant,
-                description=(
+            variant_alarm(
+                "p99-latency",
+                (
                     f"Static p99 guard on SageMaker ModelLatency of {endpoint}/{variant} (service-managed by "
                     f"the fleet tracker). Its state changes reach the alarm router through EventBridge."
                 ),
@@ -165,8 +188,6 @@ def desired_alarms(stack: str, endpoint: str, variants: list[str], settings: End
                 extended_statistic="p99",
                 unit="Microseconds",
                 period=latency.period_seconds,
-                evaluation_periods=latency.evaluation_periods,
-                datapoints_to_alarm=latency.datapoints_to_alarm,
                 threshold=latency.p99_threshold_ms * MICROSECONDS_PER_MS,
                 comparison_operator="GreaterThanThreshold",
             )
@@ -174,17 +195,12 @@ def desired_alarms(stack: str, endpoint: str, variants: list[str], settings: End
         if latency.anomaly_alarm:
             band = f"{latency.anomaly_band:g}"
             specs.append(
-                AlarmSpec(
-                    name=alarm_name(stack, endpoint, "latency-anomaly", suffix),
-                    kind="latency-anomaly",
-                    endpoint_name=endpoint,
-                    variant_name=variant,
-                    description=(
+                variant_alarm(
+                    "latency-anomaly",
+                    (
                         f"ModelLatency of {endpoint}/{variant} above its anomaly-detection band (service-managed). "
                         f"The router asks the latency monitor to confirm it before any remediation."
                     ),
-                    evaluation_periods=latency.evaluation_periods,
-                    datapoints_to_alarm=latency.datapoints_to_alarm,
                     comparison_operator="GreaterThanUpperThreshold",
                     metrics=(
                         {
