@@ -46,7 +46,6 @@ from typing import Any
 import boto3
 import numpy as np
 import yaml
-from botocore.config import Config
 
 from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.adapters.s3 import DriftStore
@@ -193,24 +192,11 @@ def tagged_endpoints(cloud: LocalCloud, n: int, tag_key: str, tag_value: str) ->
     return names
 
 
-def fresh_client(cloud: LocalCloud, service: str) -> Any:
-    """A new client on the local cloud (a client copies the session's hooks when it is made; the cloud's
-    own are cached from before the counter was installed)."""
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=cloud.endpoint_url,
-        region_name=cloud.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
-
-
 def discover(cloud: LocalCloud, table: str, now: datetime) -> tuple[list[WatchedEndpoint], float]:
     """What the fleet sync does: list the endpoints, read each one's tags, decide, write the registry.
     (Used when the template has no fleet tracker: the bench does it with the same domain functions.)"""
     policy = load_fleet_policy()
-    sm, ddb = fresh_client(cloud, "sagemaker"), fresh_client(cloud, "dynamodb")  # made after the hook: counted
+    sm, ddb = cloud.new_client("sagemaker"), cloud.new_client("dynamodb")  # made after the hook: counted
     registry = FleetRegistry(table, ddb=ddb)
     started = time.perf_counter()
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -340,7 +326,7 @@ def drift_execution(
     """The scheduled drift run as the template runs it: one DriftChecks execution (list, then a Map of
     one check per endpoint); its Lambda tasks are counted like any invocation, its states entered from
     the execution history are the billed transitions."""
-    sfn = fresh_client(cloud, "stepfunctions")
+    sfn = cloud.new_client("stepfunctions")
     before = len(cloud.runtime.invocations)
     counter.take()
     started = time.perf_counter()
@@ -434,7 +420,7 @@ def bench_one(n: int, prices: ServicePrices, rng: np.random.Generator) -> dict[s
             if tracker:  # the fleet tracker's scheduled full sync finds them (the endpoints made no events)
                 progress(f"N={n}: discovery: the fleet tracker's scheduled full sync")
                 synced = measure(cloud, counter, "FleetTrackerFunction", scheduled(now, {}))
-                watched = FleetRegistry(table, ddb=fresh_client(cloud, "dynamodb")).watched()
+                watched = FleetRegistry(table, ddb=cloud.new_client("dynamodb")).watched()
                 sync_s, sync_calls = synced.seconds, synced.calls
                 sync_run = run_usage(cloud, "fleet_sync", synced)
             else:

@@ -49,7 +49,7 @@ def test_the_counter_sees_exactly_the_calls_made(fleet: ModuleType) -> None:
         counter = fleet.CallCounter()
         counter.install()
         try:
-            cw = fleet.fresh_client(cloud, "cloudwatch")
+            cw = cloud.new_client("cloudwatch")
             query = {
                 "MetricStat": {
                     "Metric": {"Namespace": "AWS/SageMaker", "MetricName": "Invocations"},
@@ -67,7 +67,7 @@ def test_the_counter_sees_exactly_the_calls_made(fleet: ModuleType) -> None:
             calls = counter.take()
         finally:
             counter.uninstall()
-        fleet.fresh_client(cloud, "cloudwatch").list_metrics(Namespace="AWS/SageMaker")  # made after uninstall
+        cloud.new_client("cloudwatch").list_metrics(Namespace="AWS/SageMaker")  # made after uninstall
     assert calls.nested() == {"cloudwatch": {"GetMetricData": 1, "ListMetrics": 1}}
     assert calls.gmd_metrics == 2
     assert counter.take().ops == {}

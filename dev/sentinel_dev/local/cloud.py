@@ -317,16 +317,21 @@ class LocalCloud:
         if service not in self._clients:
             key = (service, self.endpoint_url, self.region)
             if key not in _CLIENTS:  # made once per server: a client holds no state of a cloud
-                _CLIENTS[key] = boto3.client(
-                    service,  # type: ignore[call-overload]
-                    endpoint_url=self.endpoint_url,
-                    region_name=self.region,
-                    aws_access_key_id="testing",
-                    aws_secret_access_key="testing",
-                    config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-                )
+                _CLIENTS[key] = self.new_client(service)
             self._clients[service] = _CLIENTS[key]
         return self._clients[service]
+
+    def new_client(self, service: str) -> Any:
+        """An uncached client on the local cloud (a client copies the session's event hooks when it is
+        made, so a hook installed later, e.g. a call counter, sees only clients made after it)."""
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
 
     def function_environment(self) -> dict[str, str]:
         """What every local Lambda sees besides its template environment (as ``sam local`` sets)."""
