@@ -26,7 +26,11 @@ def test_the_map_bounds_concurrency_and_isolates_each_item() -> None:
     task = fan["ItemProcessor"]["States"]["CheckEndpoint"]
     assert ThrottledError.__name__ in task["Retry"][0]["ErrorEquals"]
     assert task["Catch"][0]["ErrorEquals"] == ["States.ALL"] and task["Catch"][0]["Next"] == "CheckFailed"
-    assert 0 < task["TimeoutSeconds"] <= RESOURCES["DriftDetectorFunction"]["Properties"]["Timeout"]
+    # Longer than the function's own timeout: the Lambda always ends first (its timeout is the item's
+    # caught error), so no check keeps running, writing a report and a drift event, after the Map has
+    # already recorded that endpoint as failed.
+    assert task["TimeoutSeconds"] > RESOURCES["DriftDetectorFunction"]["Properties"]["Timeout"]
+    assert ASL["States"]["ListEndpoints"]["TimeoutSeconds"] > 0
 
 
 def test_the_schedule_starts_the_state_machine_and_the_function_has_no_schedule_of_its_own() -> None:
