@@ -37,6 +37,7 @@ from llmops_sentinel.domain.quality import (
     sample_key,
     utf8_chunks,
 )
+from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.services.drift import DriftSettings, ingest_firehose_event
 from llmops_sentinel.services.quality import new_budget, score_quality
 
@@ -273,3 +274,29 @@ def test_firehose_batch_never_fails_for_comprehend(stubbed: tuple[Comprehend, St
     assert result.ok == 30 and result.failed == 0
     assert result.quality["stopped"] == "throttled" and result.quality["skipped_records"] == 30
     assert result.summary()["quality"]["toxicity_calls"] == 0
+
+
+# ------------------------------------------------------------------------------------------------ config
+
+
+def test_packaged_monitors_file_has_quality_off() -> None:
+    assert load_monitors().quality.sample_rate == 0.0
+
+
+def test_sample_rate_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SENTINEL_DATA_BUCKET", "b")
+    monkeypatch.setenv("SENTINEL_KMS_KEY_ID", "k")
+    monkeypatch.setenv("SENTINEL_QUALITY_SAMPLE_RATE", "0.01")
+    assert DriftSettings.from_env().monitors.quality.sample_rate == 0.01
+    for bad in ("2", "-0.1", "often"):
+        monkeypatch.setenv("SENTINEL_QUALITY_SAMPLE_RATE", bad)
+        with pytest.raises(ConfigError, match="SENTINEL_QUALITY_SAMPLE_RATE"):
+            DriftSettings.from_env()
+
+
+def test_quality_section_is_validated() -> None:
+    assert load_monitors(text="quality: {sample_rate: 0.25}").quality.sample_rate == 0.25
+    with pytest.raises(ConfigError, match="sample_rate"):
+        load_monitors(text="quality: {sample_rate: 1.5}")
+    with pytest.raises(ConfigError, match="toxicty"):
+        load_monitors(text="quality: {toxicty: true}")
