@@ -57,3 +57,8 @@ class DeploymentRolledBackError(SentinelError):
 
 class CustomResourceReplyError(SentinelError):
     """The reply to a CloudFormation custom resource request could not be delivered (Lambda retries)."""
+
+
+class QualityCallError(SentinelError):
+    """A Comprehend quality call failed (not throttled). Counted against the batch's quality error budget;
+    never raised out of a batch (the records keep None quality scores)."""

@@ -54,7 +54,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import orjson
@@ -86,9 +86,15 @@ from llmops_sentinel.domain.drift.records import (
     parse_objects,
 )
 from llmops_sentinel.domain.drift.stat_tests import DriftReport, check_drift
+from llmops_sentinel.domain.quality import QualityOutcome, sample_key
 from llmops_sentinel.errors import BadInputError, ConfigError, InvalidEventError
 from llmops_sentinel.models.bus_events import ModelDriftDetail
 from llmops_sentinel.models.drift_events import parse_check_request, parse_object_created
+from llmops_sentinel.services.quality import new_budget, score_quality, with_quality
+from llmops_sentinel.services.quality import summary as quality_summary
+
+if TYPE_CHECKING:  # botocore-backed adapter, imported by services.quality only when sampling is on
+    from llmops_sentinel.adapters.comprehend import Comprehend
 
 DRIFT_DETECTED = ModelDriftDetail.DETAIL_TYPE
 DISTRIBUTION_FEATURES = ("latency_ms", "ttft_ms", "input_tokens", "output_tokens")
@@ -130,12 +136,24 @@ class DriftSettings(BaseModel):
         ):
             raise ConfigError("SENTINEL_STREAM_ENDPOINTS must map delivery stream names to endpoint names")
         override = os.environ.get("SENTINEL_DRIFT_MONITORS", "").strip()
+        monitors = load_monitors(text=override) if override else load_monitors()
+        rate = os.environ.get("SENTINEL_QUALITY_SAMPLE_RATE", "").strip()
+        if rate:  # the template parameter QualitySampleRate; the monitors file's quality.sample_rate otherwise
+            try:
+                value = float(rate)
+            except ValueError:
+                value = -1.0
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"SENTINEL_QUALITY_SAMPLE_RATE must be a number in [0, 1], not {rate!r}")
+            monitors = monitors.model_copy(
+                update={"quality": monitors.quality.model_copy(update={"sample_rate": value})}
+            )
         return cls(
             bucket=os.environ["SENTINEL_DATA_BUCKET"],
             kms_key_id=os.environ["SENTINEL_KMS_KEY_ID"],
             bus_name=os.environ.get("SENTINEL_EVENT_BUS_NAME", ""),
             stream_endpoints={str(k): str(v) for k, v in streams.items()},
-            monitors=load_monitors(text=override) if override else load_monitors(),
+            monitors=monitors,
         )
 
     def store(self) -> DriftStore:
@@ -211,6 +229,8 @@ class IngestResult(BaseModel):
     unanswerable: int = 0
     """Records of the batch without a usable recordId (not in ``records``: they cannot be answered)."""
     invocation_id: str | None = None
+    quality: dict[str, Any] = Field(default_factory=dict)
+    """The sampled Comprehend extractor's counters (``services.quality.summary``); empty when it is off."""
 
     @property
     def ok(self) -> int:
@@ -232,6 +252,7 @@ class IngestResult(BaseModel):
             "failures": self.failures,
             "profiles": [b.profile_key for b in self.endpoints],
             "failed_records": failed[:samples],
+            **({"quality": self.quality} if self.quality else {}),
         }
 
 
@@ -437,6 +458,7 @@ def ingest_firehose(
     rng: np.random.Generator | None = None,
     budget: int = FIREHOSE_RESPONSE_BUDGET,
     unanswerable: int = 0,
+    comprehend: Comprehend | None = None,
 ) -> IngestResult:
     stream = stream_name(delivery_stream_arn)
     default_endpoint = settings.stream_endpoints.get(stream or "")
@@ -483,11 +505,19 @@ def ingest_firehose(
     at = datetime.fromtimestamp(max(arrivals) / 1000, UTC) if arrivals else (now or datetime.now(UTC))
     store = store or settings.store()
     batches: list[EndpointBatch] = []
+    quality = settings.monitors.quality
+    calls = new_budget(quality) if quality.sample_rate > 0 else None
+    scored: list[QualityOutcome] = []
     for endpoint in sorted({*by_endpoint, *failed}):
         groups = by_endpoint.get(endpoint, [])
         flat = [rec for _, recs in groups for rec in recs]
         monitor = settings.monitors.monitor_for(endpoint)
-        table = extract_features(flat, monitor.config.features)
+        selection = monitor.config.features
+        if calls is not None:  # sampled by a stable key: a redelivered batch samples the same records
+            keys = [sample_key(rec.ref, outcomes[pos].record_id) for pos, recs in groups for rec in recs]
+            scored.append(score_quality(flat, keys, quality, calls, comprehend))
+            selection = with_quality(selection)
+        table = extract_features(flat, selection)
         first = first_row = 0
         for position, recs in groups:
             n_rows = sum(len(r.rows) for r in recs)
@@ -532,10 +562,13 @@ def ingest_firehose(
         failures=dict(failures),
         unanswerable=unanswerable,
         invocation_id=invocation_id,
+        quality=quality_summary(scored) if scored else {},
     )
 
 
-def ingest_firehose_event(event: Any, settings: DriftSettings, store: DriftStore | None = None) -> IngestResult:
+def ingest_firehose_event(
+    event: Any, settings: DriftSettings, store: DriftStore | None = None, comprehend: Comprehend | None = None
+) -> IngestResult:
     """A Firehose transformation event as Lambda receives it -> :func:`ingest_firehose`."""
     batch = parse_firehose_event(event)
     return ingest_firehose(
@@ -545,6 +578,7 @@ def ingest_firehose_event(event: Any, settings: DriftSettings, store: DriftStore
         delivery_stream_arn=batch.delivery_stream_arn,
         store=store,
         unanswerable=batch.unanswerable,
+        comprehend=comprehend,
     )
 
 

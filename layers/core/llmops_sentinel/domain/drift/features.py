@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 from llmops_sentinel.domain.drift.records import InferenceRecord
 from llmops_sentinel.errors import ConfigError
 
@@ -197,6 +199,61 @@ def _finish_reason(rec: InferenceRecord) -> str | None:
     return rec.finish_reason
 
 
+# Finish reasons that mean "cut at the token limit": OpenAI / vLLM / TGI ``length``, Anthropic and Bedrock
+# Converse ``max_tokens``, Amazon Titan ``LENGTH``, Gemini ``MAX_TOKENS`` (compared case-insensitively).
+TRUNCATED_REASONS = frozenset({"length", "max_tokens", "max_length", "max_output_tokens", "model_length"})
+
+
+def is_truncated(reason: str | None) -> bool | None:
+    return None if reason is None else reason.lower() in TRUNCATED_REASONS
+
+
+def is_invalid_json(text: str) -> bool:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return True
+    return False
+
+
+@feature("truncated", "boolean", description="the model stopped at its token limit (finish reason length/max_tokens)")
+def _truncated(rec: InferenceRecord) -> bool | None:
+    return is_truncated(rec.finish_reason)
+
+
+@feature("invalid_json", "boolean", description="JSON was asked for and the answer does not parse; else None")
+def _invalid_json(rec: InferenceRecord) -> bool | None:
+    text = rec.response
+    return None if not rec.json_mode or text is None else is_invalid_json(text)
+
+
+# ------------------------------------------------------------------- sampled quality (domain/quality.py)
+# None on every record the Comprehend extractor did not sample (the default: all of them).
+
+
+@feature("toxicity", "numeric", group="quality", description="max Comprehend Toxicity of the answer (sampled)")
+def _toxicity(rec: InferenceRecord) -> float | None:
+    return None if rec.quality is None else rec.quality.toxicity
+
+
+@feature("toxic", "boolean", group="quality", description="toxicity at or above the threshold (sampled)")
+def _toxic(rec: InferenceRecord) -> bool | None:
+    return None if rec.quality is None else rec.quality.toxic
+
+
+@feature("pii", "boolean", group="quality", description="Comprehend found PII in the answer (sampled)")
+def _pii(rec: InferenceRecord) -> bool | None:
+    return None if rec.quality is None else rec.quality.pii
+
+
+@feature("pii_types", "categorical", group="quality", description="most confident PII type, or none (sampled)")
+def _pii_types(rec: InferenceRecord) -> str | None:
+    return None if rec.quality is None else rec.quality.pii_type
+
+
+QUALITY_GROUP = "quality"
+
+
 @feature("embedding", "embedding", group="embedding", description="the record's embedding vector")
 def _embedding(rec: InferenceRecord) -> list[float] | None:
     return rec.embedding
@@ -256,6 +313,14 @@ def _fused_llm_columns(records: Sequence[InferenceRecord], names: set[str]) -> d
         ]
     if "finish_reason" in names:
         cols["finish_reason"] = [r.finish_reason for r in records]
+    if "truncated" in names:
+        cols["truncated"] = [
+            None if (f := r.finish_reason) is None else f.lower() in TRUNCATED_REASONS for r in records
+        ]
+    if "invalid_json" in names:
+        cols["invalid_json"] = [
+            None if not r.json_mode or (t := r.response) is None else is_invalid_json(t) for r in records
+        ]
     return cols
 
 
@@ -266,9 +331,19 @@ _FUSED: dict[str, Callable[[InferenceRecord], Any]] = {
 }
 
 
+_QUALITY: dict[str, Callable[[InferenceRecord], Any]] = {
+    name: ex.fn for name, ex in _REGISTRY.items() if ex.group == QUALITY_GROUP
+}
+
+
 def is_builtin(ex: FeatureExtractor) -> bool:
-    """True for the extractors defined here (the columnar ingest computes those without records)."""
-    return _FUSED.get(ex.name) is ex.fn or (ex.name == "embedding" and ex.fn is _embedding)
+    """True for the extractors defined here (the columnar ingest computes those without records; the
+    quality ones are None on every record it reads: only the Comprehend extractor sets them)."""
+    return (
+        _FUSED.get(ex.name) is ex.fn
+        or _QUALITY.get(ex.name) is ex.fn
+        or (ex.name == "embedding" and ex.fn is _embedding)
+    )
 
 
 @dataclass(slots=True)

@@ -44,12 +44,14 @@ from llmops_sentinel.domain.drift.features import (
     ASCII_NOT_REFUSAL_OR_EMPTY,
     ID_LIKE_MIN_DISTINCT,
     REFUSAL_WINDOW_CHARS,
+    TRUNCATED_REASONS,
     AttributeItems,
     FeatureExtractor,
     attribute_columns,
     attribute_items,
     extract_features,
     is_builtin,
+    is_invalid_json,
     resolve_features,
     wants_attributes,
 )
@@ -68,6 +70,7 @@ from llmops_sentinel.domain.drift.profiles import (
 from llmops_sentinel.domain.drift.records import (
     _CANONICAL_EXTRAS,
     _TOP_KEYS_NOT_COLUMNS,
+    JSON_FORMAT_TYPES,
     InferenceRecord,
     RecordError,
     parse_lines,
@@ -104,9 +107,16 @@ class _Message(msgspec.Struct, gc=False):
     content: str | list[_Part | str] | None = None
 
 
+class _Format(msgspec.Struct, gc=False):
+    type: str | None = None
+
+
 class _Request(msgspec.Struct, gc=False):
     messages: list[_Message]
     model: str | None = None  # another type: general path (which ignores it)
+    response_format: _Format | None = None  # {"type": "json_object" | "json_schema" | "json"}: JSON asked for
+    guided_json: _NEVER = msgspec.UNSET  # vLLM's JSON mode and TGI-style parameters: general path
+    parameters: _NEVER = msgspec.UNSET
 
 
 class _Answer(msgspec.Struct, gc=False):
@@ -176,8 +186,11 @@ def _parts_chars(messages: list[_Message]) -> int:
     return total
 
 
-def _scan(lines: Sequence[bytes | str], start: int) -> tuple[list[_Row], list[tuple[int, str]], list[int]]:
-    """Fast rows, (row, text) of answers that might be empty or a refusal, and the general path's lines.
+def _scan(
+    lines: Sequence[bytes | str], start: int
+) -> tuple[list[_Row], list[tuple[int, str]], list[int], list[str]]:
+    """Fast rows, (row, text) of answers that might be empty or a refusal, the general path's lines and
+    the answers of requests that asked for JSON.
 
     Typed decoding (msgspec) validates every value a row keeps -- token counts non-negative ints,
     latency & co. float or null, finish reason and time str or null -- and skips the fields no
@@ -190,6 +203,8 @@ def _scan(lines: Sequence[bytes | str], start: int) -> tuple[list[_Row], list[tu
     append = rows.append
     maybe: list[tuple[int, str]] = []
     slow: list[int] = []
+    json_texts: list[str] = []
+    json_types = JSON_FORMAT_TYPES
     never = ASCII_NOT_REFUSAL_OR_EMPTY
     slen = str.__len__  # TypeError on a list of parts or None: _parts_chars
     for index, line in enumerate(lines, start):
@@ -229,7 +244,10 @@ def _scan(lines: Sequence[bytes | str], start: int) -> tuple[list[_Row], list[tu
         ))
         if text[:1] not in never:
             maybe.append((len(rows) - 1, text))
-    return rows, maybe, slow
+        fmt = pin.response_format
+        if fmt is not None and fmt.type in json_types:
+            json_texts.append(text)
+    return rows, maybe, slow, json_texts
 
 
 _ENVELOPE = msgspec.json.Decoder(_Envelope).decode
@@ -245,7 +263,7 @@ def _floats(col: tuple[Any, ...], none: float = np.nan) -> FloatArray:
 
 
 def _llm_columns(
-    cols: list[tuple[Any, ...]], n: int, maybe: list[tuple[int, str]]
+    cols: list[tuple[Any, ...]], n: int, maybe: list[tuple[int, str]], json_texts: list[str]
 ) -> dict[str, FloatArray | Counter[Any]]:
     """The built-in LLM features of the fast rows, per column (same values as ``features``' extractors)."""
     out: dict[str, FloatArray | Counter[Any]] = {}
@@ -283,6 +301,14 @@ def _llm_columns(
     out["refusal_like"] = Counter({False: n - refusal, True: refusal})
     counted: Counter[Any] = Counter(cols[_REASON])  # str or None (typed)
     out["finish_reason"] = counted
+    truncated: Counter[Any] = Counter()
+    for reason, count in counted.items():
+        truncated[None if reason is None else reason.lower() in TRUNCATED_REASONS] += count
+    out["truncated"] = truncated
+    invalid = sum(map(is_invalid_json, json_texts))
+    checked: Counter[Any] = Counter({True: invalid, False: len(json_texts) - invalid}) if json_texts else Counter()
+    checked[None] = n - len(json_texts)
+    out["invalid_json"] = checked
     return out
 
 
@@ -314,7 +340,7 @@ def profile_lines(
         profile = profile_batch(result, features=features, endpoint=endpoint, rng=rng, k=k)
         return IngestResult(profile, result.errors)
     seq = lines if isinstance(lines, list | tuple) else list(lines)
-    rows, maybe, slow = _scan(seq, start)
+    rows, maybe, slow, json_texts = _scan(seq, start)
     cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(_WIDTH)]
     records: list[InferenceRecord] = []
     errors: list[RecordError] = []
@@ -324,7 +350,9 @@ def profile_lines(
         records.extend(part.records)
         at.extend([index] * len(part.records))
         errors.extend(part.errors)
-    profile, taken = _profile(rows, cols, maybe, records, extractors, features, endpoint, len(errors), rng, k)
+    profile, taken = _profile(
+        rows, cols, maybe, json_texts, records, extractors, features, endpoint, len(errors), rng, k
+    )
     if wants_attributes(features):
         _add_attributes(profile, taken, cols[_MODEL], records, at, slow, start, rng, k)
     return IngestResult(profile, errors)
@@ -378,6 +406,7 @@ def _profile(
     rows: list[_Row],
     cols: list[tuple[Any, ...]],
     maybe: list[tuple[int, str]],
+    json_texts: list[str],
     records: list[InferenceRecord],
     extractors: list[FeatureExtractor],
     features: Sequence[str] | None,
@@ -388,7 +417,7 @@ def _profile(
 ) -> tuple[EndpointProfile, set[str]]:
     """The profile without attribute columns, and the names the feature table holds."""
     n = len(rows)
-    fast = _llm_columns(cols, n, maybe)
+    fast = _llm_columns(cols, n, maybe, json_texts)
     general = extract_features(records, features, attributes=False)
     selected = {ex.name for ex in extractors}
     out: dict[str, FeatureProfile] = {}

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from llmops_sentinel.domain.drift.features import resolve_features
 from llmops_sentinel.domain.drift.stat_tests import MonitorConfig
+from llmops_sentinel.domain.quality import QualityConfig
 from llmops_sentinel.domain.validation import first_error
 from llmops_sentinel.errors import ConfigError
 
@@ -68,6 +69,7 @@ class MonitorsFile(_Strict):
     version: Literal[1] = 1
     defaults: MonitorDefaults = Field(default_factory=MonitorDefaults)
     monitors: list[EndpointMonitor] = Field(default_factory=list)
+    quality: QualityConfig = Field(default_factory=QualityConfig)  # sampled Comprehend signals (off by default)
 
     @model_validator(mode="after")
     def _one_entry_per_endpoint(self) -> Self:

@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from llmops_sentinel.domain.quality import QualityScores
 from llmops_sentinel.errors import BadInputError
 
 Scalar = float | str | bool | None
@@ -76,6 +77,8 @@ class InferenceRecord:
     embedding: list[float] | None = None
     rows: Sequence[dict[str, Scalar]] = ()
     attributes: dict[str, Scalar] | None = None  # other top-level scalars of an LLM log record (region, ...)
+    json_mode: bool = False  # the request asked for JSON (response_format json_*, TGI grammar json, guided_json)
+    quality: QualityScores | None = None  # Comprehend scores, set for sampled records only (domain/quality.py)
 
 
 @dataclass(slots=True)
@@ -189,6 +192,37 @@ def _extras(obj: dict[str, Any], rec: InferenceRecord) -> None:
 # ------------------------------------------------------------------------------ request/response shapes
 
 
+JSON_FORMAT_TYPES = frozenset(("json_object", "json_schema", "json"))
+_JSON_KEYS = frozenset(("response_format", "guided_json", "parameters"))
+
+
+def _json_format(fmt: Any) -> bool:
+    if not isinstance(fmt, dict):
+        return False
+    kind = fmt.get("type")
+    return isinstance(kind, str) and kind in JSON_FORMAT_TYPES
+
+
+def _asks_for_json(payload: dict[str, Any]) -> bool:
+    """The request asked for a JSON answer: OpenAI ``response_format`` ``{"type": "json_object"|"json_schema"}``
+    (TGI's Messages API also takes ``"json"``), TGI ``parameters.grammar`` ``{"type": "json"}``, or vLLM's
+    ``guided_json`` (top level or in ``parameters``)."""
+    if _json_format(payload.get("response_format")):
+        return True
+    if payload.get("guided_json") is not None:
+        return True
+    params = payload.get("parameters")
+    if isinstance(params, dict):
+        grammar = params.get("grammar")
+        if isinstance(grammar, dict) and grammar.get("type") == "json":
+            return True
+        if _json_format(params.get("response_format")):
+            return True
+        if params.get("guided_json") is not None:
+            return True
+    return False
+
+
 def _read_request(payload: Any, rec: InferenceRecord) -> bool:
     """Fill prompt fields from an LLM request; True when the payload was an LLM request."""
     if not isinstance(payload, dict):
@@ -206,14 +240,17 @@ def _read_request(payload: Any, rec: InferenceRecord) -> bool:
         model = payload.get("model")
         if isinstance(model, str):
             rec.model = model
+        rec.json_mode = _asks_for_json(payload)
         return True
     for key in ("inputs", "prompt", "text_inputs"):
         value = payload.get(key)
         if isinstance(value, str):
             rec.prompt_chars = len(value)
+            rec.json_mode = _asks_for_json(payload)
             return True
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             rec.prompt_chars = sum(len(v) for v in value)
+            rec.json_mode = _asks_for_json(payload)
             return True
     return False
 
@@ -447,7 +484,7 @@ def _parse_ground_truth(obj: dict[str, Any], index: int) -> InferenceRecord:
 _NOT_ATTRIBUTES = _TOP_KEYS_NOT_COLUMNS | frozenset((
     "messages", "choices", "prompt", "response", "completion", "inputs", "generated_text", "details", "outputs",
     "request", "usage", "model", "id", "object", "created", "system_fingerprint", "endpoint_name",
-    "endpointName", "EndpointName", "finish_reason", "parameters", "metadata",
+    "endpointName", "EndpointName", "finish_reason", "stop_reason", "parameters", "metadata",
 ))
 
 
@@ -496,6 +533,7 @@ def _parse_flat(obj: dict[str, Any], index: int) -> InferenceRecord:
         rec.source = "text"
         rec.prompt_chars = len(obj["prompt"])
         rec.response = obj.get("response", obj.get("completion"))
+        rec.json_mode = _asks_for_json(obj)
     else:
         row: dict[str, Scalar] = {}
         for key, value in obj.items():
@@ -511,6 +549,10 @@ def _parse_flat(obj: dict[str, Any], index: int) -> InferenceRecord:
         rec.rows = [row] if row else []
     if rec.source != "flat":
         rec.attributes = _attributes(obj)
+        if rec.finish_reason is None:  # a log line's own stop flag (Bedrock/Anthropic spell it stop_reason)
+            reason = obj.get("finish_reason", obj.get("stop_reason"))
+            if isinstance(reason, str):
+                rec.finish_reason = reason
     if "input_tokens" in obj:
         rec.input_tokens = _int(obj["input_tokens"], ref, "input_tokens")
     if "output_tokens" in obj:
@@ -575,6 +617,8 @@ def _fast_chat_capture(obj: dict[str, Any], index: int) -> InferenceRecord | Non
         )
     except (KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError):
         return None
+    if not _JSON_KEYS.isdisjoint(pin) and _asks_for_json(pin):
+        rec.json_mode = True
     for key in _ALIAS_EXTRAS:
         if key in pout:
             _extras(pout, rec)
