@@ -38,6 +38,7 @@ that fires.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,7 @@ import yaml
 from llmops_sentinel.domain.drift.baseline import build_baseline
 from llmops_sentinel.domain.drift.profiles import profile_to_json
 from llmops_sentinel.domain.fleet.alarms import alarm_name
+from sentinel_dev.local.alarms import AlarmEvaluator
 from sentinel_dev.local.cloud import LocalCloud
 from sentinel_dev.local.demo import VARIANT, Echo, SceneReport, Timeline, create_endpoint, instance_count
 from sentinel_dev.local.scenes import trace as azure
@@ -208,7 +210,7 @@ def parameters() -> dict[str, str]:
     monitors = yaml.safe_load(DEFAULT_MONITORS_PATH.read_text())
     monitors["defaults"]["window_minutes"] = 60
     monitors["defaults"]["monitor"]["features"] = DRIFT_FEATURES
-    monitors["monitors"] = []
+    monitors["monitors"] = [{"endpoint": CHAT}]
     return {
         "VerifyWaitSeconds": "1",
         "EndpointName": CHAT,  # also the delivery stream's default endpoint (records name theirs)
@@ -243,6 +245,19 @@ class Day:
         self.facts: dict[str, Any] = {}
         self.checks: dict[str, bool] = {}
         self._wall0 = time.perf_counter()
+        self._state: dict[str, tuple[str, int]] = {}
+        self._marks: deque[int] = deque(maxlen=4)
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        self._cw = cloudwatch_backends[cloud.account_id][cloud.region]
+        self.alarms = AlarmEvaluator(
+            cloudwatch=cloud.client("cloudwatch"),
+            events=cloud.client("events"),
+            datapoints=self._recent_points,
+            alarm_names=[alarm_name(cloud.stack_name, name, "p99-latency") for name in (CHAT, CODE)],
+            region=cloud.region,
+            account_id=cloud.account_id,
+        )
 
     # --------------------------------------------------------------------------------------- clock
     def at(self, minute: float) -> datetime:
@@ -251,8 +266,8 @@ class Day:
     def end_minute(self) -> int:
         last = {
             "scale-down": 7 * 60,
-            "rollback": 11 * 60 + 30,
-            "duplicate": 11 * 60 + 30,
+            "rollback": 12 * 60,
+            "duplicate": 12 * 60,
             "scale-out": 15 * 60 + 30,
             "drift": 18 * 60 + 15,
             "governance": 0,
@@ -287,9 +302,8 @@ class Day:
     def _publish(self, minute0: int, minutes: int) -> None:
         metric_data: list[dict[str, Any]] = []
         for ep in self.eps.values():
-            config = current_config(self.cloud, ep.name)
+            config, instances = self.state(ep.name)
             serving = ep.configs.get(config) or next(iter(ep.configs.values()))
-            instances = instance_count(self.cloud, ep.name)
             dims = [{"Name": "EndpointName", "Value": ep.name}, {"Name": "VariantName", "Value": VARIANT}]
             for minute in range(minute0, minute0 + minutes):
                 ctx, gen = _requests(ep, minute, self.incidents, self.rng)
@@ -339,8 +353,22 @@ class Day:
                         )
                     )
         cw = self.cloud.client("cloudwatch")
-        for i in range(0, len(metric_data), 100):
-            cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=metric_data[i : i + 100])
+        for start in range(0, len(metric_data), 100):
+            cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=metric_data[start : start + 100])
+
+    def state(self, name: str) -> tuple[str, int]:
+        """(endpoint config, instances) as moto has them, read again after anything that may change them."""
+        if name not in self._state:
+            described = self.cloud.client("sagemaker").describe_endpoint(EndpointName=name)
+            variant = next(v for v in described["ProductionVariants"] if v["VariantName"] == VARIANT)
+            count = int(variant.get("CurrentInstanceCount") or variant.get("DesiredInstanceCount") or 0)
+            self._state[name] = (str(described["EndpointConfigName"]), count)
+        return self._state[name]
+
+    def _recent_points(self) -> list[Any]:
+        """moto's stored data points of the last few steps (appended in time order: the demo publishes
+        minute by minute), what the day's alarms need; the whole store would cost O(day) per evaluation."""
+        return list(self._cw.metric_data[self._marks[0] :]) if self._marks else []
 
     def _flush(self, minute: int) -> None:
         """An hour's data capture through Firehose (one buffer flush per endpoint, 90 s before the hour)."""
@@ -398,6 +426,7 @@ class Day:
             if result.get("action") not in (None, "none"):
                 what += f" {result.get('action')}"
             self.log(f"{what} ({result.get('reason', '')[:90]})", at=at)
+            self._state.clear()
             if result.get("status") == "started" and result.get("action") != "retrain":
                 execution = self.cloud.wait_for_execution(str(result["execution_arn"]))
                 self.log(f"  {str(result['execution_arn']).split(':')[-2]} {execution['status']}", at=at)
@@ -405,7 +434,7 @@ class Day:
     def evaluate_alarms(self, minute: int) -> None:
         at = self.at(minute) + timedelta(seconds=5)
         before = len(self.cloud.runtime.invocations)
-        changes = self.cloud.alarms.evaluate(at)
+        changes = self.alarms.evaluate(at)
         for change in changes:
             self.log(f"alarm {change.alarm_name}: {change.previous} -> {change.state}", at=at)
         if changes:
@@ -431,13 +460,14 @@ class Day:
             self._flush(minute)
         if minute == 9 * 60 and "drift" in self.incidents:
             self._baseline()
-        if minute in (10 * 60 + 1, 14 * 60 + 1, 18 * 60 + 1) and "drift" in self.incidents:
+        if minute in (10 * 60 + 1, 18 * 60 + 1) and "drift" in self.incidents:
             before = len(self.cloud.runtime.invocations)
             check = self.drift_check(minute)
             drifted = check.get("drifted_features", [])
+            scores = ", ".join(f"{k} {v:.3f}" for k, v in sorted((check.get("feature_scores") or {}).items()))
             self.log(
-                f"DriftDetectorFunction (schedule) on {CHAT}: {check.get('status')}"
-                f"{' (' + ', '.join(drifted) + ')' if drifted else ''}",
+                f"DriftDetectorFunction (schedule) on {CHAT}: {check.get('status')}, {check.get('records')} records"
+                f"{' (drifted: ' + ', '.join(drifted) + ')' if drifted else ''}; effect sizes {scores}",
                 at=self.at(minute),
             )
             self.facts.setdefault("drift_checks", []).append({"at": self.at(minute).isoformat(), **check})
@@ -450,8 +480,9 @@ class Day:
             sm = self.cloud.client("sagemaker")
             sm.update_endpoint(EndpointName=CHAT, EndpointConfigName=f"{CHAT}-config-v2")
             endpoint_in_service(self.cloud, f"{CHAT}-config-v2", self.at(minute), endpoint=CHAT)
+            self._state.clear()
             self.log(f"UpdateEndpoint {CHAT} -> {CHAT}-config-v2 (decode 2x slower); InService", at=self.at(minute))
-        if minute == 11 * 60 + 25 and "rollback" in self.incidents:
+        if minute == 11 * 60 + 50 and "rollback" in self.incidents:
             back = current_config(self.cloud, CHAT) == f"{CHAT}-config-v1"
             self.checks["rollback: chat-llm back on config-v1"] = back
             if "duplicate" in self.incidents:
@@ -474,7 +505,7 @@ class Day:
 
     def _duplicate(self) -> None:
         name = alarm_name(self.cloud.stack_name, CHAT, "p99-latency")
-        fired = [t for t in self.cloud.alarms.transitions if t.alarm_name == name and t.state == "ALARM"]
+        fired = [t for t in self.alarms.transitions if t.alarm_name == name and t.state == "ALARM"]
         if not fired:
             self.checks["duplicate: an alarm to deliver again"] = False
             return
@@ -485,9 +516,9 @@ class Day:
         results = self._router_results(before)
         self.log(
             f"the same ALARM transition of {name} delivered again (EventBridge is at-least-once)",
-            at=self.at(11 * 60 + 25),
+            at=self.at(11 * 60 + 50),
         )
-        self._settle(results, self.at(11 * 60 + 25))
+        self._settle(results, self.at(11 * 60 + 50))
         self.checks["duplicate: router answered duplicate, no new execution"] = [r.get("status") for r in results] == [
             "duplicate"
         ] and len(self.cloud.executions("RollbackStateMachine")) == rollbacks
@@ -497,6 +528,7 @@ class Day:
         self.setup()
         end = self.end_minute()
         for minute0 in range(0, end, STEP_MIN):
+            self._marks.append(len(self._cw.metric_data))
             for minute in range(minute0, minute0 + STEP_MIN):
                 self.at_minute(minute)
             self._publish(minute0, STEP_MIN)
