@@ -12,6 +12,7 @@ from packaging.markers import Marker
 REPO = Path(__file__).resolve().parents[2]
 DEV_LOCK = REPO / "requirements.lock"
 LAYER_LOCK = REPO / "layers" / "core" / "requirements.txt"
+DEMO_LOCK = REPO / "requirements-demo.lock"
 UV_LOCK = REPO / "uv.lock"
 # Provided by the Lambda runtime, never in the layer (layers/core/Makefile, Makefile LAMBDA_RUNTIME_SDK).
 LAMBDA_RUNTIME_SDK = frozenset({"boto3", "botocore", "s3transfer", "python-dateutil", "six", "urllib3"})

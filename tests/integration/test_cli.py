@@ -56,7 +56,7 @@ def test_invoke_unknown_function_is_a_clear_error(capsys: pytest.CaptureFixture[
 
 
 def test_demo_runs_every_scene_ok(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--json"])
+    code = main(["demo", "--scenario", "scenes", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0
     assert report["ok"] is True

@@ -43,7 +43,12 @@ class SceneReport(BaseModel):
 class DemoReport(BaseModel):
     ok: bool
     seconds: float
+    scenario: str = "scenes"
+    seed: int = 7
     scenes: list[SceneReport]
+    endpoints: dict[str, Any] = Field(default_factory=dict)
+    """Per endpoint, read back from the stack: the audit trail's decisions and the workflow executions."""
+    attribution: str | None = None
     not_emulated: dict[str, str]
     report_path: str | None = None
     report_model: dict[str, Any] | None = None
@@ -143,15 +148,65 @@ def print_audit_trail(cloud: LocalCloud, echo: Callable[[str], None], endpoint: 
         echo(f"  {r.signal:19} -> {r.action:10} {r.outcome + twice:12} {r.status or '-':19} {reason}")
 
 
+WORKFLOWS = (
+    "ScaleOutStateMachine",
+    "ScaleDownStateMachine",
+    "RollbackStateMachine",
+    "RetrainStateMachine",
+    "DeployStateMachine",
+)
+
+
+def stack_outcomes(cloud: LocalCloud, endpoints: list[str]) -> dict[str, Any]:
+    """What the stack recorded, per endpoint: audit decisions (signal, action, outcome) and executions
+    (workflow, status), from the Sentinel table and Step Functions -- not from the demo's narration."""
+    import json
+
+    from llmops_sentinel.adapters.dynamodb import SentinelTable
+
+    table = SentinelTable(cloud.stack.ref("SentinelTable"), ddb=cloud.client("dynamodb"))
+    out: dict[str, Any] = {
+        name: {"decisions": [], "executions": [], "instances": None, "endpoint_config": None} for name in endpoints
+    }
+    for name in endpoints:
+        for record in sorted(table.history(name), key=lambda r: r.occurred_at):
+            out[name]["decisions"].append(
+                {
+                    "signal": record.signal,
+                    "action": record.action,
+                    "outcome": record.outcome,
+                    "status": record.status,
+                    "occurred_at": record.occurred_at,
+                }
+            )
+        described = cloud.client("sagemaker").describe_endpoint(EndpointName=name)
+        out[name]["endpoint_config"] = described["EndpointConfigName"]
+        out[name]["instances"] = instance_count(cloud, name)
+    sfn = cloud.client("stepfunctions")
+    for machine in WORKFLOWS:
+        for execution in cloud.executions(machine):
+            described = sfn.describe_execution(executionArn=execution["executionArn"])
+            target = json.loads(described.get("input") or "{}").get("endpoint_name")
+            if target in out:
+                out[target]["executions"].append({"workflow": machine, "status": execution["status"]})
+    return out
+
+
 def run_demo(
     echo: Echo = print,
     seed: int = 7,
     report_path: Path | None = None,
     prices: PriceBook | None = None,
     keep_model: bool = False,
+    scenario: str = "scenes",
+    speed: float = 0.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoReport:
-    """Run the scenes; with ``report_path``, write the HTML report of the local cloud there before it stops
-    (``keep_model``: return the report's content too). ``prices``: default the packaged price book."""
+    """Run the scenario (``scenes``: the three synthetic scenes; ``full`` or one incident: the day of real
+    traffic, scenes/day.py); with ``report_path``, write the HTML report of the local cloud there before it
+    stops (``keep_model``: return the report's content too). ``prices``: default the packaged price book."""
+    if scenario != "scenes":
+        return _run_day(echo, seed, report_path, prices, keep_model, scenario, speed, progress)
     started = time.perf_counter()
     wall_start = time.time()
     rng = np.random.default_rng(seed)
@@ -191,6 +246,66 @@ def run_demo(
         if written:
             echo(f"report: {written} (open it in a browser; it needs no network)")
     return DemoReport(
-        ok=all(s.ok for s in scenes), seconds=round(seconds, 2), scenes=scenes, not_emulated=not_emulated,
-        report_path=written, report_model=kept,
+        ok=all(s.ok for s in scenes),
+        seconds=round(seconds, 2),
+        scenes=scenes,
+        not_emulated=not_emulated,
+        report_path=written,
+        report_model=kept,
+    )
+
+
+def _run_day(
+    echo: Echo,
+    seed: int,
+    report_path: Path | None,
+    prices: PriceBook | None,
+    keep_model: bool,
+    scenario: str,
+    speed: float,
+    progress: Callable[[int, int], None] | None,
+) -> DemoReport:
+    from sentinel_dev.local.scenes import day, trace
+
+    started = time.perf_counter()
+    day.selected(scenario)  # a bad name fails before the cloud starts
+    if echo:
+        echo(f"LLMOps Sentinel demo ({scenario}): a simulated day of real LLM traffic on a local cloud (moto)")
+        echo(f"  {trace.ATTRIBUTION}")
+    with LocalCloud(parameters=day.parameters()) as cloud:
+        if echo:
+            echo(f"  stack {cloud.stack.name}: {len(cloud.stack.resources)} resources from template.yaml")
+        run = day.Day(cloud, echo, np.random.default_rng(seed), scenario, speed=speed, progress=progress)
+        report = run.run()
+        names = [day.CHAT, day.CODE]
+        if echo:
+            for name in names:
+                print_audit_trail(cloud, echo, name)
+        outcomes = stack_outcomes(cloud, names)
+        written, kept = None, None
+        if report_path is not None or keep_model:
+            from sentinel_dev.report.local import cloud_report, write_report
+
+            begin = run.start.timestamp()
+            model = cloud_report(cloud, begin, begin + 24 * 3600, prices or load_price_book())
+            written = str(write_report(model, report_path)) if report_path is not None else None
+            kept = model.model_dump(mode="json") if keep_model else None
+        not_emulated = dict(cloud.stack.not_emulated)
+    seconds = time.perf_counter() - started
+    if echo:
+        echo(f"\ndemo finished in {seconds:.1f} s: {'OK' if report.ok else 'FAILED'}: {report.summary}")
+        echo(f"({trace.ATTRIBUTION})")
+        if written:
+            echo(f"report: {written} (open it in a browser; it needs no network)")
+    return DemoReport(
+        ok=report.ok,
+        seconds=round(seconds, 2),
+        scenario=scenario,
+        seed=seed,
+        scenes=[report],
+        endpoints=outcomes,
+        attribution=trace.ATTRIBUTION,
+        not_emulated=not_emulated,
+        report_path=written,
+        report_model=kept,
     )

@@ -1,0 +1,93 @@
+"""The real-traffic demo day (``sentinel demo --scenario full``): every incident closes its loop exactly
+once, and nothing else acts. Read from what the stack recorded (the Sentinel table's audit items, Step
+Functions executions, SageMaker's endpoint state), never from the demo's narration."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sentinel_dev.local.cloud import LocalCloud
+from sentinel_dev.local.demo import stack_outcomes
+from sentinel_dev.local.scenes import day, trace
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+@pytest.fixture(scope="module")
+def ran() -> Iterator[tuple[day.Day, Any, dict[str, Any]]]:
+    with LocalCloud(parameters=day.parameters()) as cloud:
+        run = day.Day(cloud, None, np.random.default_rng(7), "full")
+        report = run.run()
+        yield run, report, stack_outcomes(cloud, [day.CHAT, day.CODE])
+
+
+def decisions(outcomes: dict[str, Any], endpoint: str) -> Counter[tuple[str, str, str]]:
+    return Counter((d["signal"], d["action"], d["outcome"]) for d in outcomes[endpoint]["decisions"])
+
+
+def test_every_expected_decision_once_and_nothing_else(ran: tuple[day.Day, Any, dict[str, Any]]) -> None:
+    _, _, outcomes = ran
+    assert decisions(outcomes, day.CHAT) == Counter(
+        {
+            ("idle", "scale-down", "started"): 1,  # quiet night -> floor
+            ("latency-regression", "rollback", "started"): 1,  # regressing config (the duplicate adds none)
+            ("latency-alarm", "none", "ignored"): 1,  # the p99 guard back to OK after the rollback
+            ("drift", "retrain", "started"): 1,  # code traffic on chat-llm
+        }
+    )
+    assert decisions(outcomes, day.CODE) == Counter(
+        {
+            ("latency-regression", "scale-out", "started"): 1,  # surge
+            ("latency-alarm", "none", "ignored"): 1,  # back to OK on two instances
+        }
+    )
+
+
+def test_every_workflow_ran_once_and_succeeded(ran: tuple[day.Day, Any, dict[str, Any]]) -> None:
+    _, _, outcomes = ran
+    chat = Counter((e["workflow"], e["status"]) for e in outcomes[day.CHAT]["executions"])
+    code = Counter((e["workflow"], e["status"]) for e in outcomes[day.CODE]["executions"])
+    assert chat == Counter(
+        {
+            ("ScaleDownStateMachine", "SUCCEEDED"): 1,
+            ("RollbackStateMachine", "SUCCEEDED"): 1,
+            ("RetrainStateMachine", "SUCCEEDED"): 1,
+        }
+    )
+    assert code == Counter({("ScaleOutStateMachine", "SUCCEEDED"): 1})
+    assert outcomes[day.CODE]["instances"] == 2
+    assert outcomes[day.CHAT]["endpoint_config"] == f"{day.CHAT}-config-v1"
+
+
+def test_the_duplicate_delivery_reached_the_router_and_started_nothing(
+    ran: tuple[day.Day, Any, dict[str, Any]],
+) -> None:
+    run, _, _ = ran
+    routed = [i.result or {} for i in run.cloud.runtime.invocations if i.function == "AlarmRouterFunction"]
+    rollbacks = [r for r in routed if r.get("action") == "rollback"]
+    assert [r["status"] for r in rollbacks] == ["started", "duplicate"]
+    assert len(run.cloud.executions("RollbackStateMachine")) == 1
+
+
+def test_governance_found_and_fixed_the_noncompliant_endpoint(ran: tuple[day.Day, Any, dict[str, Any]]) -> None:
+    _, report, _ = ran
+    facts = report.facts["governance"]
+    assert facts["security_hub_failed"] >= 3
+    assert facts["enforce"]["endpoint_config"] != facts["dry-run"]["endpoint_config"]
+    assert report.ok, report.summary
+
+
+def test_the_replay_used_the_real_trace(ran: tuple[day.Day, Any, dict[str, Any]]) -> None:
+    _, report, _ = ran
+    conv, code = trace.load("conv"), trace.load("code")
+    assert (len(conv), len(code)) == (19366, 8819)
+    # A day of the 58-minute hour, thinned at night and in the evening, plus the surge and the mix:
+    # between 10 and 30 hours' worth of each trace's requests.
+    requests = report.facts["requests"]
+    assert 10 * len(conv) < requests[day.CHAT] < 30 * len(conv)
+    assert 10 * len(code) < requests[day.CODE] < 30 * len(code)
