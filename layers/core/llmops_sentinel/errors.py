@@ -57,3 +57,7 @@ class DeploymentRolledBackError(SentinelError):
 
 class CustomResourceReplyError(SentinelError):
     """The reply to a CloudFormation custom resource request could not be delivered (Lambda retries)."""
+
+
+class UntrustedSourceError(InvalidEventError):
+    """An event claims a source this stack does not accept (e.g. an SNS notification from another topic)."""
