@@ -89,3 +89,37 @@ def test_an_envelope_without_records_is_not_an_sns_event() -> None:
     assert not is_sns_event({"Records": []}) and not is_sns_event({"detail-type": "x"})
     with pytest.raises(InvalidEventError, match="not an SNS event"):
         parse_budget_event({"Records": [{"EventSource": "aws:sns", "Sns": {}}]}, TOPIC)
+
+
+def _settings(budgets: dict[str, Any], stack_budget: str = "") -> Any:
+    from llmops_sentinel.domain.remediation.policy import load_policy
+    from llmops_sentinel.services.remediation import RouterSettings
+
+    rules = [rule.model_dump() for rule in load_policy().rules]
+    policy = load_policy(text=json.dumps({"version": 1, "rules": rules, "budgets": budgets}))
+    return RouterSettings(workflows={}, table_name="t", topic_arn="n", policy=policy, stack_budget=stack_budget)
+
+
+def test_a_budget_maps_to_its_listed_endpoints_or_every_watched_one_and_an_unknown_one_to_none() -> None:
+    from llmops_sentinel.services.budget import budget_endpoints
+
+    (notice,) = parse_budget_event(sample(), TOPIC)  # budget "team-llm-monthly"
+    watched = ["b-endpoint", "a-endpoint", "b-endpoint"]
+    assert budget_endpoints(notice, _settings({"team-llm-monthly": ["x", "y", "x"]}), lambda: watched) == ["x", "y"]
+    assert budget_endpoints(notice, _settings({"team-llm-monthly": "watched"}), lambda: watched) == [
+        "a-endpoint",
+        "b-endpoint",
+    ]
+    assert budget_endpoints(notice, _settings({}, stack_budget="team-llm-monthly"), lambda: watched) == [
+        "a-endpoint",
+        "b-endpoint",
+    ]
+    assert budget_endpoints(notice, _settings({"other": "watched"}, stack_budget="sentinel-sagemaker"), list) is None
+
+
+@pytest.mark.parametrize("name", ["a:b", "a\\b", "", "x" * 101])
+def test_a_budget_name_aws_budgets_would_refuse_is_a_config_error(name: str) -> None:
+    from llmops_sentinel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="budgets"):
+        _settings({name: "watched"})
