@@ -19,10 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from llmops_sentinel.errors import ConfigError
+from llmops_sentinel.domain.validation import parse_yaml_mapping
 
 GB = 1024**3
 FIREHOSE_INCREMENT = 5 * 1024
@@ -107,18 +106,7 @@ class ServicePrices(_Strict):
 
 
 def parse_service_prices(text: str, source: str = "<inline>") -> ServicePrices:
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping with 'prices'")
-    try:
-        return ServicePrices.model_validate({**data, "source": source})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(part) for part in err["loc"]) or "<root>"
-        raise ConfigError(f"{source}: {where}: {err['msg']}") from None
+    return parse_yaml_mapping(ServicePrices, text, source, "a mapping with 'prices'")
 
 
 def load_service_prices(path: str | Path) -> ServicePrices:

@@ -40,12 +40,17 @@ def test_foreign_alarm_transitions_are_ignored_not_acted_on(cloud: LocalCloud, n
 def test_any_other_aws_event_is_rejected_with_a_typed_error(cloud: LocalCloud, name: str) -> None:
     record = cloud.invoke("AlarmRouterFunction", aws_event(name))
     assert record.ok, record.logs
+    # An SNS delivery is read as a Budgets notification, accepted from the stack's budget topic only.
+    sns = name.startswith("sns_")
     assert record.result == {
         "status": "rejected",
-        "error": "InvalidEventError",
+        "error": "UntrustedSourceError" if sns else "InvalidEventError",
         "reason": record.result["reason"],
     }
-    assert record.result["reason"].startswith("not a CloudWatch alarm event")
+    if sns:
+        assert record.result["reason"].endswith("only this stack's budget topic is accepted")
+    else:
+        assert record.result["reason"].startswith("not a CloudWatch alarm event")
 
 
 def test_no_execution_was_started_by_foreign_events(cloud: LocalCloud) -> None:

@@ -332,7 +332,7 @@ AWS_METRICS = {
 def test_the_dashboard_body_is_json_and_shows_only_metrics_that_exist() -> None:
     body = _resolved_dashboard()
     emitted = emitted_metric_names()
-    assert {"DriftScore", "RouterStarted", "GovernanceFindings", "LatencyRegressionScore"} <= emitted
+    assert {"DriftScore", "RouterStarted", "GovernanceFindings", "LatencyRegressionScore", "CostUsd"} <= emitted
     shown: set[tuple[str, str]] = set()
     for widget in body["widgets"]:
         for line in widget["properties"].get("metrics", []):
@@ -346,7 +346,10 @@ def test_the_dashboard_body_is_json_and_shows_only_metrics_that_exist() -> None:
                    ("LLMOpsSentinel", "LatencyRegressionScore"), ("LLMOpsSentinel", "RouterStarted"),
                    ("AWS/States", "ExecutionsSucceeded"), ("LLMOpsSentinel", "GovernanceFindings"),
                    ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"),
-                   ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/States", "ExecutionsFailed")]:  # fmt: skip
+                   ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/States", "ExecutionsFailed"),
+                   ("LLMOpsSentinel", "CostPer1kInputTokensUsd"), ("LLMOpsSentinel", "CostPer1kOutputTokensUsd"),
+                   ("LLMOpsSentinel", "CostUsd"), ("LLMOpsSentinel", "IdleCostUsd"),
+                   ("LLMOpsSentinel", "CostUnpriced")]:  # fmt: skip
         assert needed in shown, f"dashboard lacks {needed}"
 
 

@@ -62,3 +62,7 @@ class CustomResourceReplyError(SentinelError):
 class QualityCallError(SentinelError):
     """A Comprehend quality call failed (not throttled). Counted against the batch's quality error budget;
     never raised out of a batch (the records keep None quality scores)."""
+
+
+class UntrustedSourceError(InvalidEventError):
+    """An event claims a source this stack does not accept (e.g. an SNS notification from another topic)."""

@@ -129,3 +129,24 @@ def test_a_runs_state_transitions_by_hand(prices) -> None:  # type: ignore[no-un
                        traffic=NO_TRAFFIC, s3_retention_months=0)  # fmt: skip
     cost = monthly_cost(usage, prices)
     assert cost.items["stepfunctions"] == pytest.approx(2920 * 23 * 0.025 / 1000)  # 1.679
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("prices: [", "not YAML"),
+        ("- 1", "expected a mapping"),
+        ("prices: {lambda_request: 1}", "svc.yaml: region: Field required"),
+    ],
+)
+def test_service_and_instance_price_files_report_errors_the_same_way(text: str, message: str) -> None:
+    """One YAML-then-validate helper for both price files: the same message shape from both parsers."""
+    from llmops_sentinel.domain.cost import parse_price_book
+
+    with pytest.raises(ConfigError, match=message) as service:
+        parse_service_prices(text, "svc.yaml")
+    assert str(service.value).startswith("svc.yaml: ")
+    if not message.startswith("svc.yaml"):
+        with pytest.raises(ConfigError) as instance:
+            parse_price_book(text, "svc.yaml")
+        assert str(instance.value) == str(service.value)

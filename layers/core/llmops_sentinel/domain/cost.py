@@ -19,9 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from llmops_sentinel.domain.validation import first_error
+from llmops_sentinel.domain.validation import parse_yaml_mapping
 from llmops_sentinel.errors import ConfigError
 
 DEFAULT_PRICES_PATH = Path(__file__).resolve().parents[1] / "config" / "prices.yaml"
@@ -62,18 +62,7 @@ class PriceBook(BaseModel):
 
 
 def parse_price_book(text: str, source: str) -> PriceBook:
-    import yaml  # PyYAML on first parse, not at cold start
-
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping with 'prices'")
-    try:
-        return PriceBook.model_validate({**data, "source": source})
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {first_error(exc)}") from None
+    return parse_yaml_mapping(PriceBook, text, source, "a mapping with 'prices'")
 
 
 def load_price_book(path: str | Path | None = None) -> PriceBook:

@@ -9,10 +9,14 @@ everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+
+from llmops_sentinel.errors import ConfigError
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 def describe(error: ErrorDetails, top: str = "<root>", text: str | None = None) -> str:
@@ -35,6 +39,26 @@ def first_error(exc: ValidationError, top: str = "<root>", text: str | None = No
 def all_errors(exc: ValidationError, top: str = "<root>") -> str:
     """Every error, :func:`describe`-d, on one line separated by ``; ``."""
     return "; ".join(describe(error, top) for error in exc.errors())
+
+
+def parse_yaml_mapping(model: type[_M], text: str, source: str, expected: str) -> _M:
+    """``text`` (YAML, a mapping) validated as ``model`` with ``source`` added, or :class:`ConfigError`.
+
+    Messages: ``<source>: not YAML: ...``, ``<source>: expected <expected>`` (not a mapping), else
+    ``<source>: `` + :func:`first_error`. The price files (``domain/cost.py``, ``fleet_cost.py``) share it.
+    """
+    import yaml  # PyYAML on first parse, not at cold start
+
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected {expected}")
+    try:
+        return model.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {first_error(exc)}") from None
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

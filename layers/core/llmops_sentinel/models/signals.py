@@ -12,6 +12,7 @@ Sources and their wire shapes:
 | ``idle`` | bus event ``Endpoint Idle`` (detail: endpoint_name, variant_name, idle_hours) |
 | ``governance-finding`` | bus event ``Governance Finding`` (detail: policy, resource_id, remediation, ...) |
 | ``model-approved`` | ``SageMaker Model Package State Change`` from ``aws.sagemaker`` (no endpoint in it: see below) |
+| ``budget-exceeded`` | AWS Budgets notification on the stack budget topic (SNS, plain text), one per mapped endpoint |
 
 A model package event names a package group, not an endpoint: the router maps the group to the
 watched endpoint whose policy names it (``retrain.model_package_group``).

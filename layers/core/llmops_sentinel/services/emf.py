@@ -6,10 +6,16 @@ namespace is the function's ``POWERTOOLS_METRICS_NAMESPACE``.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from llmops_sentinel.models.latency import ScheduledResult
 from llmops_sentinel.services.drift import CheckResult, EndpointBatch
+
+if TYPE_CHECKING:  # the Firehose and drift handlers import this module: no cost code at their cold start
+    from llmops_sentinel.services.cost import CostRun
 
 FIREHOSE_UNITS = {
     "latency_ms": ("LatencyMs", MetricUnit.Milliseconds),
@@ -78,4 +84,38 @@ def publish_latency_scores(result: ScheduledResult) -> None:
             continue
         emf.add_metric(name="LatencyRegressionScore", unit=MetricUnit.NoUnit, value=run.max_score)
         emf.add_metric(name="LatencyDetectorWarmingUp", unit=MetricUnit.Count, value=float(run.warming_up))
+        emf.flush_metrics()
+
+
+COST_UNITS = {
+    "cost_usd": ("CostUsd", MetricUnit.NoUnit),
+    "idle_cost_usd": ("IdleCostUsd", MetricUnit.NoUnit),
+    "usd_per_1k_input_tokens": ("CostPer1kInputTokensUsd", MetricUnit.NoUnit),
+    "usd_per_1k_output_tokens": ("CostPer1kOutputTokensUsd", MetricUnit.NoUnit),
+}
+
+
+def publish_costs(run: CostRun) -> None:
+    """Per endpoint and variant and metered hour (timestamped at the hour's start, so a re-run lands on
+    the same hour): InstanceHours and IdleInstanceHours; CostUsd, IdleCostUsd and the cost per 1k input
+    and output tokens (USD) when priced and known; CostUnpriced (1) for a variant without a price.
+    Nothing between hours, nothing for an endpoint whose metering failed (its reason is in the log)."""
+    if not run.metered or run.window_start is None:
+        return
+    stamp = int(datetime.fromisoformat(run.window_start).timestamp() * 1000)
+    for row in run.rows:
+        if row.status == "error":
+            continue
+        emf = _document(stamp, EndpointName=row.endpoint_name, VariantName=row.variant_name)
+        if row.cost is not None:
+            emf.add_metric(name="InstanceHours", unit=MetricUnit.NoUnit, value=row.cost.instance_hours)
+            emf.add_metric(name="IdleInstanceHours", unit=MetricUnit.NoUnit, value=row.cost.idle_instance_hours)
+        if row.status == "unpriced":
+            emf.add_metric(name="CostUnpriced", unit=MetricUnit.Count, value=1)
+        else:
+            assert row.cost is not None
+            for field, (name, unit) in COST_UNITS.items():
+                value = getattr(row.cost, field)
+                if value is not None:
+                    emf.add_metric(name=name, unit=unit, value=round(float(value), 8))
         emf.flush_metrics()

@@ -81,6 +81,11 @@ class RouterSettings(BaseModel):
     watched_endpoints: frozenset[str] = frozenset()
     """``SENTINEL_WATCHED_ENDPOINTS`` (comma-separated); with the fleet registry: the default scope."""
     policy: RemediationPolicy
+    budget_topic_arn: str = ""
+    """The stack's budget topic (``SENTINEL_BUDGET_TOPIC_ARN``): the only SNS source accepted."""
+    stack_budget: str = ""
+    """The stack's own budget (``SENTINEL_STACK_BUDGET``): acts on every watched endpoint unless the
+    policy's ``budgets`` names it."""
 
     @classmethod
     def from_env(cls) -> RouterSettings:
@@ -97,6 +102,8 @@ class RouterSettings(BaseModel):
             latency_confirm_function=os.environ.get("SENTINEL_LATENCY_CONFIRM_FUNCTION", ""),
             watched_endpoints=ConfiguredEndpoints.parse(os.environ.get("SENTINEL_WATCHED_ENDPOINTS", "")).names,
             policy=policy,
+            budget_topic_arn=os.environ.get("SENTINEL_BUDGET_TOPIC_ARN", "").strip(),
+            stack_budget=os.environ.get("SENTINEL_STACK_BUDGET", "").strip(),
         )
 
 
@@ -378,14 +385,31 @@ def route_signal(
     watched: WatchedEndpoints | None = None,
 ) -> RouteResult:
     """parse -> confirm -> decide -> guard -> start -> audit (see the module docstring)."""
-    deps = RouterDeps(
+    deps = router_deps(settings, table, sfn, notifier, invoker, watched)
+    return route(parse_signal(event), settings, deps, now)
+
+
+def router_deps(
+    settings: RouterSettings,
+    table: SentinelTable | None = None,
+    sfn: StepFunctionsAdapter | None = None,
+    notifier: Notifier | None = None,
+    invoker: FunctionInvoker | None = None,
+    watched: WatchedEndpoints | None = None,
+) -> RouterDeps:
+    """The router's ports, each given one or its AWS-backed default."""
+    return RouterDeps(
         table=table or SentinelTable(settings.table_name),
         sfn=sfn or StepFunctionsAdapter(),
         notifier=notifier or Notifier(settings.topic_arn),
         invoker=invoker or FunctionInvoker(),
         watched=watched or FleetScope(settings.watched_endpoints, FleetRegistry(settings.table_name)),
     )
-    routing = Routing(signal=parse_signal(event), now=now if now is not None else time.time())
+
+
+def route(signal: Signal, settings: RouterSettings, deps: RouterDeps, now: float | None = None) -> RouteResult:
+    """One parsed signal through :data:`STEPS`, then :func:`audit`."""
+    routing = Routing(signal=signal, now=now if now is not None else time.time())
     try:
         for step in STEPS:
             if routing.outcome is None:

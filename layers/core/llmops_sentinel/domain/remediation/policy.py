@@ -31,6 +31,8 @@ def _known(action: str) -> str:
 
 ActionName = Annotated[str, AfterValidator(_known)]
 """A registered workflow action (domain/remediation/actions/), ``notify`` or ``none``."""
+BudgetName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^:\\]+$")]
+"""AWS Budgets' own constraint on budget names (1-100 characters, no ``:`` or ``\\``)."""
 DEFAULT_PRECEDENCE = ("rollback", "scale-out", "scale-down", "deploy", "retrain")
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "config" / "remediation.yaml"
 
@@ -131,6 +133,9 @@ class RemediationPolicy(_Strict):
     lease): a decision for a weaker or equal action than the running one is ``superseded``; a stronger
     one is ``queued`` (recorded on the lease and notified; it does not stop the running workflow).
     Registered actions not listed rank after the listed ones, by name."""
+    budgets: dict[BudgetName, list[str] | Literal["watched"]] = Field(default_factory=dict)
+    """AWS Budgets budget name -> the endpoints its ``budget-exceeded`` notification applies to (exact
+    names), or ``watched``: every endpoint the stack watches. A budget not listed acts on nothing."""
 
     @model_validator(mode="after")
     def _endpoint_overrides_are_valid(self) -> Self:

@@ -19,6 +19,7 @@ SignalKind = Literal[
     "idle",
     "governance-finding",
     "model-approved",
+    "budget-exceeded",
 ]
 """Everything that may lead to a remediation (the table in :mod:`llmops_sentinel.models.signals`)."""
 

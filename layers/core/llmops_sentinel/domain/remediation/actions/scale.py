@@ -15,6 +15,6 @@ def scale_out_input(request: ActionRequest, facts: Facts) -> dict[str, Any] | Un
 @register_action("scale-down", env="SENTINEL_SCALE_DOWN_STATE_MACHINE_ARN")
 def scale_down_input(request: ActionRequest, facts: Facts) -> dict[str, Any] | Unmet:
     payload = request.base_input()
-    if request.signal.kind == "idle":
-        payload["bounds"]["step"] = request.endpoint.max_instances  # idle: straight to the floor, not one step
+    if request.signal.kind in {"idle", "budget-exceeded"}:  # idle or over budget: to the floor
+        payload["bounds"]["step"] = request.endpoint.max_instances  # straight to min_instances, not one step
     return payload
