@@ -51,6 +51,7 @@ from llmops_sentinel.errors import BadInputError
 MAX_FIELD_BYTES = 128 * 1024  # a CSV field (or JSON line, x 128) larger than this is not inference data
 MAX_LINE_BYTES = 128 * MAX_FIELD_BYTES
 CSV_BLOCK_BYTES = 4 << 20  # pyarrow's CSV block: the unit of memory and of progress
+CSV_PARSE_BYTES = 1 << 20  # the pieces of a block Arrow parses in parallel
 JSONL_CHUNK_LINES = 20_000
 PARQUET_BATCH_ROWS = 65_536
 MAX_ERRORS_KEPT = 100  # per-record errors kept for the report; every one is counted
@@ -460,8 +461,21 @@ def _csv_pass(
 
     def read_block(block: bytes | memoryview, convert: Any) -> Any:
         pending.clear()
+        data = pa.py_buffer(block)
+        if len(block) >= 2 * CSV_PARSE_BYTES:
+            # Arrow parses the block's 1 MiB pieces on its threads; the table is the same as one piece's.
+            # A row rejected there may come without its row number, and a row over 1 MiB does not fit a
+            # piece: the block is then read again in one piece (exact row numbers, the same errors).
+            options = pacsv.ReadOptions(column_names=names, block_size=CSV_PARSE_BYTES, use_threads=True)
+            try:
+                table = pacsv.read_csv(data, read_options=options, parse_options=parse, convert_options=convert)
+            except pa.ArrowInvalid:
+                table = None
+            if table is not None and not pending:
+                return table
+            pending.clear()
         options = pacsv.ReadOptions(column_names=names, block_size=len(block) + 1, use_threads=False)
-        return pacsv.read_csv(pa.py_buffer(block), read_options=options, parse_options=parse, convert_options=convert)
+        return pacsv.read_csv(data, read_options=options, parse_options=parse, convert_options=convert)
 
     table = TableProfiler(features=features, endpoint=endpoint)
     record_profile = EndpointProfile(endpoint=endpoint)

@@ -63,6 +63,7 @@ def assert_same(got: EndpointProfile, want: EndpointProfile) -> None:
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 2048)
+    monkeypatch.setattr(readers, "CSV_PARSE_BYTES", 256)  # every block parsed in pieces on Arrow's threads
     monkeypatch.setattr(readers, "JSONL_CHUNK_LINES", 37)
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 41)
 
@@ -99,7 +100,18 @@ def test_csv_numbers_only_python_reads_and_bad_rows(tmp_path: Path, small_blocks
     want = profile_batch(parse_csv(text))
     assert got.profile.kinds["a"] == "numeric"  # float("1_000") == 1000.0: a number, as the record path reads it
     assert got.profile.records_failed == 1 and got.errors and "3 fields" in str(got.errors[0])
+    assert got.errors[0].ref == "#99"  # its row number, though its block was first parsed in pieces
     assert_same(got.profile, want)
+
+
+def test_csv_row_longer_than_a_parallel_piece_is_read(tmp_path: Path, small_blocks: None) -> None:
+    rows = ["x,text"] + [f"{i},{'w' * (700 if i == 40 else i % 7)}" for i in range(200)]  # row 40 > 256 B
+    text = "\n".join(rows) + "\n"
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    got = profile_source(path)
+    assert got.profile.records_ok == 200 and not got.errors
+    assert_same(got.profile, profile_batch(parse_csv(text)))
 
 
 def test_headerless_numeric_csv_names_columns_like_model_monitor(tmp_path: Path) -> None:

@@ -107,6 +107,17 @@ def test_psi_matches_symmetric_kl_on_reference_quantile_bins() -> None:
     assert out.statistic == pytest.approx(float(np.sum(rel_entr(pc, pr) + rel_entr(pr, pc))), rel=1e-6)
 
 
+def test_psi_bins_drop_duplicate_edges_as_np_unique_does() -> None:
+    rng = np.random.default_rng(11)
+    for values in (rng.integers(0, 3, size=5_000).astype(float), np.r_[np.zeros(900), rng.normal(size=100)]):
+        view = view_of_values(values, "numeric")
+        assert isinstance(view, NumericView)
+        edges = psi_bins(view, 10)
+        expected = np.unique(view.quantile(np.arange(1, 10) / 10))
+        assert edges.size < 9  # discrete data: fewer bins
+        np.testing.assert_array_equal(edges, expected)
+
+
 def _cats(seed: int, n: int, p: list[float]) -> list[str]:
     return list(np.random.default_rng(seed).choice(["a", "b", "c", "d", "e"], size=n, p=p))
 

@@ -382,8 +382,14 @@ def psi_from_proportions(ref: FloatArray, cur: FloatArray) -> float:
 
 
 def psi_bins(reference: NumericView, bins: int) -> FloatArray:
-    """Inner bin edges at the reference's quantiles (duplicates dropped: discrete data -> fewer bins)."""
-    return np.unique(reference.quantile(np.arange(1, bins) / bins))
+    """Inner bin edges at the reference's quantiles (duplicates dropped: discrete data -> fewer bins).
+
+    The quantiles are sorted already, so duplicates are dropped by comparing neighbours: what
+    ``np.unique`` returns, without its import of ``numpy.ma`` (~20 ms in every ``drift check`` process).
+    """
+    edges = reference.quantile(np.arange(1, bins) / bins)
+    out: FloatArray = edges[np.concatenate(([True], edges[1:] != edges[:-1]))] if edges.size else edges
+    return out
 
 
 @drift_test("psi", ("numeric",))
