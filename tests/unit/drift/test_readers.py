@@ -325,3 +325,20 @@ def test_cli_builds_from_parquet_and_checks_csv_of_the_same_rows(tmp_path: Path)
     checked = orjson.loads(report.read_bytes())
     assert checked["drifted"] is False and {f["feature"] for f in checked["features"]} == {"x", "tier"}
     assert all(not f["drifted"] for f in checked["features"])
+
+
+@pytest.mark.parametrize("column", ["label", "late"])  # text from the head on / text found in a later block
+def test_csv_field_over_the_limit_is_a_format_error(
+    tmp_path: Path, small_blocks: None, monkeypatch: pytest.MonkeyPatch, column: str
+) -> None:
+    monkeypatch.setattr(readers, "MAX_FIELD_BYTES", 1024)
+    rows = ["x,label,late"] + [f"{i},{'ab'[i % 2]},{i}" for i in range(300)]
+    rows[250] = "1,a,n/a"  # late: numbers up to here, text from this block on
+    at = 1 if column == "label" else 2
+    cells = rows[260].split(",")
+    cells[at] = "w" * 2048
+    rows[260] = ",".join(cells)
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(FileFormatError, match=f"column {column}: a field of 2 KiB"):
+        profile_source(path)
