@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from scipy import stats
 from scipy.spatial.distance import cdist, jensenshannon
 from scipy.special import rel_entr
@@ -15,7 +16,10 @@ from scipy.special import rel_entr
 from llmops_sentinel.domain.drift.features import FeatureTable
 from llmops_sentinel.domain.drift.profiles import CategoricalProfile, EndpointProfile, NumericProfile
 from llmops_sentinel.domain.drift.stat_tests import (
+    EFFECT_SCALES,
     ChiSquareSpec,
+    DefaultTests,
+    EffectScale,
     EmbeddingView,
     FeatureMonitor,
     JensenShannonSpec,
@@ -27,6 +31,7 @@ from llmops_sentinel.domain.drift.stat_tests import (
     WassersteinSpec,
     benjamini_hochberg,
     check_drift,
+    default_monitor_config,
     load_monitor_config,
     psi_bins,
     rbf_kernel,
@@ -258,3 +263,19 @@ def test_config_validation() -> None:
     t = _table({"x": [1.0] * 50}, {"x": "numeric"})
     with pytest.raises(ConfigError, match="does not apply"):
         check_drift(t, t, MonitorConfig(overrides=[FeatureMonitor(name="x", test=ChiSquareSpec())]))
+
+
+def test_unvalidated_defaults_equal_validated_ones() -> None:
+    # the import-time constants and the default config skip validation (process start): they must be
+    # what validation gives
+    for name, scale in EFFECT_SCALES.items():
+        assert EffectScale.model_validate(scale.model_dump()) == scale, name
+    validated = MonitorConfig.model_validate({})
+    assert default_monitor_config() == validated == load_monitor_config(None) == MonitorConfig()
+    assert default_monitor_config().model_dump() == validated.model_dump()
+    assert DefaultTests.model_validate({}) == validated.defaults
+    assert validated.defaults.numeric == KSSpec.model_validate({})
+    assert validated.defaults.categorical == validated.defaults.boolean == ChiSquareSpec.model_validate({})
+    assert validated.defaults.embedding == MMDSpec.model_validate({})
+    with pytest.raises(ValidationError):
+        EffectScale.model_validate({"small": 0.5, "medium": 0.2, "large": 0.8})
