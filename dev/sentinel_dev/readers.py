@@ -51,6 +51,7 @@ from llmops_sentinel.errors import BadInputError
 MAX_FIELD_BYTES = 128 * 1024  # a CSV field (or JSON line, x 128) larger than this is not inference data
 MAX_LINE_BYTES = 128 * MAX_FIELD_BYTES
 CSV_BLOCK_BYTES = 4 << 20  # pyarrow's CSV block: the unit of memory and of progress
+CSV_PARSE_BYTES = 1 << 20  # the pieces of a block Arrow parses in parallel
 JSONL_CHUNK_LINES = 20_000
 PARQUET_BATCH_ROWS = 65_536
 MAX_ERRORS_KEPT = 100  # per-record errors kept for the report; every one is counted
@@ -460,8 +461,21 @@ def _csv_pass(
 
     def read_block(block: bytes | memoryview, convert: Any) -> Any:
         pending.clear()
+        data = pa.py_buffer(block)
+        if len(block) >= 2 * CSV_PARSE_BYTES:
+            # Arrow parses the block's 1 MiB pieces on its threads; the table is the same as one piece's.
+            # A row rejected there may come without its row number, and a row over 1 MiB does not fit a
+            # piece: the block is then read again in one piece (exact row numbers, the same errors).
+            options = pacsv.ReadOptions(column_names=names, block_size=CSV_PARSE_BYTES, use_threads=True)
+            try:
+                table = pacsv.read_csv(data, read_options=options, parse_options=parse, convert_options=convert)
+            except pa.ArrowInvalid:
+                table = None
+            if table is not None and not pending:
+                return table
+            pending.clear()
         options = pacsv.ReadOptions(column_names=names, block_size=len(block) + 1, use_threads=False)
-        return pacsv.read_csv(pa.py_buffer(block), read_options=options, parse_options=parse, convert_options=convert)
+        return pacsv.read_csv(data, read_options=options, parse_options=parse, convert_options=convert)
 
     table = TableProfiler(features=features, endpoint=endpoint)
     record_profile = EndpointProfile(endpoint=endpoint)
@@ -625,19 +639,20 @@ def _fold_csv_batch(
             numeric[name] = np.asarray(pc.fill_null(column, np.nan).to_numpy(), dtype=np.float64)
             kinds[name] = True
             continue
+        if name in categorical or kinds.get(name) is False:  # text: counted by distinct value, not per cell
+            counted[name] = _label_counts(column, name, pc)
+            continue
         _check_width(column, name, pc)
-        trimmed = pc.utf8_trim_whitespace(column)
-        if name not in categorical and kinds.get(name) is not False:
-            values = _as_numbers(trimmed, pa, pc)
-            if values is not None:
-                numeric[name] = values
-                kinds[name] = True
-                continue
-            if kinds.get(name):  # numbers in an earlier block: the whole column is categorical
-                switched.add(name)
-                continue
-            kinds[name] = False
-        counted[name] = _label_counts(trimmed, pc)
+        values = _as_numbers(pc.utf8_trim_whitespace(column), pa, pc)
+        if values is not None:
+            numeric[name] = values
+            kinds[name] = True
+            continue
+        if kinds.get(name):  # numbers in an earlier block: the whole column is categorical
+            switched.add(name)
+            continue
+        kinds[name] = False
+        counted[name] = _label_counts(column, name, pc)
     if switched:
         raise _Recategorise(switched | {n for n, numeric_so_far in kinds.items() if not numeric_so_far})
     table.begin(n)
@@ -672,11 +687,19 @@ def _python_numbers(nulled: Any, pc: Any) -> np.ndarray | None:
     return np.array([np.nan if t is None else table[t] for t in nulled.to_pylist()], dtype=np.float64)
 
 
-def _label_counts(trimmed: Any, pc: Any) -> tuple[dict[str, int], int]:
+def _label_counts(column: Any, name: str, pc: Any) -> tuple[dict[str, int], int]:
+    """Label counts of a text column: its distinct cells counted, then each trimmed and labelled once.
+
+    The same counts, in the same first-seen order, as trimming every cell first (a label is first seen
+    where the first cell that trims to it is), for a dozen kernel calls on distinct values instead of
+    one pass over the block's strings per step.
+    """
     counts: dict[str, int] = {}
     missing = 0
-    vc = pc.value_counts(trimmed)
-    for text, count in zip(vc.field(0).to_pylist(), vc.field(1).to_pylist(), strict=True):
+    vc = pc.value_counts(column)
+    distinct = vc.field(0)
+    _check_width(distinct, name, pc)  # the longest distinct cell is the longest cell
+    for text, count in zip(pc.utf8_trim_whitespace(distinct).to_pylist(), vc.field(1).to_pylist(), strict=True):
         _is_number, label = cell_label(text)
         if label is None:
             missing += count

@@ -58,10 +58,10 @@ def wants_progress(args: argparse.Namespace) -> bool:
 
 def read_config(path: Path | None) -> MonitorConfig:
     """A monitor config file (YAML or JSON) -> validated MonitorConfig; ConfigError otherwise."""
-    from llmops_sentinel.domain.drift.stat_tests import MonitorConfig, load_monitor_config
+    from llmops_sentinel.domain.drift.stat_tests import default_monitor_config, load_monitor_config
 
     if path is None:
-        return MonitorConfig()
+        return default_monitor_config()
     import yaml
 
     try:

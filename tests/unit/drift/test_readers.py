@@ -63,6 +63,7 @@ def assert_same(got: EndpointProfile, want: EndpointProfile) -> None:
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 2048)
+    monkeypatch.setattr(readers, "CSV_PARSE_BYTES", 256)  # every block parsed in pieces on Arrow's threads
     monkeypatch.setattr(readers, "JSONL_CHUNK_LINES", 37)
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 41)
 
@@ -99,7 +100,18 @@ def test_csv_numbers_only_python_reads_and_bad_rows(tmp_path: Path, small_blocks
     want = profile_batch(parse_csv(text))
     assert got.profile.kinds["a"] == "numeric"  # float("1_000") == 1000.0: a number, as the record path reads it
     assert got.profile.records_failed == 1 and got.errors and "3 fields" in str(got.errors[0])
+    assert got.errors[0].ref == "#99"  # its row number, though its block was first parsed in pieces
     assert_same(got.profile, want)
+
+
+def test_csv_row_longer_than_a_parallel_piece_is_read(tmp_path: Path, small_blocks: None) -> None:
+    rows = ["x,text"] + [f"{i},{'w' * (700 if i == 40 else i % 7)}" for i in range(200)]  # row 40 > 256 B
+    text = "\n".join(rows) + "\n"
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    got = profile_source(path)
+    assert got.profile.records_ok == 200 and not got.errors
+    assert_same(got.profile, profile_batch(parse_csv(text)))
 
 
 def test_headerless_numeric_csv_names_columns_like_model_monitor(tmp_path: Path) -> None:
@@ -313,3 +325,20 @@ def test_cli_builds_from_parquet_and_checks_csv_of_the_same_rows(tmp_path: Path)
     checked = orjson.loads(report.read_bytes())
     assert checked["drifted"] is False and {f["feature"] for f in checked["features"]} == {"x", "tier"}
     assert all(not f["drifted"] for f in checked["features"])
+
+
+@pytest.mark.parametrize("column", ["label", "late"])  # text from the head on / text found in a later block
+def test_csv_field_over_the_limit_is_a_format_error(
+    tmp_path: Path, small_blocks: None, monkeypatch: pytest.MonkeyPatch, column: str
+) -> None:
+    monkeypatch.setattr(readers, "MAX_FIELD_BYTES", 1024)
+    rows = ["x,label,late"] + [f"{i},{'ab'[i % 2]},{i}" for i in range(300)]
+    rows[250] = "1,a,n/a"  # late: numbers up to here, text from this block on
+    at = 1 if column == "label" else 2
+    cells = rows[260].split(",")
+    cells[at] = "w" * 2048
+    rows[260] = ",".join(cells)
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(FileFormatError, match=f"column {column}: a field of 2 KiB"):
+        profile_source(path)

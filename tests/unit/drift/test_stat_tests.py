@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from scipy import stats
 from scipy.spatial.distance import cdist, jensenshannon
 from scipy.special import rel_entr
@@ -15,7 +16,10 @@ from scipy.special import rel_entr
 from llmops_sentinel.domain.drift.features import FeatureTable
 from llmops_sentinel.domain.drift.profiles import CategoricalProfile, EndpointProfile, NumericProfile
 from llmops_sentinel.domain.drift.stat_tests import (
+    EFFECT_SCALES,
     ChiSquareSpec,
+    DefaultTests,
+    EffectScale,
     EmbeddingView,
     FeatureMonitor,
     JensenShannonSpec,
@@ -27,6 +31,7 @@ from llmops_sentinel.domain.drift.stat_tests import (
     WassersteinSpec,
     benjamini_hochberg,
     check_drift,
+    default_monitor_config,
     load_monitor_config,
     psi_bins,
     rbf_kernel,
@@ -105,6 +110,17 @@ def test_psi_matches_symmetric_kl_on_reference_quantile_bins() -> None:
     pr = np.histogram(a, full)[0] / a.size
     pc = np.histogram(b, full)[0] / b.size
     assert out.statistic == pytest.approx(float(np.sum(rel_entr(pc, pr) + rel_entr(pr, pc))), rel=1e-6)
+
+
+def test_psi_bins_drop_duplicate_edges_as_np_unique_does() -> None:
+    rng = np.random.default_rng(11)
+    for values in (rng.integers(0, 3, size=5_000).astype(float), np.r_[np.zeros(900), rng.normal(size=100)]):
+        view = view_of_values(values, "numeric")
+        assert isinstance(view, NumericView)
+        edges = psi_bins(view, 10)
+        expected = np.unique(view.quantile(np.arange(1, 10) / 10))
+        assert edges.size < 9  # discrete data: fewer bins
+        np.testing.assert_array_equal(edges, expected)
 
 
 def _cats(seed: int, n: int, p: list[float]) -> list[str]:
@@ -247,3 +263,19 @@ def test_config_validation() -> None:
     t = _table({"x": [1.0] * 50}, {"x": "numeric"})
     with pytest.raises(ConfigError, match="does not apply"):
         check_drift(t, t, MonitorConfig(overrides=[FeatureMonitor(name="x", test=ChiSquareSpec())]))
+
+
+def test_unvalidated_defaults_equal_validated_ones() -> None:
+    # the import-time constants and the default config skip validation (process start): they must be
+    # what validation gives
+    for name, scale in EFFECT_SCALES.items():
+        assert EffectScale.model_validate(scale.model_dump()) == scale, name
+    validated = MonitorConfig.model_validate({})
+    assert default_monitor_config() == validated == load_monitor_config(None) == MonitorConfig()
+    assert default_monitor_config().model_dump() == validated.model_dump()
+    assert DefaultTests.model_validate({}) == validated.defaults
+    assert validated.defaults.numeric == KSSpec.model_validate({})
+    assert validated.defaults.categorical == validated.defaults.boolean == ChiSquareSpec.model_validate({})
+    assert validated.defaults.embedding == MMDSpec.model_validate({})
+    with pytest.raises(ValidationError):
+        EffectScale.model_validate({"small": 0.5, "medium": 0.2, "large": 0.8})
