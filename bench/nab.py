@@ -5,6 +5,7 @@ Run on demand from the project root (not in CI)::
     .venv/bin/python bench/nab.py                    # both modes, in-process scoring (about a minute)
     .venv/bin/python bench/nab.py --official         # plus ../shared/bench/nab/nab_score.py per mode
     .venv/bin/python bench/nab.py --mode anomaly --categories realKnownCause
+    .venv/bin/python bench/nab.py --mode anomaly --breakdown   # where the points are lost, per series
 
 Per mode (``regression``, ``anomaly``) it runs the detector with the package defaults on every series
 (exactly what ``sentinel latency detect --mode M`` computes) and prints:
@@ -147,6 +148,74 @@ def nab_scores(series: list[dict[str, Any]], column: str) -> dict[str, float]:
     return out
 
 
+def best_threshold(series: list[dict[str, Any]], column: str, profile: str = "standard") -> float:
+    """The score threshold at which ``nab_scores`` reaches its best total (same sweep, same order)."""
+    tp_w, fp_w, fn_w = PROFILES[profile]
+    max_tp = _sigmoid_scaled(-1.0)
+    parts, n_windows = [], 0
+    for s in series:
+        unweighted, wid, _ = sweep_points(s["ts"].size, s["windows"])
+        keep = wid != -2
+        parts.append((s[column][keep], unweighted[keep], np.where(wid >= 0, wid + n_windows, -1)[keep]))
+        n_windows += len(s["windows"])
+    scores = np.concatenate([p[0] for p in parts])
+    unweighted = np.concatenate([p[1] for p in parts])
+    gid = np.concatenate([p[2] for p in parts])
+    order = np.argsort(-scores, kind="stable")
+    scores, unweighted, gid = scores[order], unweighted[order], gid[order]
+    total = best = -fn_w * n_windows
+    best_thr = math.inf
+    win_best = np.full(n_windows, -fn_w)
+    i = 0
+    while i < scores.size:
+        j = i
+        while j < scores.size and scores[j] == scores[i]:
+            g = gid[j]
+            if g < 0:
+                total += unweighted[j] * fp_w
+            elif (v := unweighted[j] * tp_w / max_tp) > win_best[g]:
+                total += v - win_best[g]
+                win_best[g] = v
+            j += 1
+        if total > best:
+            best, best_thr = total, float(scores[i])
+        i = j
+    return best_thr
+
+
+def breakdown(series: list[dict[str, Any]], column: str, profile: str = "standard") -> None:
+    """Per series at the set's best threshold: raw NAB points, false-positive cost and count (onsets
+    of alarm episodes vs later high points of an episode), and per window its TP value and the
+    relative position of the first detection in it (0 = window start, 0.5 = the labelled point)."""
+    thr = best_threshold(series, column, profile)
+    tp_w, fp_w, fn_w = PROFILES[profile]
+    max_tp = _sigmoid_scaled(-1.0)
+    print(f"breakdown of {column!r} at its best {profile} threshold {thr:.6f} (raw points per series)")
+    tot_fp = {"onset": 0, "later": 0}
+    for s in series:
+        unweighted, wid, _ = sweep_points(s["ts"].size, s["windows"])
+        hit = (s[column] >= thr) & (wid != -2)
+        onsets = s.get("onsets", set()) if column == "sentinel" else set()
+        fps = np.flatnonzero(hit & (wid == -1))
+        n_on = sum(1 for i in fps.tolist() if i in onsets)
+        tot_fp["onset"] += n_on
+        tot_fp["later"] += fps.size - n_on
+        fp = float(unweighted[fps].sum() * fp_w)
+        wins = []
+        for k, (lo, hi) in enumerate(s["windows"]):
+            first = np.flatnonzero(hit & (wid == k))
+            wins.append(
+                f"{unweighted[first[0]] * tp_w / max_tp:.2f}@{(first[0] - lo) / (hi - lo + 1):.2f}"
+                if first.size
+                else f"miss({-fn_w:.0f})"
+            )
+        total = fp + sum(float(w.split("@")[0]) if "@" in w else -fn_w for w in wins)
+        kinds = f", {n_on} onsets" if column == "sentinel" else ""
+        print(f"  {s['key']:<58} {total:6.2f}  fp {fp:6.2f} ({fps.size:3d}{kinds})  {' '.join(wins)}")
+    if column == "sentinel":
+        print(f"  false positives: {tot_fp['onset']} episode onsets, {tot_fp['later']} later high points")
+
+
 def episodes_outside(alarm: np.ndarray, windows: list[tuple[int, int]]) -> tuple[int, int]:
     """(alarm episodes starting outside every labelled window, scored points) after the probation."""
     n = alarm.size
@@ -165,6 +234,7 @@ def run_mode(series: list[dict[str, Any]], mode: str) -> None:
         s["sentinel"] = res.scores
         s["alarm"] = res.alarms
         s["episodes"] = episodes_outside(res.alarms, s["windows"])
+        s["onsets"] = {r.detected_index for r in res.alarm_records}
 
 
 def report(series: list[dict[str, Any]], mode: str, verbose: bool) -> dict[str, Any]:
@@ -216,6 +286,7 @@ def main() -> int:
     ap.add_argument("--categories", default="", help="comma-separated subset (default: all)")
     ap.add_argument("--official", action="store_true", help="also run the shared nab_score.py per mode")
     ap.add_argument("--verbose", "-v", action="store_true", help="episodes per series")
+    ap.add_argument("--breakdown", action="store_true", help="per-series loss at the best threshold")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     series = load()
@@ -226,6 +297,9 @@ def main() -> int:
     for mode in modes:
         run_mode(series, mode)
         results.append(report(series, mode, args.verbose))
+        if args.breakdown:
+            breakdown(series, "sentinel")
+            breakdown(series, "numenta")
         if args.official:
             official(mode, args.categories)
     if args.json:
