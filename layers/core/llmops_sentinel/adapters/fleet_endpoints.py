@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from llmops_sentinel.adapters.clients import LazyClient, error_code, raise_if_throttled
-from llmops_sentinel.domain.fleet.policy import STACK_TAG
+from llmops_sentinel.domain.fleet.tags import STACK_TAG
 
 
 class EndpointView(BaseModel):

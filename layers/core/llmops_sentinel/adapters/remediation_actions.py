@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
 from llmops_sentinel.adapters.sns import Notifier
-from llmops_sentinel.domain.fleet.policy import STACK_TAG
+from llmops_sentinel.domain.fleet.tags import STACK_TAG
 from llmops_sentinel.domain.governance import Finding, RemediationPlan, ResourceType
 from llmops_sentinel.errors import SentinelError
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from llmops_sentinel.domain.fleet.policy import FleetPolicy
+if TYPE_CHECKING:  # annotation only: the registry adapter imports this module without the policy models
+    from llmops_sentinel.domain.fleet.policy import FleetPolicy
 
 Source = Literal["tag", "config"]
 

@@ -14,12 +14,11 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from llmops_sentinel.domain.fleet.tags import STACK_TAG as STACK_TAG  # noqa: PLC0414 (re-export, mypy strict)
 from llmops_sentinel.domain.validation import deep_merge, first_error
 from llmops_sentinel.errors import ConfigError
 
 DEFAULT_FLEET_PATH = Path(__file__).resolve().parents[2] / "config" / "fleet.yaml"
-STACK_TAG = "sentinel:stack"
-"""The tag the stack puts on every endpoint it watches (value: the stack name); IAM is conditioned on it."""
 
 
 class _Strict(BaseModel):

@@ -28,7 +28,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from llmops_sentinel.domain.fleet.policy import STACK_TAG
+from llmops_sentinel.domain.fleet.tags import STACK_TAG
 from llmops_sentinel.errors import BadInputError
 
 #: SageMaker resource names: 1-63 characters, ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``.
