@@ -92,8 +92,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# Two pytest-xdist workers, one test file each at a time (--dist loadfile): each worker is its own process
+# with its own moto server, port and local cloud, and a module-scoped cloud stays on one worker.
+PYTEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # Security scan of template.yaml, in its own venv (never a dependency of make test). Every remaining
 # finding is skipped in the resource's Metadata with a one-line reason (tests/template pins that).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +37,21 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test that ran a local cloud reports the executions that did not succeed, with their last
+    history events, while the cloud still runs (before teardown): a CI failure is readable as it is."""
+    report = yield
+    local = sys.modules.get("sentinel_dev.local.cloud")  # never imported here: unit runs stay light
+    if report.failed and call.when in ("setup", "call") and local is not None:
+        cloud = local.running_cloud()
+        if cloud is not None:
+            try:
+                text = cloud.failure_report()
+            except Exception as exc:  # the report must never hide the test's own failure
+                text = f"(no report: {type(exc).__name__}: {exc})"
+            if text:
+                report.sections.append(("local cloud: executions that did not succeed", text))
+    return report

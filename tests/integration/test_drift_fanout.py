@@ -14,16 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.adapters.s3 import baseline_key, profile_key
 from llmops_sentinel.domain.drift.baseline import build_baseline
 from llmops_sentinel.domain.drift.profiles import profile_to_json
-from llmops_sentinel.domain.fleet.membership import WatchedEndpoint
 from sentinel_dev.local import traffic
 from sentinel_dev.local.cloud import LocalCloud
-from sentinel_dev.local.demo import create_endpoint
+from tests.integration.fleet_helpers import FLEET, seed_fleet
 
-FLEET = ("fleet-a", "fleet-b", "fleet-c", "fleet-d")
 THROTTLED, CORRUPT = "fleet-b", "fleet-c"
 
 
@@ -54,13 +51,7 @@ def slow_down(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def cloud(slow_down: None) -> Iterator[LocalCloud]:
     with LocalCloud() as running:
-        registry = FleetRegistry(running.stack.ref("SentinelTable"), ddb=running.client("dynamodb"))
-        for name in FLEET:
-            create_endpoint(running, name=name)
-            registry.put(
-                WatchedEndpoint(endpoint_name=name, variants=["AllTraffic"], source="tag",
-                                since="2026-11-01T00:00:00Z", updated_at="2026-11-01T00:00:00Z")
-            )  # fmt: skip
+        seed_fleet(running)
         yield running
 
 

@@ -13,15 +13,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from llmops_sentinel.adapters.fleet_registry import FleetRegistry
-from llmops_sentinel.domain.fleet.membership import WatchedEndpoint
 from llmops_sentinel.models.latency import MonitoredEndpoint
 from llmops_sentinel.services.latency_monitor import MonitorSettings, advance_queries
 from sentinel_dev.local.cloud import LocalCloud
-from sentinel_dev.local.demo import ENDPOINT, create_endpoint
+from sentinel_dev.local.demo import ENDPOINT
 from sentinel_dev.local.scenes.latency import minute_start, publish_traffic, scheduled_event
+from tests.integration.fleet_helpers import FLEET, seed_fleet
 
-FLEET = ("fleet-a", "fleet-b", "fleet-c", "fleet-d")
 FAILING = "fleet-c"
 SIGNALS = "latency,ttft,tokens_per_s,error_rate"  # the template's SENTINEL_LATENCY_SIGNALS
 
@@ -68,13 +66,7 @@ def faults(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> CloudWatchFaul
 @pytest.fixture
 def cloud() -> Iterator[LocalCloud]:
     with LocalCloud(parameters={"EndpointName": ENDPOINT}) as running:
-        registry = FleetRegistry(running.stack.ref("SentinelTable"), ddb=running.client("dynamodb"))
-        for name in FLEET:
-            create_endpoint(running, name=name)
-            registry.put(
-                WatchedEndpoint(endpoint_name=name, variants=["AllTraffic"], source="tag",
-                                since="2026-11-01T00:00:00Z", updated_at="2026-11-01T00:00:00Z")
-            )  # fmt: skip
+        seed_fleet(running)
         yield running
 
 

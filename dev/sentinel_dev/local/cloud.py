@@ -170,7 +170,7 @@ class LocalCloud:
         response = requests.post(
             f"{self.endpoint_url}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
-            timeout=10,
+            timeout=60,  # a bound for a hung server, not a speed expectation (the machine may be loaded)
         )
         response.raise_for_status()
         context = StackContext(
@@ -194,6 +194,7 @@ class LocalCloud:
         local_cloudwatch.install()
         self._inline = InlineInvoke(self._runtime)
         _RUNNING["inline"] = self._inline  # called by the process hook (see _install_process_hooks)
+        _RUNNING["cloud"] = self
         event_delivery.install(self._deliver)
         alarm_names = [
             self._stack.ref(lid) for lid, kind in self._stack.resource_types.items() if kind == "AWS::CloudWatch::Alarm"
@@ -231,6 +232,14 @@ class LocalCloud:
         return stack
 
     def stop(self) -> None:
+        if self._server is not None:
+            # First let this cloud's executions end while its runtime, hooks and routing still serve them:
+            # an execution thread outliving the cloud would make its next call into the next cloud.
+            self._stop_running_executions()
+            self._join_execution_threads()
+            self._wait_for_invocations()
+        if _RUNNING.get("cloud") is self:
+            _RUNNING.pop("cloud")
         event_delivery.uninstall()
         if getattr(self, "_marker", None) is not None:
             _RUNNING.pop("lock", None)
@@ -242,8 +251,6 @@ class LocalCloud:
         if self._runtime is not None:
             self._runtime.remove_output_capture()
         if self._server is not None:
-            self._stop_running_executions()
-            self._wait_for_invocations()
             # moto's backends and config are process-global: leave none of this cloud behind.
             for path, body in (
                 ("/moto-api/reset", None),
@@ -252,7 +259,7 @@ class LocalCloud:
                     {"stepfunctions": {"execute_state_machine": False}, "lambda": {"use_docker": True}},
                 ),
             ):
-                requests.post(f"{self.endpoint_url}{path}", json=body, timeout=10)
+                requests.post(f"{self.endpoint_url}{path}", json=body, timeout=60)
             self._server = None  # the server stays up for the next cloud (see the module docstring)
         for key, value in self._saved_env.items():
             if value is None:
@@ -279,8 +286,27 @@ class LocalCloud:
             except Exception:  # best effort on the way down: the reset follows anyway
                 continue
 
+    def _join_execution_threads(self, timeout_s: float = 120.0) -> None:
+        """A stopped execution finishes the task it is in (a Lambda, an SDK call through the server) and
+        only then sees that it was stopped. Its thread is joined, not timed: under load the task can take
+        any time, and a late call would land in the next cloud (same server, same resource names), e.g.
+        an audit write or a Lambda invoke. ``timeout_s`` only bounds a thread that hangs (then warned).
+        moto keeps every interpreter thread in ``TMP_THREADS``; a ``waitForTaskToken`` listener is left
+        alone: it makes no call, and it waits for its token's timeout (the execution has ended anyway)."""
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        deadline = time.monotonic() + timeout_s
+        for thread in list(TMP_THREADS):
+            if thread is threading.current_thread() or thread.name.startswith("WaitForTaskToken"):
+                continue
+            thread.join(max(0.0, deadline - time.monotonic()))
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+        hung = [t.name for t in TMP_THREADS if not t.name.startswith("WaitForTaskToken")]
+        if hung:
+            warnings.warn(f"local cloud: execution threads still running at stop: {hung}", RuntimeWarning, stacklevel=3)
+
     def _wait_for_invocations(self, timeout_s: float = 10.0) -> None:
-        """A stopped execution finishes the task it is in: a Lambda still running on one of moto's threads
+        """A Lambda still running on one of moto's threads (not an execution's: invoked through the server)
         would write into the next cloud's backends (same server, same names). Wait for it (bounded)."""
         if self._runtime is None:
             return
@@ -371,15 +397,50 @@ class LocalCloud:
         return put_records(self, stream_logical_id, records, at)
 
     def wait_for_execution(self, execution_arn: str, timeout_s: float = 60.0) -> dict[str, Any]:
+        """The execution once it is no longer RUNNING. Polls with a growing interval (50 ms to 0.5 s): a
+        poll is an HTTP call into the same process, and polling a long execution every 50 ms took CPU
+        and the GIL from the interpreter threads it waits for (a third of a 1,000-resource scan)."""
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout_s
+        interval = 0.05
         while True:
             described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
             if described["status"] != "RUNNING":
                 return described
             if time.monotonic() > deadline:
-                raise SentinelError(f"execution {execution_arn} still RUNNING after {timeout_s:.0f} s")
-            time.sleep(0.05)
+                raise SentinelError(
+                    f"execution {execution_arn} still RUNNING after {timeout_s:.0f} s; its last events:\n"
+                    + self.describe_history(execution_arn)
+                )
+            time.sleep(interval)
+            interval = min(interval * 1.5, 0.5)
+
+    def describe_history(self, execution_arn: str, last: int = 12) -> str:
+        """The last events of an execution, one line each (state, type, error and cause, output): what a
+        failed test prints so that a CI failure can be read without re-running it."""
+        events = self.execution_history(execution_arn)
+        failures = [e for e in events[:-last] if e["type"].endswith(("Failed", "TimedOut", "Aborted"))]
+        lines = []
+        for event in failures[-3:] + events[-last:]:  # the error that sent it to a Catch, then the end
+            details = next((v for k, v in event.items() if k.endswith("EventDetails") and isinstance(v, dict)), {})
+            facts = {k: details[k] for k in ("name", "resource", "error", "cause", "output") if k in details}
+            text = " ".join(f"{k}={str(v)[: 1000 if k == 'cause' else 200]}" for k, v in facts.items())
+            lines.append(f"  #{event['id']} {event['type']} {text}".rstrip())
+        return "\n".join(lines)
+
+    def failure_report(self, last: int = 12) -> str:
+        """Every execution of the stack's state machines that did not succeed, with its last events."""
+        sfn = self.client("stepfunctions")
+        parts = []
+        for lid, kind in self.stack.resource_types.items():
+            if kind != "AWS::StepFunctions::StateMachine":
+                continue
+            for execution in sfn.list_executions(stateMachineArn=self.stack.ref(lid))["executions"]:
+                if execution["status"] == "SUCCEEDED":
+                    continue
+                arn = execution["executionArn"]
+                parts.append(f"{lid} {execution['status']} {arn}\n{self.describe_history(arn, last)}")
+        return "\n".join(parts)
 
     def executions(self, state_machine_logical_id: str) -> list[dict[str, Any]]:
         arn = self.stack.ref(state_machine_logical_id)
@@ -463,7 +524,13 @@ class LocalCloud:
 
 MARK_HEADER = "X-Sentinel-Local-Invocation"
 _HOOK_ID = "sentinel-local-cloud"
-_RUNNING: dict[str, Any] = {}  # the running cloud's "lock" (its runtime's) and "inline" (its InlineInvoke)
+_RUNNING: dict[str, Any] = {}  # the running "cloud", its "lock" (its runtime's) and "inline" (its InlineInvoke)
+
+
+def running_cloud() -> LocalCloud | None:
+    """The process's running local cloud, if any (the test suite reports its executions on a failure)."""
+    cloud: LocalCloud | None = _RUNNING.get("cloud")
+    return cloud
 
 
 def _mark(params: dict[str, Any], **_: Any) -> None:
