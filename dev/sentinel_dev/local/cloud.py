@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import warnings
@@ -295,6 +296,7 @@ class LocalCloud:
         alone: it makes no call, and it waits for its token's timeout (the execution has ended anyway)."""
         from moto.stepfunctions.parser.utils import TMP_THREADS
 
+        _interrupt_task_token_waits(TMP_THREADS)
         deadline = time.monotonic() + timeout_s
         for thread in list(TMP_THREADS):
             if thread is threading.current_thread() or thread.name.startswith("WaitForTaskToken"):
@@ -302,6 +304,7 @@ class LocalCloud:
             thread.join(max(0.0, deadline - time.monotonic()))
         TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
         hung = [t.name for t in TMP_THREADS if not t.name.startswith("WaitForTaskToken")]
+
         if hung:
             warnings.warn(f"local cloud: execution threads still running at stop: {hung}", RuntimeWarning, stacklevel=3)
 
@@ -569,3 +572,21 @@ def _from_invocation() -> bool:
     from flask import has_request_context, request
 
     return bool(has_request_context() and request.headers.get(MARK_HEADER))
+
+
+def _interrupt_task_token_waits(threads: list[threading.Thread]) -> None:
+    """A stopped execution parked on a ``waitForTaskToken`` task (an approval) would sit out the token's
+    timeout (minutes) before it noticed the stop. moto's own ``CallbackEndpoint.interrupt_all`` wakes it:
+    the wait returns no outcome, the stopped execution ends without another call. Found through the
+    waiting threads' frames (moto keeps no index of the endpoints an execution waits on)."""
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    frames = sys._current_frames()
+    for thread in threads:
+        frame = frames.get(thread.ident) if thread.ident is not None else None
+        while frame is not None:
+            endpoint = frame.f_locals.get("self") if frame.f_code.co_name == "wait" else None
+            if isinstance(endpoint, CallbackEndpoint):
+                endpoint.interrupt_all()
+                break
+            frame = frame.f_back
