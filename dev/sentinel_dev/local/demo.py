@@ -188,7 +188,10 @@ def stack_outcomes(cloud: LocalCloud, endpoints: list[str]) -> dict[str, Any]:
             described = sfn.describe_execution(executionArn=execution["executionArn"])
             target = json.loads(described.get("input") or "{}").get("endpoint_name")
             if target in out:
-                out[target]["executions"].append({"workflow": machine, "status": execution["status"]})
+                status = execution["status"]
+                if status == "RUNNING":  # a workflow the day did not wait on (the retrain): its end, not a snapshot
+                    status = cloud.wait_for_execution(execution["executionArn"])["status"]
+                out[target]["executions"].append({"workflow": machine, "status": status})
     return out
 
 
