@@ -8,9 +8,9 @@ A Comprehend failure or throttle never fails the batch: it is counted, and the b
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmops_sentinel.domain.drift.features import QUALITY_GROUP
 from llmops_sentinel.domain.drift.records import InferenceRecord
@@ -71,26 +71,14 @@ def score_quality(
         comprehend = Comprehend()
     toxicity: dict[int, float] = {}
     pii: dict[int, list[PiiEntity]] = {}
-    for call in plan.toxicity:
-        if not budget.allow():
-            break
-        try:
-            scores = comprehend.toxicity(call.segments, config.language)
-        except (ThrottledError, QualityCallError) as exc:
-            budget.failed(throttled=isinstance(exc, ThrottledError))
-            continue
+    for call, scores in _within_budget(
+        plan.toxicity, budget, lambda c: comprehend.toxicity(c.segments, config.language)
+    ):
         outcome.toxicity_calls += 1
         outcome.units += sum(units(s) for s in call.segments)  # upper bound: the minimum per segment
         for owner, score in zip(call.owners, scores, strict=True):
             toxicity[owner] = max(score, toxicity.get(owner, 0.0))
-    for pcall in plan.pii:
-        if not budget.allow():
-            break
-        try:
-            entities = comprehend.pii(pcall.text, config.language)
-        except (ThrottledError, QualityCallError) as exc:
-            budget.failed(throttled=isinstance(exc, ThrottledError))
-            continue
+    for pcall, entities in _within_budget(plan.pii, budget, lambda c: comprehend.pii(c.text, config.language)):
         outcome.pii_calls += 1
         outcome.units += units(pcall.text)
         pii[pcall.record] = entities
@@ -116,3 +104,23 @@ def summary(outcomes: Sequence[QualityOutcome]) -> dict[str, Any]:
             else:
                 total[key] = total.get(key, 0) + value
     return total
+
+
+_Call = TypeVar("_Call")
+_Answer = TypeVar("_Answer")
+
+
+def _within_budget(
+    calls: Sequence[_Call], budget: CallBudget, call: Callable[[_Call], _Answer]
+) -> Iterator[tuple[_Call, _Answer]]:
+    """Each planned call and its answer while the batch's error/throttle/time budget allows; a failed
+    call is counted against the budget and skipped (never raised out of the batch)."""
+    for planned in calls:
+        if not budget.allow():
+            return
+        try:
+            answer = call(planned)
+        except (ThrottledError, QualityCallError) as exc:
+            budget.failed(throttled=isinstance(exc, ThrottledError))
+            continue
+        yield planned, answer
