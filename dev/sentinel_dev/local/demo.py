@@ -195,6 +195,25 @@ def stack_outcomes(cloud: LocalCloud, endpoints: list[str]) -> dict[str, Any]:
     return out
 
 
+def _report(
+    cloud: LocalCloud,
+    begin: float,
+    end: float,
+    prices: PriceBook | None,
+    report_path: Path | None,
+    keep_model: bool,
+) -> tuple[str | None, dict[str, Any] | None]:
+    """The HTML report over ``begin``..``end`` (epoch seconds), written to ``report_path`` and/or kept as
+    JSON; nothing is built when neither is asked for."""
+    if report_path is None and not keep_model:
+        return None, None
+    from sentinel_dev.report.local import cloud_report, write_report
+
+    model = cloud_report(cloud, begin, end, prices or load_price_book())
+    written = str(write_report(model, report_path)) if report_path is not None else None
+    return written, model.model_dump(mode="json") if keep_model else None
+
+
 def run_demo(
     echo: Echo = print,
     seed: int = 7,
@@ -234,14 +253,8 @@ def run_demo(
                 echo(f"  => {'OK' if report.ok else 'FAILED'}: {report.summary}")
         if echo:
             print_audit_trail(cloud, echo)
-        written, kept = None, None
-        if report_path is not None or keep_model:
-            from sentinel_dev.report.local import cloud_report, write_report
-
-            # The scenes' simulated clock starts 4 hours back (latency) and ends at the drift check (now).
-            model = cloud_report(cloud, wall_start - 4.5 * 3600, time.time() + 600, prices or load_price_book())
-            written = str(write_report(model, report_path)) if report_path is not None else None
-            kept = model.model_dump(mode="json") if keep_model else None
+        # The scenes' simulated clock starts 4 hours back (latency) and ends at the drift check (now).
+        written, kept = _report(cloud, wall_start - 4.5 * 3600, time.time() + 600, prices, report_path, keep_model)
         not_emulated = dict(cloud.stack.not_emulated)
     seconds = time.perf_counter() - started
     if echo:
@@ -285,14 +298,8 @@ def _run_day(
             for name in names:
                 print_audit_trail(cloud, echo, name)
         outcomes = stack_outcomes(cloud, names)
-        written, kept = None, None
-        if report_path is not None or keep_model:
-            from sentinel_dev.report.local import cloud_report, write_report
-
-            begin = run.start.timestamp()
-            model = cloud_report(cloud, begin, begin + 24 * 3600, prices or load_price_book())
-            written = str(write_report(model, report_path)) if report_path is not None else None
-            kept = model.model_dump(mode="json") if keep_model else None
+        begin = run.start.timestamp()
+        written, kept = _report(cloud, begin, begin + 24 * 3600, prices, report_path, keep_model)
         not_emulated = dict(cloud.stack.not_emulated)
     seconds = time.perf_counter() - started
     if echo:
