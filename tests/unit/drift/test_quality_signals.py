@@ -45,6 +45,30 @@ def _tgi(answer: str = "ok", reason: str | None = "eos_token", **parameters: Any
     return _capture(request, [{"generated_text": answer, "details": details}])
 
 
+def _anthropic(answer: str = "ok", reason: str | None = "end_turn") -> dict[str, Any]:
+    """A Bedrock InvokeModel capture of an Anthropic Messages body (request and response as the API has them)."""
+    request = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "q?"}]}],
+    }
+    response: dict[str, Any] = {
+        "id": "msg_bdrk_01",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-3-haiku-20240307",
+        "content": [{"type": "text", "text": answer}],
+        "stop_reason": reason,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 12, "output_tokens": 64},
+    }
+    return _capture(request, response)
+
+
+def _anthropic_body(reason: str) -> Any:
+    return orjson.loads(_anthropic(reason=reason)["captureData"]["endpointOutput"]["data"])
+
+
 def _features(obj: dict[str, Any]) -> dict[str, Any]:
     rec = parse_record(obj)
     table = extract_features([rec], ["truncated", "invalid_json"])
@@ -67,6 +91,14 @@ def _features(obj: dict[str, Any]) -> dict[str, Any]:
         ({"prompt": "q", "response": "a", "stop_reason": "end_turn"}, False),
         ({"prompt": "q", "response": "a", "finish_reason": "LENGTH"}, True),  # Titan spells it in capitals
         ({"prompt": "q", "response": "a"}, None),
+        # Bedrock InvokeModel, Anthropic Messages body: stop_reason inside the body
+        (_anthropic(reason="max_tokens"), True),
+        (_anthropic(reason="end_turn"), False),
+        (_anthropic(reason="stop_sequence"), False),
+        (_anthropic(reason=None), None),
+        # the same body in a log line's response, and the legacy Text Completions body
+        ({"request": {"prompt": "q"}, "response": _anthropic_body("max_tokens")}, True),
+        (_capture({"prompt": "\n\nHuman: q\n\nAssistant:"}, {"completion": " a", "stop_reason": "max_tokens"}), True),
     ],
 )
 def test_truncated_per_shape(obj: dict[str, Any], expected: bool | None) -> None:
@@ -94,6 +126,27 @@ def test_truncated_per_shape(obj: dict[str, Any], expected: bool | None) -> None
 )
 def test_invalid_json_only_when_json_was_asked_for(obj: dict[str, Any], expected: bool | None) -> None:
     assert _features(obj)["invalid_json"] is expected
+
+
+def test_anthropic_body_gives_answer_tokens_and_model() -> None:
+    """The answer is the text blocks (a tool_use block is not text), usage and model are read."""
+    obj = _anthropic("Hello", "max_tokens")
+    body = orjson.loads(obj["captureData"]["endpointOutput"]["data"])
+    body["content"] = [
+        {"type": "text", "text": "I'm sorry, "},
+        {"type": "tool_use", "id": "t1", "name": "f", "input": {}},
+        {"type": "text", "text": "no."},
+    ]
+    obj["captureData"]["endpointOutput"]["data"] = orjson.dumps(body).decode()
+    rec = parse_record(obj)
+    assert (rec.response, rec.finish_reason, rec.input_tokens, rec.output_tokens, rec.model) == (
+        "I'm sorry, no.", "max_tokens", 12, 64, "claude-3-haiku-20240307"
+    )
+    assert rec.prompt_chars == 2
+    table = extract_features([rec], ["truncated", "refusal_like", "tokens_estimated"])
+    assert {name: col[0] for name, col in table.values.items()} == {
+        "truncated": True, "refusal_like": True, "tokens_estimated": False
+    }
 
 
 def test_registered_as_boolean_llm_features() -> None:
@@ -128,6 +181,8 @@ def test_both_ingest_paths_give_the_same_rates(chat_lines: Callable[[int, int], 
         _tgi("{}", grammar={"type": "json"}),
         _tgi("{", grammar={"type": "json"}),
         _tgi(reason="length"),
+        _anthropic(reason="max_tokens"),
+        _anthropic(reason="end_turn"),
     ]
     lines = chat_lines(300, 4)
     for i, obj in enumerate(odd):
@@ -138,7 +193,8 @@ def test_both_ingest_paths_give_the_same_rates(chat_lines: Callable[[int, int], 
     assert fast.kinds == general.kinds
     for name in ("truncated", "invalid_json", "finish_reason"):
         assert _counts(fast, name) == _counts(general, name), name
-    assert _counts(general, "truncated")[0]["true"] == 4  # length, LENGTH, max_tokens, TGI length
+    # length, LENGTH, max_tokens, TGI length, Anthropic max_tokens
+    assert _counts(general, "truncated")[0]["true"] == 5
     assert _counts(general, "invalid_json") == ({"true": 5.0, "false": 3.0}, 300 + len(odd) - 8)
 
 

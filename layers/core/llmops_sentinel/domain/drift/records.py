@@ -316,7 +316,46 @@ def _read_response(payload: Any, rec: InferenceRecord) -> bool:
                 rec.finish_reason = reason
         _extras(payload, rec)
         return True
+    if _is_anthropic(payload):
+        _read_anthropic(payload, rec)
+        return True
     return False
+
+
+def _is_anthropic(payload: dict[str, Any]) -> bool:
+    """An Anthropic body as Bedrock InvokeModel returns it: Messages (``"type": "message"``, ``content``
+    blocks) or the legacy Text Completions (``completion`` next to ``stop_reason``)."""
+    if isinstance(payload.get("content"), list):
+        return payload.get("type") == "message" or "stop_reason" in payload
+    return isinstance(payload.get("completion"), str) and "stop_reason" in payload
+
+
+def _read_anthropic(payload: dict[str, Any], rec: InferenceRecord) -> None:
+    """Answer text (the text blocks, joined), ``stop_reason`` (``max_tokens`` = truncated), usage, model."""
+    ref = rec.ref
+    content = payload.get("content")
+    if isinstance(content, list):
+        rec.response = "".join(
+            b["text"] for b in content if isinstance(b, dict) and b.get("type", "text") == "text"
+            and isinstance(b.get("text"), str)
+        )
+    else:
+        rec.response = payload["completion"]
+    reason = payload.get("stop_reason")
+    if isinstance(reason, str):
+        rec.finish_reason = reason
+    usage = payload.get("usage")
+    if usage is not None:
+        if not isinstance(usage, dict):
+            raise MalformedRecordError(ref, "usage is not an object")
+        if "input_tokens" in usage:
+            rec.input_tokens = _int(usage["input_tokens"], ref, "usage.input_tokens")
+        if "output_tokens" in usage:
+            rec.output_tokens = _int(usage["output_tokens"], ref, "usage.output_tokens")
+    model = payload.get("model")
+    if isinstance(model, str):
+        rec.model = model
+    _extras(payload, rec)
 
 
 def _tabular(payload: Any, ref: str) -> list[list[Scalar]] | dict[str, Scalar] | None:
