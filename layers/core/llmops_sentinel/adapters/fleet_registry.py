@@ -129,3 +129,10 @@ class FleetScope:
         if endpoint_name not in self._seen:  # one read per routed signal (the scope lives for one route)
             self._seen[endpoint_name] = self.registry.watches(endpoint_name)
         return self._seen[endpoint_name]
+
+    def listed(self) -> frozenset[str]:
+        """The config-listed names and every registry endpoint (one paginated Query); each one read is
+        remembered as watched, so checking the listed names costs no further reads."""
+        onboarded = {w.endpoint_name for w in self.registry.watched()}
+        self._seen.update(dict.fromkeys(onboarded, True))
+        return self.configured | onboarded

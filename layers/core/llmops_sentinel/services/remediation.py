@@ -41,7 +41,7 @@ from llmops_sentinel.adapters.sns import Notifier
 from llmops_sentinel.adapters.stepfunctions import StepFunctionsAdapter
 from llmops_sentinel.domain.remediation.policy import Decision, RemediationPolicy, decide, load_policy
 from llmops_sentinel.domain.remediation.registry import ActionRequest, Unmet, is_workflow, workflow_actions
-from llmops_sentinel.domain.remediation.scope import ConfiguredEndpoints, WatchedEndpoints
+from llmops_sentinel.domain.remediation.scope import ConfiguredEndpoints, ListedEndpoints, WatchedEndpoints
 from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.models.alarms import parse_alarm_timestamp
 from llmops_sentinel.models.signals import Signal, parse_signal
@@ -422,9 +422,13 @@ def route(signal: Signal, settings: RouterSettings, deps: RouterDeps, now: float
 
 # ----------------------------------------------------------------------------------------- helpers
 def _package_endpoint(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
-    """A model package event names a group: the watched endpoint whose policy deploys that group."""
+    """A model package event names a group: the watched endpoint whose policy deploys that group.
+
+    Candidates: the configured names, the policy's per-endpoint entries and, when the scope can list
+    them, every fleet-registry endpoint (a tag-onboarded endpoint takes ``defaults.retrain``'s group)."""
     group = str(r.signal.attributes.get("model_package_group", ""))
-    candidates = set(settings.watched_endpoints) | set(settings.policy.endpoints)
+    listed = deps.watched.listed() if isinstance(deps.watched, ListedEndpoints) else frozenset()
+    candidates = set(settings.watched_endpoints) | set(settings.policy.endpoints) | listed
     owners = sorted(
         name
         for name in candidates

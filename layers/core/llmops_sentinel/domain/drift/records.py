@@ -26,12 +26,14 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from llmops_sentinel.domain.quality import QualityScores
 from llmops_sentinel.errors import BadInputError
+
+if TYPE_CHECKING:  # an annotation only: parsing records imports neither the quality rules nor pydantic
+    from llmops_sentinel.domain.quality import QualityScores
 
 Scalar = float | str | bool | None
 _loads = orjson.loads

@@ -12,11 +12,18 @@ could otherwise steer the watched endpoint from a signal that was never about it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class WatchedEndpoints(Protocol):
     def watches(self, endpoint_name: str) -> bool: ...
+
+
+@runtime_checkable
+class ListedEndpoints(Protocol):
+    """A scope that can also name every endpoint it watches (what a model package group maps over)."""
+
+    def listed(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)
@@ -30,3 +37,6 @@ class ConfiguredEndpoints:
 
     def watches(self, endpoint_name: str) -> bool:
         return endpoint_name in self.names
+
+    def listed(self) -> frozenset[str]:
+        return self.names
