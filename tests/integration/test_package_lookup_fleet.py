@@ -42,7 +42,8 @@ def policy() -> str:
 
 @pytest.fixture
 def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(parameters={"EndpointName": ENDPOINT, "VerifyWaitSeconds": "1", "RemediationPolicy": policy()}) as c:
+    params = {"EndpointName": ENDPOINT, "VerifyWaitSeconds": "1", "RemediationPolicy": policy()}
+    with LocalCloud(parameters=params) as c:
         create_endpoint(c)
         yield c
 
