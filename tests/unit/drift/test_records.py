@@ -178,3 +178,33 @@ def test_csv_with_header_and_ragged_row() -> None:
     assert [r.rows[0]["country"] for r in result.records] == ["FR", "IT"]
     assert [r.latency_ms for r in result.records] == [10.0, 12.0]
     assert [e.ref for e in result.errors] == ["#2"]
+
+
+_HUGE_QUOTED = '"' + "x" * 140_000 + '",1'  # one quoted field over the csv module's 131,072-character limit
+
+
+def _csv_capture(event_id: str, data: str) -> bytes:
+    return orjson.dumps({
+        "captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": data,
+                                          "encoding": "CSV"}},
+        "eventMetadata": {"eventId": event_id, "inferenceTime": "2024-01-01T00:00:00Z"},
+        "eventVersion": "0",
+    })
+
+
+def test_capture_csv_field_over_the_csv_limit_fails_that_record_only() -> None:
+    result = parse_lines([_csv_capture("big", _HUGE_QUOTED), _csv_capture("ok", "1,2")])
+    assert [r.ref for r in result.records] == ["ok"]
+    assert len(result.errors) == 1 and isinstance(result.errors[0], MalformedRecordError)
+    assert "big" in str(result.errors[0]) and "field larger than field limit" in str(result.errors[0])
+
+
+def test_csv_file_row_over_the_csv_limit_fails_that_row_and_reading_goes_on() -> None:
+    result = parse_bytes(f"a,b\n{_HUGE_QUOTED}\n1,2\n3,4\n".encode())
+    assert [dict(r.rows[0]) for r in result.records] == [{"a": 1.0, "b": 2.0}, {"a": 3.0, "b": 4.0}]
+    assert [e.ref for e in result.errors] == ["#1"]
+
+
+def test_csv_file_whose_header_cannot_be_read_is_a_bad_input() -> None:
+    with pytest.raises(BadInputError, match="header row"):
+        parse_bytes(f"{_HUGE_QUOTED}\n1,2\n".encode())

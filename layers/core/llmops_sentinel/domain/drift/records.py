@@ -458,7 +458,7 @@ def _decode_capture_payload(part: Any, ref: str, side: str) -> Any:
         except orjson.JSONDecodeError as exc:
             raise MalformedRecordError(ref, f"{side}.data is not JSON ({exc})") from None
     if encoding == "CSV":
-        return _csv_rows(data)
+        return _capture_csv(data, ref, side)
     if encoding == "BASE64":
         try:
             raw = base64.b64decode(data, validate=True)
@@ -474,8 +474,15 @@ def _decode_capture_payload(part: Any, ref: str, side: str) -> Any:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return None  # binary payload (image, audio...): no tabular/LLM features, still counted
-        return _csv_rows(text) if kind == _CSV else text
+        return _capture_csv(text, ref, side) if kind == _CSV else text
     raise MalformedRecordError(ref, f"{side}.encoding {encoding!r} is not JSON, CSV or BASE64")
+
+
+def _capture_csv(text: str, ref: str, side: str) -> list[list[Scalar]]:
+    try:
+        return _csv_rows(text)
+    except csv.Error as exc:  # e.g. a quoted field over the csv module's 128 KiB limit: this record only
+        raise MalformedRecordError(ref, f"{side}.data is not CSV we can read ({exc})") from None
 
 
 def _time(value: Any) -> str | None:
@@ -726,12 +733,30 @@ def _csv_is_headerless(first: list[str]) -> bool:
     return True
 
 
+def _csv_file_rows(text: str) -> list[Any]:
+    """Non-empty rows; a row the csv module refuses (a quoted field over its 128 KiB limit, ...) becomes
+    its ``csv.Error`` in place, and reading goes on with the next line."""
+    reader = csv.reader(io.StringIO(text))
+    rows: list[Any] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            rows.append(exc)
+            continue
+        if row:
+            rows.append(row)
+
+
 def parse_csv(text: str) -> ParseResult:
     """CSV with a header row (or header-less numeric CSV -> ``_c0``...) -> one tabular record per row."""
-    reader = csv.reader(io.StringIO(text))
-    rows = [row for row in reader if row]
+    rows = _csv_file_rows(text)
     if not rows:
         return ParseResult([], [])
+    if isinstance(rows[0], csv.Error):
+        raise BadInputError(f"the CSV header row cannot be read ({rows[0]})")
     if _csv_is_headerless(rows[0]):
         header = [f"_c{j}" for j in range(len(rows[0]))]
         body, offset = rows, 0
@@ -743,6 +768,9 @@ def parse_csv(text: str) -> ParseResult:
     records: list[InferenceRecord] = []
     for i, row in enumerate(body):
         index = i + offset
+        if isinstance(row, csv.Error):
+            errors.append(MalformedRecordError(f"#{index}", f"not CSV we can read ({row})"))
+            continue
         if len(row) != width:
             errors.append(MalformedRecordError(f"#{index}", f"{len(row)} fields, header has {width}"))
             continue
