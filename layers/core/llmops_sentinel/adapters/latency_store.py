@@ -4,6 +4,7 @@
 | --- | --- | --- |
 | detector state of one endpoint variant | ``latency#<endpoint>#<variant>`` | ``state`` |
 | config seen InService (by EndpointTrackerFunction) | ``endpoint#<endpoint>`` | ``config#<ISO>[#<config>]`` |
+| an hour whose cost metrics were published | ``cost#<endpoint>`` | ``hour#<ISO start>`` (TTL ``expires_at``) |
 
 The state item holds the p99 detector's JSON state (``state``), the other signals' states
 (``signals``: a JSON map signal name -> state; TTFT, tokens/s, error rate), the last alarm episode the
@@ -133,6 +134,26 @@ class LatencyStore:
                 ) from exc
             raise
         return revision + 1
+
+    def claim_cost_hour(self, endpoint: str, hour_start: str, expires_at: int) -> bool:
+        """True for the first run to meter this endpoint's hour (it publishes), False for any later one: a
+        re-metered hour must not publish its datapoints again (an hourly Sum would double)."""
+        try:
+            self.ddb.put_item(
+                TableName=self.name,
+                Item={
+                    "pk": {"S": f"cost#{endpoint}"},
+                    "sk": {"S": f"hour#{hour_start}"},
+                    "expires_at": {"N": str(int(expires_at))},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            raise_throttle(exc)
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def config_history(self, endpoint: str, limit: int = 20) -> list[ConfigSeen]:
         """Configs the endpoint ran InService with, newest first, with when each was first seen."""

@@ -38,6 +38,7 @@ from llmops_sentinel.adapters.cloudwatch import (
     fetch_batched,
 )
 from llmops_sentinel.adapters.endpoint_capacity import CapacityReader, VariantCapacity
+from llmops_sentinel.adapters.latency_store import LatencyStore
 from llmops_sentinel.domain.cost import (
     HOUR_S,
     PriceBook,
@@ -91,6 +92,8 @@ class VariantCostRow(BaseModel):
     instance_type: str | None = None
     instance_count: int = 0
     cost: VariantCost | None = None
+    published: bool = False
+    """Its metrics went out in this run; False for an hour an earlier run already published (re-metered)."""
 
 
 class CostRun(BaseModel):
@@ -252,5 +255,31 @@ def meter_hour(
     else:
         endpoints = [t.endpoint_name for t in scheduled_targets(monitor, deps or MonitorDeps.default(monitor))]
     run = meter_costs(endpoints, window, settings, metrics=(deps.metrics if deps else None))
+    store = deps.store if deps else LatencyStore(monitor.table_name)
+    _claim_hours(run, store, expires_at=int(window[1]) + CLAIM_KEPT_S)
     publish_costs(run)
     return run
+
+
+CLAIM_KEPT_S = 40 * 86_400
+"""How long the record that an endpoint's hour was published is kept: longer than anyone re-meters."""
+
+
+def _claim_hours(run: CostRun, store: LatencyStore, expires_at: int) -> None:
+    """Mark the rows to publish: those of the endpoints whose hour no earlier run published (one claim per
+    endpoint; a failing claim leaves that endpoint unpublished, not doubled)."""
+    if run.window_start is None:
+        return
+    claimed: dict[str, bool] = {}
+    for row in run.rows:
+        if row.status == "error":
+            continue
+        if row.endpoint_name not in claimed:
+            try:
+                claimed[row.endpoint_name] = store.claim_cost_hour(row.endpoint_name, run.window_start, expires_at)
+            except Exception as exc:  # isolation: this endpoint's hour stays unpublished, the others go out
+                row.reason = f"not published: {type(exc).__name__}: {exc}"[:300]
+                claimed[row.endpoint_name] = False
+        row.published = claimed[row.endpoint_name]
+        if not row.published and "not published" not in row.reason:
+            row.reason = "; ".join(filter(None, [row.reason, "not published: an earlier run published this hour"]))

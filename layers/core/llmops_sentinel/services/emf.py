@@ -99,12 +99,13 @@ def publish_costs(run: CostRun) -> None:
     """Per endpoint and variant and metered hour (timestamped at the hour's start, so a re-run lands on
     the same hour): InstanceHours and IdleInstanceHours; CostUsd, IdleCostUsd and the cost per 1k input
     and output tokens (USD) when priced and known; CostUnpriced (1) for a variant without a price.
-    Nothing between hours, nothing for an endpoint whose metering failed (its reason is in the log)."""
+    Nothing between hours, nothing for an endpoint whose metering failed (its reason is in the log), nothing
+    for a row not ``published`` (an hour an earlier run already published)."""
     if not run.metered or run.window_start is None:
         return
     stamp = int(datetime.fromisoformat(run.window_start).timestamp() * 1000)
     for row in run.rows:
-        if row.status == "error":
+        if row.status == "error" or not row.published:
             continue
         emf = _document(stamp, EndpointName=row.endpoint_name, VariantName=row.variant_name)
         if row.cost is not None:
