@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from llmops_sentinel.models.validation import parse_as
 
@@ -31,16 +31,38 @@ class EndpointStateChange(BaseModel):
     time: str
     detail: EndpointStateDetail
 
+    @field_validator("time")
+    @classmethod
+    def _a_time(cls, value: str) -> str:
+        _utc(value)  # raises ValueError (-> InvalidEventError) for anything that is not a time
+        return value
+
     @property
     def in_service(self) -> bool:
         return self.detail.EndpointStatus.replace("_", "").lower() == "inservice"
 
     @property
     def seen_at(self) -> str:
-        """ISO-8601 UTC, whether ``time`` came as ISO or as epoch milliseconds."""
-        if self.time.isdigit():
-            return datetime.fromtimestamp(int(self.time) / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        return self.time
+        """``time`` as fixed-width ISO-8601 UTC with microseconds (``2026-12-03T10:00:00.000000Z``), whether it
+        came as ISO (any offset, with or without fractions) or as epoch milliseconds: the config history is
+        sorted by this text, so one width and one zone keep text order equal to time order."""
+        return _utc(self.time).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _utc(value: str) -> datetime:
+    try:
+        if value.isdigit():
+            moment = datetime.fromtimestamp(int(value) / 1000, UTC)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            if parsed.tzinfo is None:
+                raise ValueError(f"time {value!r} has no zone")
+            moment = parsed.astimezone(UTC)
+    except (OverflowError, OSError) as exc:  # epoch ms beyond what datetime holds
+        raise ValueError(f"time {value!r} is out of range") from exc
+    if not 2000 <= moment.year <= 9999:
+        raise ValueError(f"time {value!r} is not a plausible event time")
+    return moment
 
 
 def parse_endpoint_state_change(event: Any) -> EndpointStateChange:
