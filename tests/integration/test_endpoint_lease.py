@@ -24,6 +24,7 @@ from llmops_sentinel.models.signals import parse_signal
 from llmops_sentinel.services.remediation import CLAIM_STALE_S, RouteResult, RouterSettings, route_signal
 from sentinel_dev.local.cloud import LocalCloud
 from sentinel_dev.local.demo import create_endpoint
+from tests.conftest import AWS_EVENTS, load_json
 from tests.integration.remediation_helpers import (
     ENDPOINT,
     all_executions,
@@ -241,3 +242,53 @@ def test_a_claim_by_a_delivery_that_died_is_taken_over_once_stale(
         result = route_signal(event, settings, table=table, sfn=sfn, now=now)
         assert result.status == status
         assert len(all_executions(cloud)) == (1 if status == "started" else 0)
+
+
+def workflow_ended(cloud: LocalCloud, execution_arn: str, **detail: Any) -> dict[str, Any]:
+    """Step Functions' own end-of-execution event (the published shape) for a local-cloud execution."""
+    event: dict[str, Any] = load_json(AWS_EVENTS / "stepfunctions_execution_status_change_succeeded__awsdocs.json")
+    described = cloud.client("stepfunctions").describe_execution(executionArn=execution_arn)
+    event["resources"] = [execution_arn]
+    event["detail"].update({
+        "executionArn": execution_arn, "stateMachineArn": described["stateMachineArn"], "name": described["name"],
+        "status": described["status"], "input": described["input"], **detail,
+    })  # fmt: skip
+    return event
+
+
+def test_the_queued_decision_is_routed_when_the_workflow_it_waits_for_ends(held: LocalCloud) -> None:
+    cloud = held
+    queued = route(cloud, load_regression("stronger"))
+    assert (queued["action"], queued["status"]) == ("scale-out", "queued")
+    weaker = route(cloud, router_event("drift_detected.json"))  # outranked by the queued one: cannot replace it
+    assert weaker["status"] == "superseded"
+    (running,) = cloud.executions("ScaleDownStateMachine")
+    early = route(cloud, workflow_ended(cloud, running["executionArn"]))  # RUNNING still: nothing handed over
+    assert early["status"] == "ignored" and early["action"] == "none", early
+
+    cloud.client("stepfunctions").send_task_success(taskToken=approval_token(cloud), output='{"approved": true}')
+    assert cloud.wait_for_execution(running["executionArn"])["status"] == "SUCCEEDED"
+    ended = workflow_ended(cloud, running["executionArn"])
+    redriven = route(cloud, ended)
+    assert (redriven["action"], redriven["status"]) == ("scale-out", "started"), redriven
+    assert redriven["decision_id"] == queued["decision_id"]  # the same decision, now acted on
+    assert len(cloud.executions("ScaleOutStateMachine")) == 1
+
+    again = route(cloud, ended)  # EventBridge delivers at least once
+    assert again["status"] == "ignored" and "nothing is queued" in again["reason"], again
+    outcomes = {r["decision_id"]: r["outcome"] for r in audit(cloud)}
+    assert outcomes[queued["decision_id"]] == "started"
+    assert len(cloud.executions("ScaleOutStateMachine")) == 1
+
+
+def test_an_execution_of_another_state_machine_is_untrusted(held: LocalCloud) -> None:
+    cloud = held
+    route(cloud, load_regression("stronger"))
+    (running,) = cloud.executions("ScaleDownStateMachine")
+    forged = workflow_ended(
+        cloud, running["executionArn"], stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:other"
+    )
+    answer = route(cloud, forged)
+    assert (answer["status"], answer["error"]) == ("rejected", "UntrustedSourceError"), answer
+    lease = SentinelTable(cloud.stack.ref("SentinelTable"), ddb=cloud.client("dynamodb")).lease(ENDPOINT)
+    assert lease is not None and lease.queued_action == "scale-out" and lease.action == "scale-down"

@@ -55,6 +55,9 @@ class Lease(BaseModel):
     execution_arn: str | None = None
     queued_decision_id: str | None = None
     queued_action: str | None = None
+    queued_rank: int | None = None
+    queued_signal: str | None = None
+    """The queued decision's signal (JSON): routed again when the holder's workflow ends."""
 
 
 class AuditRecord(BaseModel):
@@ -219,14 +222,17 @@ class SentinelTable:
             {"#state": "state"},
         )
 
-    def queue_on_lease(self, endpoint: str, token: str, decision_id: str, action: str) -> None:
-        """Record a stronger decision's intent on the running workflow's lease."""
+    def queue_on_lease(self, endpoint: str, token: str, decision_id: str, action: str, rank: int, signal: str) -> None:
+        """Record a stronger decision's intent (and its signal, to route it again when the running workflow
+        ends) on that workflow's lease. One decision waits per lease: a later one replaces it only if it ranks
+        at least as high (lower or equal rank), so a weaker signal cannot push a stronger one out."""
         self._lease_update(
             endpoint,
             token,
-            "SET queued_decision_id = :d, queued_action = :a",
-            {":d": {"S": decision_id}, ":a": {"S": action}},
+            "SET queued_decision_id = :d, queued_action = :a, queued_rank = :r, queued_signal = :s",
+            {":d": {"S": decision_id}, ":a": {"S": action}, ":r": {"N": str(rank)}, ":s": {"S": signal}},
             {},
+            extra_condition="(attribute_not_exists(queued_rank) OR queued_rank >= :r)",
         )
 
     def release_lease(self, endpoint: str, token: str) -> None:
@@ -244,14 +250,20 @@ class SentinelTable:
                 raise
 
     def _lease_update(
-        self, endpoint: str, token: str, expression: str, values: dict[str, Any], names: dict[str, str]
+        self,
+        endpoint: str,
+        token: str,
+        expression: str,
+        values: dict[str, Any],
+        names: dict[str, str],
+        extra_condition: str | None = None,
     ) -> None:
         try:
             self.ddb.update_item(
                 TableName=self.name,
                 Key=self._lease_key(endpoint),
                 UpdateExpression=expression,
-                ConditionExpression="#token = :token",
+                ConditionExpression="#token = :token" + (f" AND {extra_condition}" if extra_condition else ""),
                 ExpressionAttributeNames={**names, "#token": "token"},
                 ExpressionAttributeValues={**values, ":token": {"S": token}},
             )

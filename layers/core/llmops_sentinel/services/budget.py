@@ -23,6 +23,8 @@ from llmops_sentinel.adapters.dynamodb import AuditRecord
 from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.models.budgets import BudgetNotification, is_sns_event, parse_budget_event
 from llmops_sentinel.models.signals import Signal
+from llmops_sentinel.models.workflow_events import is_execution_status_change
+from llmops_sentinel.services.queued import redrive_queued
 from llmops_sentinel.services.remediation import (
     RouterDeps,
     RouteResult,
@@ -112,8 +114,12 @@ def route_budget(
 
 
 def route_event(event: Any, settings: RouterSettings, now: float | None = None, **ports: Any) -> list[RouteResult]:
-    """The router's entry: an SNS event is a Budgets notification (one result per endpoint it acts on);
-    anything else is one signal (:func:`~llmops_sentinel.services.remediation.route_signal`)."""
+    """The router's entry: an SNS event is a Budgets notification (one result per endpoint it acts on); a
+    Step Functions status change re-drives the decision queued behind that workflow; anything else is one
+    signal (:func:`~llmops_sentinel.services.remediation.route_signal`)."""
+    at = now if now is not None else time.time()
+    if is_execution_status_change(event):  # a workflow ended: the decision queued behind it, if any
+        return [redrive_queued(event, settings, router_deps(settings, **ports), at)]
     if not is_sns_event(event):
         return [route_signal(event, settings, now=now, **ports)]
-    return route_budget(event, settings, router_deps(settings, **ports), now if now is not None else time.time())
+    return route_budget(event, settings, router_deps(settings, **ports), at)

@@ -287,12 +287,14 @@ def lease(r: Routing, settings: RouterSettings, deps: RouterDeps) -> Routing:
     r = _release_cooldown(r, deps)
     if claim.rank >= holder.rank:
         return r.settle("superseded", f"{running} holds {r.endpoint}; {decision.action} does not outrank it")
-    deps.table.queue_on_lease(r.endpoint, holder.token, decision.decision_id, decision.action)
+    deps.table.queue_on_lease(
+        r.endpoint, holder.token, decision.decision_id, decision.action, claim.rank, r.signal.model_dump_json()
+    )
     deps.notifier.publish(
         f"LLMOps Sentinel: {decision.action} on {r.endpoint} waits for {holder.action}",
         f"{r.signal.summary}\n\nDecision: {decision.reason}\n{running} holds the endpoint; it is not interrupted. "
-        f"{decision.action} outranks it and is recorded as queued on the lease: the next signal after "
-        "that workflow ends starts it.",
+        f"{decision.action} outranks it and is recorded as queued on the lease: when that workflow ends, "
+        "it is routed again (every guardrail applies then).",
     )
     return r.settle("queued", f"{running} holds {r.endpoint}; {decision.action} outranks it and waits")
 
