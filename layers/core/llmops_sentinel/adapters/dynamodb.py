@@ -327,9 +327,27 @@ class SentinelTable:
             raise
         return True
 
-    def end_idle(self, endpoint: str, variant: str) -> None:
-        """The episode is over, or was not reported (a later run retries)."""
-        self.ddb.delete_item(TableName=self.name, Key=self._idle_key(endpoint, variant))
+    def end_idle(self, endpoint: str, variant: str, active_at: float | None = None) -> None:
+        """The episode is over, or was not reported (a later run retries).
+
+        With ``active_at`` (the newest traffic, or change, the run saw) only an episode that began before it
+        ends: a run that read older data than the run which reported the episode cannot delete that episode
+        (its next run would report it again). Without it (the endpoint is gone, or a report that failed) the
+        item goes unconditionally."""
+        if active_at is None:
+            self.ddb.delete_item(TableName=self.name, Key=self._idle_key(endpoint, variant))
+            return
+        try:
+            self.ddb.delete_item(
+                TableName=self.name,
+                Key=self._idle_key(endpoint, variant),
+                ConditionExpression="since < :at",
+                ExpressionAttributeValues={":at": {"N": str(int(active_at))}},
+            )
+        except ClientError as exc:
+            raise_throttle(exc)
+            if _code(exc) != "ConditionalCheckFailedException":  # no episode, or one newer than the evidence
+                raise
 
     # ------------------------------------------------------------------ endpoint config history
     def record_config(self, endpoint: str, config_name: str, seen_at: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from llmops_sentinel.adapters.cloudwatch import MetricQuery, MetricsReader
+from llmops_sentinel.adapters.cloudwatch import MetricQuery, MetricsReader, Series
 from llmops_sentinel.adapters.dynamodb import SentinelTable
 from llmops_sentinel.adapters.endpoints import EndpointReader, EndpointState
 from llmops_sentinel.adapters.events import BusPublisher
@@ -65,7 +65,18 @@ def check_idle(
     series = metrics.series([idle_query(endpoint, variant, hours)], start, end).get(IDLE_QUERY_ID)
     described = endpoints.describe(endpoint)
     verdict = assess_idle(series.values if series else [], described.last_modified if described else None, at, hours)
-    return settle_idle(endpoint, variant, at, hours, verdict, described, episodes, bus)
+    active_at = last_activity(series, described)
+    return settle_idle(endpoint, variant, at, hours, verdict, described, episodes, bus, active_at)
+
+
+def last_activity(series: Series | None, described: EndpointState | None) -> float | None:
+    """The newest evidence that the endpoint was not idle: its last period with invocations, or its last
+    change (None when there is neither, or the endpoint is gone)."""
+    if described is None:
+        return None
+    busy = [t for t, v in zip(series.timestamps, series.values, strict=False) if v > 0] if series else []
+    seen = [t for t in (max(busy, default=None), described.last_modified) if t is not None]
+    return max(seen, default=None)
 
 
 def settle_idle(
@@ -77,11 +88,13 @@ def settle_idle(
     described: EndpointState | None,
     episodes: SentinelTable,
     bus: BusPublisher,
+    active_at: float | None = None,
 ) -> IdleResult:
-    """Act on an idle verdict: end the episode (active), or report a new one once (``Endpoint Idle``)."""
+    """Act on an idle verdict: end the episode (active: only one that began before ``active_at``, the newest
+    traffic or change seen), or report a new one once (``Endpoint Idle``)."""
     start = datetime.fromtimestamp(at, UTC) - timedelta(hours=hours)
     if not verdict.idle:
-        episodes.end_idle(endpoint, variant)
+        episodes.end_idle(endpoint, variant, active_at)
         return IdleResult(status="unknown" if described is None else "active", reason=verdict.reason)
     if not episodes.begin_idle(endpoint, variant, at - hours * 3600):
         return IdleResult(status="idle", reason=f"{verdict.reason} (already reported)")

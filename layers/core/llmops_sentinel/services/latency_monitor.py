@@ -74,7 +74,7 @@ from llmops_sentinel.models.latency import (
     ScheduledRun,
     SignalStatus,
 )
-from llmops_sentinel.services.idle import IDLE_QUERY_ID, idle_query, settle_idle
+from llmops_sentinel.services.idle import IDLE_QUERY_ID, idle_query, last_activity, settle_idle
 
 DETAIL_TYPE = LatencyRegressionDetail.DETAIL_TYPE
 STATISTIC_QUERY = {"p99": "latency_p99", "Average": "latency_avg"}
@@ -888,12 +888,15 @@ def idle_check(
     episodes = SentinelTable(deps.store.name, ddb=deps.store.ddb)
     read = evidence.series.get(key)
     if read is None and last_active is not None:  # not a suspect: its state saw traffic within the window
-        episodes.end_idle(target.endpoint_name, target.variant_name)
+        episodes.end_idle(target.endpoint_name, target.variant_name, last_active)
         return IdleResult(status="active", reason=f"invocations at {iso(last_active)}, within the last {hours:g} h")
     found = (read or {}).get(IDLE_QUERY_ID)
     described = deps.endpoints.describe(target.endpoint_name)
     verdict = assess_idle(found.values if found else [], described.last_modified if described else None, now, hours)
-    return settle_idle(target.endpoint_name, target.variant_name, now, hours, verdict, described, episodes, deps.bus)
+    active_at = last_activity(found, described)
+    return settle_idle(
+        target.endpoint_name, target.variant_name, now, hours, verdict, described, episodes, deps.bus, active_at
+    )
 
 
 def _run_one(
