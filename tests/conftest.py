@@ -11,12 +11,24 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+SHARED = Path(os.environ.get("SENTINEL_SHARED") or REPO.parent / "shared")
+"""The real AWS and SageMaker files the tests read: ``../shared`` beside the checkout (as CI has it), or
+``SENTINEL_SHARED``."""
+SHARED_FIXTURES = SHARED / "fixtures"
 AWS_EVENTS = SHARED_FIXTURES / "aws-events"
 EVENTS = REPO / "events"
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ["SAM_CLI_TELEMETRY"] = "0"  # never let a test talk to AWS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not SHARED_FIXTURES.is_dir():
+        pytest.exit(
+            f"{SHARED_FIXTURES} is missing: the tests read real AWS events and SageMaker files from ../shared "
+            "beside the checkout (CI clones the repo next to it). Clone there, or set SENTINEL_SHARED=/path/to/shared.",
+            returncode=4,
+        )
 
 
 def load_json(path: Path) -> Any:

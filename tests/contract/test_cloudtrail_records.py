@@ -13,8 +13,9 @@ from botocore.validate import ParamValidator
 
 from llmops_sentinel.domain.governance import Status, evaluate, load_default_policies, normalise_document, to_asff
 from sentinel_dev.cli.main import main
+from tests.conftest import AWS_EVENTS
 
-RECORDS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "aws-events" / "cloudtrail_records"
+RECORDS = AWS_EVENTS / "cloudtrail_records"
 NAMES = sorted(p.name for p in RECORDS.glob("*.json"))
 POLICIES = load_default_policies()
 

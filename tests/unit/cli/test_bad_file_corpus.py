@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from sentinel_dev.cli.main import COMMANDS, main
-from tests.conftest import REPO
+from tests.conftest import REPO, SHARED_FIXTURES
 
-SHARED = REPO.parent / "shared" / "fixtures"
+SHARED = SHARED_FIXTURES
 DQ_STATS = SHARED / "sagemaker/sdk_tests_pipeline_quality_check/data_quality/statistics.json"
 CHAT = b'{"prompt":"What is the refund policy?","completion":"Refunds take 5 days.","latency_ms":412.5}'
 

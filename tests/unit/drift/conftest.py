@@ -9,7 +9,9 @@ import numpy as np
 import orjson
 import pytest
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "sagemaker"
+from tests.conftest import SHARED_FIXTURES
+
+SHARED = SHARED_FIXTURES / "sagemaker"
 
 WORDS = [
     "the", "model", "endpoint", "latency", "token", "prompt", "response", "customer", "order", "invoice",
