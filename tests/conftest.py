@@ -31,6 +31,20 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+def sentinel_table(region: str = "us-east-1", name: str = "t") -> Any:
+    """A DynamoDB client with the Sentinel table's key schema (pk, sk) created; call inside ``mock_aws()``."""
+    import boto3
+
+    ddb = boto3.client("dynamodb", region_name=region)
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )
+    return ddb
+
+
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text())
 

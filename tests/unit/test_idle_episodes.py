@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -12,6 +11,7 @@ from llmops_sentinel.adapters.cloudwatch import Series
 from llmops_sentinel.adapters.dynamodb import SentinelTable
 from llmops_sentinel.adapters.endpoints import EndpointState
 from llmops_sentinel.services.idle import last_activity
+from tests.conftest import sentinel_table
 
 HOUR = 3600.0
 SINCE = 1_796_292_000.0  # the reported episode: no invocations since then
@@ -20,13 +20,7 @@ SINCE = 1_796_292_000.0  # the reported episode: no invocations since then
 @pytest.fixture
 def table() -> Iterator[SentinelTable]:
     with mock_aws():
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName="t",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )
+        ddb = sentinel_table("us-east-1")
         table = SentinelTable("t", ddb=ddb)
         assert table.begin_idle("e", "v", SINCE) is True
         yield table

@@ -30,6 +30,7 @@ from llmops_sentinel.services.drift_fanout import (
     plan_checks,
     run_fanned_out,
 )
+from tests.conftest import sentinel_table
 
 AT = datetime(2026, 11, 26, 10, 30, tzinfo=UTC)
 REGION = "us-east-1"
@@ -50,13 +51,7 @@ def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket="data")
-        ddb = boto3.client("dynamodb", region_name=REGION)
-        ddb.create_table(
-            TableName="t",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )
+        ddb = sentinel_table(REGION)
         yield {"s3": s3, "ddb": ddb}
 
 

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.domain.fleet.membership import WatchedEndpoint
+from tests.conftest import sentinel_table
 
 
 @pytest.fixture
 def registry() -> Iterator[FleetRegistry]:
     with mock_aws():
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName="t",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )
+        ddb = sentinel_table("us-east-1")
         yield FleetRegistry("t", ddb=ddb)
 
 

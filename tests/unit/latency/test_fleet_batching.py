@@ -42,6 +42,7 @@ from llmops_sentinel.services.latency_monitor import (
     run_scheduled,
     steady_span_s,
 )
+from tests.conftest import sentinel_table
 
 NOW = 1_764_720_000.0  # 2025-12-03T00:00:00Z, a period boundary
 REGION = "us-east-1"
@@ -211,13 +212,7 @@ class _Bus:
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
-        ddb = boto3.client("dynamodb", region_name=REGION)
-        ddb.create_table(
-            TableName="t",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )
+        ddb = sentinel_table(REGION)
         cw = boto3.client("cloudwatch", region_name=REGION)
         calls: list[int] = []
 
