@@ -23,7 +23,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
+from llmops_sentinel.adapters.clients import LazyClient, error_code, raise_if_throttled
 from llmops_sentinel.errors import ThrottledError
 
 DAY_S = 86_400
@@ -79,10 +79,6 @@ class AuditRecord(BaseModel):
     detail: str | None = None
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def raise_throttle(exc: ClientError) -> None:
     raise_if_throttled(exc, "DynamoDB")
 
@@ -128,7 +124,7 @@ class SentinelTable:
             return True
         except ClientError as exc:
             raise_throttle(exc)
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
         held = self.ddb.get_item(TableName=self.name, Key=key, ConsistentRead=True).get("Item", {})
         if held.get("decision_id", {}).get("S") == decision_id:
@@ -148,7 +144,7 @@ class SentinelTable:
                 ExpressionAttributeValues={":id": {"S": decision_id}},
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
     def count_action(self, endpoint: str, limit: int, now: float | None = None) -> bool:
@@ -170,7 +166,7 @@ class SentinelTable:
             return True
         except ClientError as exc:
             raise_throttle(exc)
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
 
@@ -200,7 +196,7 @@ class SentinelTable:
                 return None
             except ClientError as exc:
                 raise_throttle(exc)
-                if _code(exc) != "ConditionalCheckFailedException":
+                if error_code(exc) != "ConditionalCheckFailedException":
                     raise
             held = self.lease(endpoint)
             if held is not None:
@@ -246,7 +242,7 @@ class SentinelTable:
             )
         except ClientError as exc:
             raise_throttle(exc)
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
     def _lease_update(
@@ -269,7 +265,7 @@ class SentinelTable:
             )
         except ClientError as exc:
             raise_throttle(exc)
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
     # ------------------------------------------------------------------ audit
@@ -322,7 +318,7 @@ class SentinelTable:
             )
         except ClientError as exc:
             raise_throttle(exc)
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -346,7 +342,7 @@ class SentinelTable:
             )
         except ClientError as exc:
             raise_throttle(exc)
-            if _code(exc) != "ConditionalCheckFailedException":  # no episode, or one newer than the evidence
+            if error_code(exc) != "ConditionalCheckFailedException":  # no episode, or one newer than the evidence
                 raise
 
     # ------------------------------------------------------------------ endpoint config history

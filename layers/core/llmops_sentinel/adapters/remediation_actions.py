@@ -21,7 +21,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from llmops_sentinel.adapters.clients import LazyClient, raise_if_throttled
+from llmops_sentinel.adapters.clients import LazyClient, error_code, raise_if_throttled
 from llmops_sentinel.adapters.sns import Notifier
 from llmops_sentinel.domain.fleet.tags import STACK_TAG
 from llmops_sentinel.domain.governance import Finding, RemediationPlan, ResourceType
@@ -54,10 +54,6 @@ def executor(action_id: str) -> Callable[[_Executor], _Executor]:
         return func
 
     return register
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 class RemediationExecutor:
@@ -118,7 +114,7 @@ class RemediationExecutor:
             status, detail, changes = run(self, plan, finding)
         except ClientError as exc:
             raise_if_throttled(exc, f"remediation {plan.action}")
-            return outcome("failed", f"{_code(exc)}: {exc}")
+            return outcome("failed", f"{error_code(exc)}: {exc}")
         except RemediationError as exc:
             return outcome("failed", str(exc))
         return outcome(status, detail, changes)
@@ -279,7 +275,7 @@ def _config_exists(ex: RemediationExecutor, name: str) -> bool:
     try:
         ex.sm.describe_endpoint_config(EndpointConfigName=name)
     except ClientError as exc:
-        if _code(exc) == "ValidationException":
+        if error_code(exc) == "ValidationException":
             return False
         raise
     return True
