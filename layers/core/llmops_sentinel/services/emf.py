@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from llmops_sentinel.models.latency import ScheduledResult
 from llmops_sentinel.services.drift import CaptureResult, CheckResult, EndpointBatch
 
-if TYPE_CHECKING:  # the Firehose and drift handlers import this module: no cost code at their cold start
+if TYPE_CHECKING:  # the Firehose, data-capture and drift handlers import this module: no cost or latency
+    from llmops_sentinel.models.latency import ScheduledResult  # models at their cold start (~20-35 ms)
     from llmops_sentinel.services.cost import CostRun
 
 FIREHOSE_UNITS = {
