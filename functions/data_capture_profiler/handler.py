@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from llmops_sentinel.handlers import rejects_bad_input
 from llmops_sentinel.services.drift import DriftSettings, profile_data_capture
+from llmops_sentinel.services.emf import publish_capture_quality
 
 logger = Logger()
 metrics = Metrics()
@@ -33,4 +34,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if result.status == "profiled":
         metrics.add_metric(name="CaptureRecordsOk", unit=MetricUnit.Count, value=result.records_ok)
         metrics.add_metric(name="CaptureRecordsFailed", unit=MetricUnit.Count, value=result.records_failed)
+        publish_capture_quality(result)
     return result.model_dump(mode="json")

@@ -189,10 +189,10 @@ def provision(
     for logical_id in _order(resources):
         resource = resources[logical_id]
         kind = resource["Type"]
-        types[logical_id] = kind
         condition = resource.get("Condition")
         if condition and not resolver.resolve({"Condition": condition}):
-            continue
+            continue  # not created: not listed either (the alarm evaluator and others look each one up)
+        types[logical_id] = kind
         make = _CREATORS.get(kind)
         if make is None:
             not_emulated[logical_id] = kind

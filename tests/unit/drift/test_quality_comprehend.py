@@ -39,7 +39,7 @@ from llmops_sentinel.domain.quality import (
 )
 from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.services.drift import DriftSettings, ingest_firehose_event
-from llmops_sentinel.services.quality import new_budget, score_quality
+from llmops_sentinel.services.quality import new_budget, score_quality, summary
 
 ENDPOINT = "demo-llm-endpoint"
 STREAM = "arn:aws:firehose:us-east-1:123456789012:deliverystream/sentinel-inference"
@@ -198,6 +198,25 @@ def test_the_time_budget_stops_before_the_next_call(stubbed: tuple[Comprehend, S
         stub.add_response("detect_pii_entities", {"Entities": []})
     out = score_quality(recs, keys, cfg, budget, comprehend)
     assert (out.pii_calls, out.stopped, out.skipped_records) == (2, "time", 2)
+
+
+def test_endpoints_sharing_a_budget_count_their_own_failures(stubbed: tuple[Comprehend, Stubber]) -> None:
+    """One budget per Lambda batch, one outcome per endpoint: the batch summary adds each failure once,
+    and an endpoint whose calls all ran is not reported as stopped."""
+    comprehend, stub = stubbed
+    cfg = QualityConfig(sample_rate=1.0, toxicity=False, max_failures=2)
+    budget = new_budget(cfg)
+    stub.add_response("detect_pii_entities", {"Entities": []})
+    stub.add_client_error("detect_pii_entities", "InternalServerException", http_status_code=500)
+    first = score_quality(*_records(2), cfg, budget, comprehend)
+    stub.add_client_error("detect_pii_entities", "InternalServerException", http_status_code=500)
+    second = score_quality(*_records(3), cfg, budget, comprehend)
+    third = score_quality(*_records(0), cfg, budget, comprehend)
+    assert (first.failures, first.stopped, first.skipped_records) == (1, None, 1)
+    assert (second.failures, second.stopped, second.skipped_records) == (1, "failures", 3)
+    assert (third.failures, third.stopped) == (0, None)
+    total = summary([first, second, third])
+    assert (total["failures"], total["stopped"], total["skipped_records"], total["pii_calls"]) == (2, "failures", 4, 1)
 
 
 def test_off_by_default_calls_nothing(stubbed: tuple[Comprehend, Stubber]) -> None:

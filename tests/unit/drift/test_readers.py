@@ -15,10 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import numpy as np
 import orjson
 import pytest
+from botocore.stub import Stubber
 
+from llmops_sentinel.adapters.comprehend import Comprehend
 from llmops_sentinel.domain.drift.ingest import TableProfiler
 from llmops_sentinel.domain.drift.monitors import load_monitors
 from llmops_sentinel.domain.drift.profiles import (
@@ -29,6 +32,7 @@ from llmops_sentinel.domain.drift.profiles import (
     profile_from_json,
 )
 from llmops_sentinel.domain.drift.records import parse_csv, parse_lines, parse_objects
+from llmops_sentinel.domain.quality import is_sampled
 from llmops_sentinel.errors import BadInputError
 from llmops_sentinel.services.drift import DriftSettings, FirehoseRecordIn, ingest_firehose, profile_data_capture
 from sentinel_dev import readers
@@ -232,6 +236,131 @@ def test_one_file_profiles_the_same_through_firehose_data_capture_and_the_cli(
     assert cli.records_ok == 300 and set(cli.features) >= {"prompt_chars", "latency_ms", "finish_reason"}
     assert_same(cli, capture)
     assert_same(cli, firehose)
+
+
+def _stub_comprehend(answers: list[str], stub: Stubber) -> None:
+    """Queue the calls the documented limits imply for these sampled answers, in order: DetectToxicContent
+    with whole answers' 1 KB segments, at most 10 a call (ASCII text: 1 KB = 1024 characters); then one
+    DetectPiiEntities per answer. Scores vary by answer, so the profiles have something to compare."""
+    calls: list[list[str]] = [[]]
+    for answer in answers:
+        segments = [answer[i : i + 1024] for i in range(0, len(answer), 1024)]
+        if len(calls[-1]) + len(segments) > 10:
+            calls.append([])
+        calls[-1].extend(segments)
+    for segments in calls:
+        scores = [round(0.1 + 0.8 * ((len(t) * 7919) % 100) / 100, 4) for t in segments]
+        stub.add_response(
+            "detect_toxic_content",
+            {"ResultList": [{"Toxicity": v, "Labels": []} for v in scores]},
+            {"TextSegments": [{"Text": t} for t in segments], "LanguageCode": "en"},
+        )
+    for n, answer in enumerate(answers):
+        entities = [{"Type": ("EMAIL", "NAME", "PHONE")[n % 3], "Score": 0.9, "BeginOffset": 0, "EndOffset": 1}]
+        stub.add_response(
+            "detect_pii_entities", {"Entities": entities if n % 2 else []}, {"Text": answer, "LanguageCode": "en"}
+        )
+
+
+def test_sampled_quality_features_profile_the_same_through_firehose_and_data_capture(
+    chat_lines: Callable[[int, int], list[bytes]]
+) -> None:
+    """The Comprehend features of a file: the same records sampled (by event id), the same calls, the same
+    profile, whichever path the file takes. moto lacks DetectToxicContent: a botocore Stubber answers."""
+    rate = 0.05
+    lines = chat_lines(300, 11)
+    blob = b"\n".join(lines) + b"\n"
+    answers = [
+        orjson.loads(orjson.loads(line)["captureData"]["endpointOutput"]["data"])["choices"][0]["message"]["content"]
+        for i, line in enumerate(lines)
+        if is_sampled(f"evt-{i}", rate)
+    ]
+    assert 10 < len(answers) < 25  # ~15 of 300: more than one DetectToxicContent call
+
+    class Store:
+        def __init__(self) -> None:
+            self.objects: dict[str, bytes] = {}
+
+        def get(self, key: str, bucket: str | None = None) -> bytes:
+            return blob
+
+        def put_profile(self, endpoint: str, at: datetime, batch_id: str, body: bytes) -> str:
+            self.objects[f"{endpoint}/{batch_id}"] = body
+            return f"{endpoint}/{batch_id}"
+
+    monitors = load_monitors()
+    monitors = monitors.model_copy(update={"quality": monitors.quality.model_copy(update={"sample_rate": rate})})
+    settings = DriftSettings(bucket="b", kms_key_id="k", monitors=monitors, stream_endpoints={"s": "ep"})
+    client = boto3.client("comprehend", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    firehose_store, capture_store = Store(), Store()
+    with Stubber(client) as stub:
+        _stub_comprehend(answers, stub)
+        records = [FirehoseRecordIn(f"r{i}", base64.b64encode(line).decode(), 1714557600000)
+                   for i, line in enumerate(lines)]
+        via_firehose = ingest_firehose(
+            records, settings, delivery_stream_arn="arn:aws:firehose:us-east-1:1:deliverystream/s",
+            store=firehose_store, comprehend=Comprehend(client),  # type: ignore[arg-type]
+        )
+        stub.assert_no_pending_responses()
+        _stub_comprehend(answers, stub)
+        event = {"id": "e", "detail-type": "Object Created", "source": "aws.s3", "time": "2024-05-01T10:00:00Z",
+                 "detail": {"bucket": {"name": "cap"}, "object": {"key": "c/ep/AllTraffic/2024/05/01/10/x.jsonl"}}}
+        via_capture = profile_data_capture(event, settings, store=capture_store, comprehend=Comprehend(client))  # type: ignore[arg-type]
+        stub.assert_no_pending_responses()
+    (firehose_blob,) = firehose_store.objects.values()
+    (capture_blob,) = capture_store.objects.values()
+    firehose, capture = profile_from_json(firehose_blob), profile_from_json(capture_blob)
+    assert via_capture.quality == via_firehose.endpoints[0].quality == via_firehose.quality
+    assert via_capture.quality["scored"] == len(answers) and via_capture.quality["skipped_records"] == 0
+    toxicity, pii = capture.features["toxicity"], capture.features["pii"]
+    assert isinstance(toxicity, NumericProfile) and isinstance(pii, CategoricalProfile)
+    assert (toxicity.count, toxicity.missing) == (len(answers), 300 - len(answers))
+    assert pii.counts() == {"true": float(len(answers) // 2), "false": float(len(answers) - len(answers) // 2)}
+    assert {"toxicity", "toxic", "pii", "pii_types"} <= set(capture.features)
+    assert_same(capture, firehose)
+
+
+def test_data_capture_samples_a_line_by_the_key_the_record_path_gives_it() -> None:
+    """Lines without an event id, with another id field, or not records at all: the data-capture path picks
+    exactly the records whose ``sample_key(ref, file)`` is sampled, ref as ``parse_lines`` reads it."""
+    from llmops_sentinel.domain.quality import QualityConfig, sample_key
+    from llmops_sentinel.services.quality import new_budget, score_capture_lines
+
+    capture = {"captureData": {"endpointOutput": {"data": '{"generated_text": "hi"}', "encoding": "JSON"},
+                               "endpointInput": {"data": '{"inputs": "q"}', "encoding": "JSON"}}}
+    lines: list[bytes] = []
+    for i in range(400):
+        kind = i % 5
+        if kind == 0:
+            doc: Any = {**capture, "eventMetadata": {"eventId": f"evt-{i}"}}
+        elif kind == 1:
+            doc = {**capture, "eventMetadata": {"inferenceTime": "2024-05-01T10:00:00Z"}}  # no event id
+        elif kind == 2:
+            doc = {"id": i, "prompt": "q", "response": f"answer {i}"}  # a flat record, an int id
+        elif kind == 3:
+            doc = {**capture, "eventMetadata": {"eventId": ""}}
+        else:
+            lines.append(b"{not json" if i % 2 else b"")
+            continue
+        lines.append(orjson.dumps(doc))
+    source = "s3://cap/c/ep/AllTraffic/2024/05/01/10/x.jsonl"
+    rate = 0.3
+    want = [r.ref for r in parse_lines(lines).records if is_sampled(sample_key(r.ref, source), rate)]
+    assert len(want) > 50 and any(ref.startswith("#") for ref in want)
+
+    picked: list[str] = []
+
+    class Recorder:  # stands in for the adapter: the test asserts on what the sampler hands over
+        def toxicity(self, segments: list[str], language: str) -> list[float]:
+            return [0.0] * len(segments)
+
+        def pii(self, text: str, language: str) -> list[Any]:
+            return []
+
+    config = QualityConfig(sample_rate=rate, toxicity=False)
+    outcome, scored = score_capture_lines(lines, source, config, new_budget(config), Recorder())  # type: ignore[arg-type]
+    picked = [rec.ref for rec in scored]
+    assert picked == want and outcome.pii_calls == len(want)
 
 
 @pytest.mark.parametrize(

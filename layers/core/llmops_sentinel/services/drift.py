@@ -90,7 +90,14 @@ from llmops_sentinel.domain.quality import QualityOutcome, sample_key
 from llmops_sentinel.errors import BadInputError, ConfigError, InvalidEventError
 from llmops_sentinel.models.bus_events import ModelDriftDetail
 from llmops_sentinel.models.drift_events import parse_check_request, parse_object_created
-from llmops_sentinel.services.quality import new_budget, score_quality, with_quality
+from llmops_sentinel.services.quality import (
+    add_quality_profiles,
+    counters,
+    new_budget,
+    score_capture_lines,
+    score_quality,
+    with_quality,
+)
 from llmops_sentinel.services.quality import summary as quality_summary
 
 if TYPE_CHECKING:  # botocore-backed adapter, imported by services.quality only when sampling is on
@@ -217,6 +224,8 @@ class EndpointBatch(BaseModel):
     records_failed: int
     profile_key: str | None = None
     distributions: dict[str, Distribution] = Field(default_factory=dict)
+    quality: dict[str, Any] = Field(default_factory=dict)
+    """This endpoint's quality counters (``services.quality.counters``); empty when sampling is off."""
 
 
 class IngestResult(BaseModel):
@@ -513,9 +522,11 @@ def ingest_firehose(
         flat = [rec for _, recs in groups for rec in recs]
         monitor = settings.monitors.monitor_for(endpoint)
         selection = monitor.config.features
+        endpoint_quality: dict[str, Any] = {}
         if calls is not None:  # sampled by a stable key: a redelivered batch samples the same records
             keys = [sample_key(rec.ref, outcomes[pos].record_id) for pos, recs in groups for rec in recs]
             scored.append(score_quality(flat, keys, quality, calls, comprehend))
+            endpoint_quality = counters(scored[-1])
             selection = with_quality(selection)
         table = extract_features(flat, selection)
         first = first_row = 0
@@ -550,6 +561,7 @@ def ingest_firehose(
                 records_failed=failed.get(endpoint, 0),
                 profile_key=key,
                 distributions=dists,
+                quality=endpoint_quality,
             )
         )
     over = _fit_budget(outcomes, [r.data for r in records], budget)
@@ -602,6 +614,8 @@ class CaptureResult(BaseModel):
     profile_key: str | None = None
     reason: str | None = None
     errors: list[str] = Field(default_factory=list)
+    quality: dict[str, Any] = Field(default_factory=dict)
+    """The sampled Comprehend extractor's counters (``services.quality.counters``); empty when it is off."""
 
 
 def capture_location(key: str) -> tuple[str, str] | None:
@@ -616,8 +630,16 @@ def capture_location(key: str) -> tuple[str, str] | None:
 
 
 def profile_data_capture(
-    event: Any, settings: DriftSettings, store: DriftStore | None = None, rng: np.random.Generator | None = None
+    event: Any,
+    settings: DriftSettings,
+    store: DriftStore | None = None,
+    rng: np.random.Generator | None = None,
+    comprehend: Comprehend | None = None,
 ) -> CaptureResult:
+    """One data-capture file -> one partial profile. With quality sampling on, the file's records are
+    sampled, scored and profiled as the Firehose processor does it (``services/quality.py``): the same
+    key (the record's event id; a record without one: the file's ``s3://`` URL and its line), the same
+    budget per invocation, the same features."""
     created = parse_object_created(event)
     located = capture_location(created.key)
     base = {"bucket": created.bucket, "key": created.key}
@@ -631,12 +653,24 @@ def profile_data_capture(
     batch_id = hashlib.sha256(f"{created.bucket}/{created.key}#{created.etag}".encode()).hexdigest()[:32]
     monitor = settings.monitors.monitor_for(endpoint)
     rng = rng if rng is not None else _rng_for(batch_id)
+    quality = settings.monitors.quality
+    sampling = quality.sample_rate > 0
+    features = with_quality(monitor.config.features) if sampling else monitor.config.features
+    source = f"s3://{created.bucket}/{created.key}"
+    outcome: QualityOutcome | None = None
     if data.lstrip()[:1] == b"{" and b"\n" in data.strip():  # JSON lines, what data capture writes
-        ingested = profile_lines(data.splitlines(), features=monitor.config.features, endpoint=endpoint, rng=rng)
+        lines = data.splitlines()
+        ingested = profile_lines(lines, features=features, endpoint=endpoint, rng=rng)
         profile, errors = ingested.profile, ingested.errors
+        if sampling:
+            outcome, scored = score_capture_lines(lines, source, quality, new_budget(quality), comprehend)
+            add_quality_profiles(profile, scored, rng)
     else:  # one JSON document or CSV: the general path
         result = parse_bytes(data)
-        profile = profile_batch(result, features=monitor.config.features, endpoint=endpoint, rng=rng)
+        if sampling:
+            keys = [sample_key(rec.ref, source) for rec in result.records]
+            outcome = score_quality(result.records, keys, quality, new_budget(quality), comprehend)
+        profile = profile_batch(result, features=features, endpoint=endpoint, rng=rng)
         errors = result.errors
     if not profile.records_ok and not errors:
         return CaptureResult(status="ignored", endpoint=endpoint, variant=variant, reason="empty file", **base)
@@ -649,6 +683,7 @@ def profile_data_capture(
         records_failed=len(errors),
         profile_key=key,
         errors=[str(e) for e in errors[:5]],
+        quality=counters(outcome) if outcome is not None else {},
         **base,
     )
 

@@ -7,14 +7,14 @@ namespace is the function's ``POWERTOOLS_METRICS_NAMESPACE``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from llmops_sentinel.models.latency import ScheduledResult
-from llmops_sentinel.services.drift import CheckResult, EndpointBatch
+from llmops_sentinel.services.drift import CaptureResult, CheckResult, EndpointBatch
 
-if TYPE_CHECKING:  # the Firehose and drift handlers import this module: no cost code at their cold start
+if TYPE_CHECKING:  # the Firehose, data-capture and drift handlers import this module: no cost or latency
+    from llmops_sentinel.models.latency import ScheduledResult  # models at their cold start (~20-35 ms)
     from llmops_sentinel.services.cost import CostRun
 
 FIREHOSE_UNITS = {
@@ -23,6 +23,25 @@ FIREHOSE_UNITS = {
     "input_tokens": ("InputTokens", MetricUnit.Count),
     "output_tokens": ("OutputTokens", MetricUnit.Count),
 }
+
+
+QUALITY_UNITS = {
+    "sampled": ("QualitySampledRecords", MetricUnit.Count),
+    "scored": ("QualityScoredRecords", MetricUnit.Count),
+    "skipped_records": ("QualitySkippedRecords", MetricUnit.Count),
+    "toxicity_calls": ("QualityToxicityCalls", MetricUnit.Count),
+    "pii_calls": ("QualityPiiCalls", MetricUnit.Count),
+    "failures": ("QualityCallFailures", MetricUnit.Count),
+    "units": ("QualityBilledUnits", MetricUnit.Count),
+}
+"""The sampled Comprehend extractor's counters (``services.quality.counters``) -> metric names. Besides
+these, ``QualityBudgetExhausted`` is 1 for a batch whose calls the error, throttle or time budget stopped."""
+
+
+def _add_quality(emf: EphemeralMetrics, quality: dict[str, Any]) -> None:
+    for field, (name, unit) in QUALITY_UNITS.items():
+        emf.add_metric(name=name, unit=unit, value=int(quality.get(field, 0)))
+    emf.add_metric(name="QualityBudgetExhausted", unit=MetricUnit.Count, value=int(quality.get("stopped") is not None))
 
 
 def _document(timestamp_ms: int | None = None, **dimensions: str) -> EphemeralMetrics:
@@ -66,6 +85,18 @@ def publish_firehose_batch(batch: EndpointBatch) -> None:
             emf.add_metric(name=name, unit=unit, value=value)
     emf.add_metric(name="RecordsOk", unit=MetricUnit.Count, value=batch.records_ok)
     emf.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=batch.records_failed)
+    if batch.quality:  # sampling on: the Comprehend extractor's counters for this endpoint
+        _add_quality(emf, batch.quality)
+    emf.flush_metrics()
+
+
+def publish_capture_quality(result: CaptureResult) -> None:
+    """A profiled data-capture file with quality sampling on: the extractor's counters (as the Firehose
+    processor publishes them), one document with the file's endpoint. Nothing when sampling is off."""
+    if not result.quality or result.endpoint is None:
+        return
+    emf = _document(EndpointName=result.endpoint)
+    _add_quality(emf, result.quality)
     emf.flush_metrics()
 
 
