@@ -40,15 +40,18 @@ def test_foreign_alarm_transitions_are_ignored_not_acted_on(cloud: LocalCloud, n
 def test_any_other_aws_event_is_rejected_with_a_typed_error(cloud: LocalCloud, name: str) -> None:
     record = cloud.invoke("AlarmRouterFunction", aws_event(name))
     assert record.ok, record.logs
-    # An SNS delivery is read as a Budgets notification, accepted from the stack's budget topic only.
-    sns = name.startswith("sns_")
+    # An SNS delivery is read as a Budgets notification, accepted from the stack's budget topic only; a
+    # Step Functions status change as the end of a workflow, accepted for the stack's own state machines only.
+    sns, workflow = name.startswith("sns_"), name.startswith("stepfunctions_execution_status_change")
     assert record.result == {
         "status": "rejected",
-        "error": "UntrustedSourceError" if sns else "InvalidEventError",
+        "error": "UntrustedSourceError" if sns or workflow else "InvalidEventError",
         "reason": record.result["reason"],
     }
     if sns:
         assert record.result["reason"].endswith("only this stack's budget topic is accepted")
+    elif workflow:
+        assert record.result["reason"].endswith("not one of this stack's workflows")
     else:
         assert record.result["reason"].startswith("not a CloudWatch alarm event")
 
