@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -297,6 +298,39 @@ def _resolved_dashboard() -> dict[str, Any]:
     return body
 
 
+_SEARCH = re.compile(
+    r"SEARCH\('\{(?P<schema>[^}]+)\}\s+MetricName=\"(?P<name>\w+)\"',\s*'(?P<stat>\w+)',\s*(?P<period>\d+)\)"
+)
+
+
+@dataclass(frozen=True)
+class Plotted:
+    """One dashboard line: a metric with its exact dimension set, pinned to values or, for a SEARCH
+    expression, every series of that schema (every endpoint the stack publishes for)."""
+
+    namespace: str
+    name: str
+    dimensions: frozenset[str]
+    pinned: dict[str, str] | None
+    """Dimension -> value of a plain line; None for a SEARCH over the whole schema."""
+
+
+def dashboard_lines(body: dict[str, Any] | None = None) -> list[Plotted]:
+    plotted: list[Plotted] = []
+    for widget in (body or _resolved_dashboard())["widgets"]:
+        for line in widget["properties"].get("metrics", []):
+            if isinstance(line[0], dict):
+                found = _SEARCH.fullmatch(line[0]["expression"])
+                assert found, f"not a SEARCH this test reads: {line[0]['expression']}"
+                namespace, *dims = found["schema"].split(",")
+                plotted.append(Plotted(namespace, found["name"], frozenset(dims), None))
+                continue
+            pairs = [x for x in line[2:] if not isinstance(x, dict)]
+            pinned = dict(zip(pairs[::2], pairs[1::2], strict=True))
+            plotted.append(Plotted(line[0], line[1], frozenset(pinned), pinned))
+    return plotted
+
+
 def emitted_metric_names() -> set[str]:
     """Metric names the handlers and the layer publish (EMF through Powertools), read from the code."""
     names: set[str] = set()
@@ -334,14 +368,14 @@ def test_the_dashboard_body_is_json_and_shows_only_metrics_that_exist() -> None:
     emitted = emitted_metric_names()
     assert {"DriftScore", "RouterStarted", "GovernanceFindings", "LatencyRegressionScore", "CostUsd"} <= emitted
     shown: set[tuple[str, str]] = set()
-    for widget in body["widgets"]:
-        for line in widget["properties"].get("metrics", []):
-            namespace, name = line[0], line[1]
-            shown.add((namespace, name))
-            if namespace == "LLMOpsSentinel":
-                assert name in emitted, f"dashboard shows {name}, which no code emits"
-            else:
-                assert name in AWS_METRICS[namespace], f"{namespace} {name}"
+    for line in dashboard_lines(body):
+        shown.add((line.namespace, line.name))
+        if line.namespace == "LLMOpsSentinel":
+            assert line.name in emitted, f"dashboard shows {line.name}, which no code emits"
+        else:
+            assert line.name in AWS_METRICS[line.namespace], f"{line.namespace} {line.name}"
+        # The fleet: a per-endpoint line is a SEARCH over every endpoint, never pinned to one parameter.
+        assert "EndpointName" not in line.dimensions or line.pinned is None, f"{line.name} plots one endpoint"
     for needed in [("LLMOpsSentinel", "DriftScore"), ("AWS/SageMaker", "ModelLatency"),
                    ("LLMOpsSentinel", "LatencyRegressionScore"), ("LLMOpsSentinel", "RouterStarted"),
                    ("AWS/States", "ExecutionsSucceeded"), ("LLMOpsSentinel", "GovernanceFindings"),

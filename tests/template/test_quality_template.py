@@ -104,12 +104,6 @@ def _published(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def _dashboard_lines() -> list[list[Any]]:
-    from tests.template.test_operations import _resolved_dashboard
-
-    return [line for w in _resolved_dashboard()["widgets"] for line in w["properties"].get("metrics", [])]
-
-
 def test_both_paths_publish_the_counters_the_dashboard_plots_with_its_dimensions(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -131,11 +125,14 @@ def test_both_paths_publish_the_counters_the_dashboard_plots_with_its_dimensions
         frozenset(dims) for doc in docs[:2] for d in doc["_aws"]["CloudWatchMetrics"] for dims in d["Dimensions"]
     }
     assert published == {frozenset({"EndpointName"})}
-    plotted = [line for line in _dashboard_lines() if line[0] == "LLMOpsSentinel" and line[1].startswith("Quality")]
-    assert {line[1] for line in plotted} == quality
+    from tests.template.test_operations import dashboard_lines
+
+    plotted = [
+        line for line in dashboard_lines() if line.namespace == "LLMOpsSentinel" and line.name.startswith("Quality")
+    ]
+    assert {line.name for line in plotted} == quality
     for line in plotted:
-        assert {str(k) for k in line[2::2] if not isinstance(k, dict)} == {"EndpointName"}, line
-        assert line[3] == "ref:EndpointName"  # the watched endpoint
+        assert line.dimensions == {"EndpointName"} and line.pinned is None, line  # every watched endpoint
 
 
 def test_the_budget_alarm_exists_only_with_sampling_and_reads_the_published_metric() -> None:

@@ -56,20 +56,15 @@ def test_the_dashboard_plots_the_score_with_the_dimensions_it_is_published_with(
 ) -> None:
     """A CloudWatch line matches one exact dimension set: a dimension the document lacks (the Powertools
     ``service`` the EMF helper does not add) leaves the widget empty in a real deployment."""
-    from tests.template.test_operations import _resolved_dashboard
+    from tests.template.test_operations import dashboard_lines
 
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "LLMOpsSentinel")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "llmops-sentinel")  # as the template's Globals set it
     publish_latency_scores(ScheduledResult(at="2026-12-03T10:00:00Z", endpoints=[_run("served", "ok", 0.7)]))
     (doc,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     (published,) = [set(dims) for d in doc["_aws"]["CloudWatchMetrics"] for dims in d["Dimensions"]]
-    lines = [
-        line
-        for widget in _resolved_dashboard()["widgets"]
-        for line in widget["properties"].get("metrics", [])
-        if line[:2] == ["LLMOpsSentinel", "LatencyRegressionScore"]
-    ]
+    score = ("LLMOpsSentinel", "LatencyRegressionScore")
+    lines = [line for line in dashboard_lines() if (line.namespace, line.name) == score]
     assert lines
     for line in lines:
-        plotted = {str(k) for k in line[2::2] if not isinstance(k, dict)}
-        assert plotted == published, f"dashboard line {line} vs published dimensions {published}"
+        assert line.dimensions == published, f"dashboard line {line} vs published dimensions {published}"
