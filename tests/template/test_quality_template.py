@@ -139,8 +139,9 @@ def test_the_budget_alarm_exists_only_with_sampling_and_reads_the_published_metr
     alarm = SOURCE.raw["Resources"]["QualityBudgetExhaustedAlarm"]
     assert alarm["Condition"] == "QualitySampling"
     props = alarm["Properties"]
-    assert (props["Namespace"], props["MetricName"]) == ("LLMOpsSentinel", "QualityBudgetExhausted")
-    assert props["Dimensions"] == [{"Name": "EndpointName", "Value": {"Ref": "EndpointName"}}]
+    (query,) = props["Metrics"]  # every watched endpoint, the published metric with its exact dimensions
+    assert query["Expression"] == 'SELECT MAX(QualityBudgetExhausted) FROM SCHEMA("LLMOpsSentinel", EndpointName)'
+    assert query["ReturnData"] is True and query["Period"] == 300
     assert (props["EvaluationPeriods"], props["DatapointsToAlarm"], props["Threshold"]) == (3, 3, 1)  # repeatedly
     assert props["TreatMissingData"] == "notBreaching"  # no batch, no sampling: not an exhausted budget
     assert props["AlarmActions"] == [{"Ref": "NotificationTopic"}]
