@@ -211,16 +211,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noise", type=float, nargs="+", default=[0.05, 0.08, 0.12], help="log-noise sd")
     ap.add_argument("--seed", type=int, default=20240501)
     ap.add_argument("--throughput-points", type=int, default=1_000_000)
+    ap.add_argument("--set", action="append", default=[], metavar="PARAM=JSON", help="override a LatencyParams default")
+    ap.add_argument("--no-peers", action="store_true", help="only the sentinel rows (peers take most of the time)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    params = LatencyParams()
+    import json
+
+    params = LatencyParams.model_validate({k: json.loads(v) for k, v in (a.split("=", 1) for a in args.set)})
     methods: dict[str, Callable[[Series], BoolArray]] = {
         "sentinel (robust seasonal CUSUM)": lambda s: ours(s, params),
         "static threshold (p99.9 of days 1-3)": static_threshold,
         "rolling z-score (60 pts, k=3)": rolling_z,
         "same-hour band (mean+3sd, 14 d)": cloudwatch_band,
     }
+    if args.no_peers:
+        methods = dict(list(methods.items())[:1])
     report: dict[str, object] = {"seed": args.seed, "series_per_kind": args.series, "results": []}
     rows: list[dict[str, object]] = []
     for noise in args.noise:
@@ -249,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
     report["results"] = rows
-    tput = throughput(params, args.throughput_points, 5, np.random.default_rng(args.seed))
+    tput = (
+        throughput(params, args.throughput_points, 5, np.random.default_rng(args.seed))
+        if args.throughput_points
+        else 0.0
+    )
     report["throughput_points_per_s"] = tput
     if args.json:
         import orjson
