@@ -228,13 +228,19 @@ class LatencyDetector:
         return det
 
     def state(self) -> DetectorState:
+        p = self.params
         return DetectorState(
             params=self.params,
             n_accepted=self._n,
             last_ts=None if not np.isfinite(self._last_ts) else float(self._last_ts),
             hist_ts=self._hist_t.tolist(),
             hist_x=self._hist_x.tolist(),
-            hist_r=[None if not np.isfinite(v) else float(v) for v in self._hist_r.tolist()],
+            # Residuals are read only by the scale window (at most scale_window + scale_block back); the
+            # longer point history (the slow reference's) loads with the older residuals unknown.
+            hist_r=[
+                None if not np.isfinite(v) else float(v)
+                for v in self._hist_r[-(p.scale_window + p.scale_block) :].tolist()
+            ],
             level_start=self._level_start,
             hold_until=self._hold_until,
             carry_level=self._carry_level.tolist(),
