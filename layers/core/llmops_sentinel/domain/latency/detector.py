@@ -14,7 +14,9 @@ Per accepted point (timestamps strictly increasing), in log units ``x = log(valu
    the fitted one, ``-log r + z^2/2 (1 - 1/r^2)`` for ``z > 0`` and 0 below (a variance burst in latency
    fattens the upper tail; winsorised z bounds each point's evidence). Increments are
    fixed-point integers, so cumulative sums are exact and any chunking of the stream gives bit-identical
-   scores: ``detect`` over a batch equals ``update`` point by point.
+   scores: ``detect`` over a batch equals ``update`` point by point. With a trusted season, a second
+   level CUSUM takes z against the median of the last ``slow_level_window`` points (a slow reference
+   a creep cannot drag along).
 5. ``score = 1 - 2**(-max(S_level/level_h, S_spread/spread_h))`` (0.5 exactly at the threshold) and
    ``alarm = S_level >= level_h or S_spread >= spread_h``.
 
