@@ -30,16 +30,19 @@ def evidently(ref: Any, cur: Any) -> dict[str, Any]:
     out = report.as_dict()
     cols = next(m["result"] for m in out["metrics"] if "drift_by_columns" in m["result"])
     dataset = next(m["result"]["dataset_drift"] for m in out["metrics"] if "dataset_drift" in m["result"])
-    return {"drifted": {c: bool(v["drift_detected"]) for c, v in cols["drift_by_columns"].items()},
-            "dataset_drift": bool(dataset)}
+    return {
+        "drifted": {c: bool(v["drift_detected"]) for c, v in cols["drift_by_columns"].items()},
+        "dataset_drift": bool(dataset),
+    }
 
 
 def whylogs(ref: Any, cur: Any) -> dict[str, Any]:
     import whylogs as why
     from whylogs.viz.drift.column_drift_algorithms import calculate_drift_scores
 
-    scores = calculate_drift_scores(target_view=why.log(cur).view(), reference_view=why.log(ref).view(),
-                                    with_thresholds=True)
+    scores = calculate_drift_scores(
+        target_view=why.log(cur).view(), reference_view=why.log(ref).view(), with_thresholds=True
+    )
     drifted = {c: s is not None and s.get("drift_category") == "DRIFT" for c, s in scores.items()}
     return {"drifted": drifted, "dataset_drift": sum(drifted.values()) >= len(drifted) / 2}
 

@@ -49,9 +49,35 @@ from llmops_sentinel.domain.drift.records import parse_lines
 from llmops_sentinel.domain.drift.stat_tests import check_drift
 
 WORDS = [
-    "the", "model", "endpoint", "latency", "token", "prompt", "response", "customer", "order", "invoice",
-    "shipping", "return", "policy", "account", "password", "reset", "billing", "plan", "upgrade", "help",
-    "question", "answer", "summary", "detail", "please", "thanks", "refund", "delivery", "warranty",
+    "the",
+    "model",
+    "endpoint",
+    "latency",
+    "token",
+    "prompt",
+    "response",
+    "customer",
+    "order",
+    "invoice",
+    "shipping",
+    "return",
+    "policy",
+    "account",
+    "password",
+    "reset",
+    "billing",
+    "plan",
+    "upgrade",
+    "help",
+    "question",
+    "answer",
+    "summary",
+    "detail",
+    "please",
+    "thanks",
+    "refund",
+    "delivery",
+    "warranty",
 ]
 
 
@@ -63,27 +89,55 @@ def chat_capture_lines(n: int, rng: np.random.Generator) -> list[bytes]:
         answer = " ".join(rng.choice(WORDS, max(1, int(rng.normal(75, 20)))))
         if rng.random() < 0.03:
             answer = "I'm sorry, but I can't help with that request."
-        request = {"model": "meta-llama-3-8b-instruct", "messages": [
-            {"role": "system", "content": "You are a helpful customer-support assistant."},
-            {"role": "user", "content": prompt}], "max_tokens": 256, "temperature": 0.7}
-        response = {
-            "id": f"chatcmpl-{i:08d}", "object": "chat.completion", "created": 1714557600 + i,
+        request = {
             "model": "meta-llama-3-8b-instruct",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
-                         "finish_reason": "stop" if rng.random() < 0.9 else "length"}],
-            "usage": {"prompt_tokens": len(prompt) // 4 + 12, "completion_tokens": len(answer) // 4,
-                      "total_tokens": (len(prompt) + len(answer)) // 4 + 12},
-            "latency_ms": round(float(rng.lognormal(6.5, 0.3)), 3), "ttft_ms": round(float(rng.lognormal(4, 0.3)), 3),
+            "messages": [
+                {"role": "system", "content": "You are a helpful customer-support assistant."},
+                {"role": "user", "content": prompt},
+            ],
+            "max_tokens": 256,
+            "temperature": 0.7,
+        }
+        response = {
+            "id": f"chatcmpl-{i:08d}",
+            "object": "chat.completion",
+            "created": 1714557600 + i,
+            "model": "meta-llama-3-8b-instruct",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": answer},
+                    "finish_reason": "stop" if rng.random() < 0.9 else "length",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": len(prompt) // 4 + 12,
+                "completion_tokens": len(answer) // 4,
+                "total_tokens": (len(prompt) + len(answer)) // 4 + 12,
+            },
+            "latency_ms": round(float(rng.lognormal(6.5, 0.3)), 3),
+            "ttft_ms": round(float(rng.lognormal(4, 0.3)), 3),
         }
         record = {
             "captureData": {
-                "endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
-                                  "data": orjson.dumps(request).decode(), "encoding": "JSON"},
-                "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
-                                   "data": orjson.dumps(response).decode(), "encoding": "JSON"},
+                "endpointInput": {
+                    "observedContentType": "application/json",
+                    "mode": "INPUT",
+                    "data": orjson.dumps(request).decode(),
+                    "encoding": "JSON",
+                },
+                "endpointOutput": {
+                    "observedContentType": "application/json",
+                    "mode": "OUTPUT",
+                    "data": orjson.dumps(response).decode(),
+                    "encoding": "JSON",
+                },
             },
-            "eventMetadata": {"eventId": f"{i:08d}-5e1c-4b8e-9d7a-3f0c2a1b4d6e",
-                              "inferenceId": f"inf-{i}", "inferenceTime": "2024-05-01T10:00:00Z"},
+            "eventMetadata": {
+                "eventId": f"{i:08d}-5e1c-4b8e-9d7a-3f0c2a1b4d6e",
+                "inferenceId": f"inf-{i}",
+                "inferenceTime": "2024-05-01T10:00:00Z",
+            },
             "eventVersion": "0",
         }
         out.append(orjson.dumps(record))
@@ -148,8 +202,10 @@ def section_ingest(n: int, reps: int) -> None:
     print(f"bare msgspec parse    {n / med(ms_t):>10,.0f} rec/s  (median; msgspec.json.decode to builtins)")
     print(f"ceiling (faster/rep)  {n / med(bare_t):>10,.0f} rec/s  (median)")
     print(f"parse+features+profile{n / med(full_t):>10,.0f} rec/s  (median)")
-    print(f"ratio                 {med(ratios):.2f}x of the ceiling (target >= 0.70; per-rep {min(ratios):.2f}"
-          f"..{max(ratios):.2f})")
+    print(
+        f"ratio                 {med(ratios):.2f}x of the ceiling (target >= 0.70; per-rep {min(ratios):.2f}"
+        f"..{max(ratios):.2f})"
+    )
     print(f"record-object path    {n / med(gen_t):>10,.0f} rec/s  (median; ratio {med(gen_ratios):.2f}x)")
 
 
@@ -198,8 +254,10 @@ def section_check(sizes: list[int], reps: int) -> None:
         t_prof, rep_p = timed(lambda: check_drift(pref, pcur), reps)  # noqa: B023
         t_load, _ = timed(lambda: check_drift(profile_from_json(blob_ref), profile_from_json(blob_cur)), reps)  # noqa: B023
         t_raw, rep_r = timed(lambda: check_drift(table_of(ref), table_of(cur)), max(1, reps // 2))  # noqa: B023
-        print(f"{n:>10,}  {t_prof * 1e3:>8.1f}ms  {t_load * 1e3:>8.1f}ms  {t_raw * 1e3:>8.1f}ms  "
-              f"{t_raw / t_prof:>10.1f}x  {rep_p.drifted}/{rep_r.drifted}")
+        print(
+            f"{n:>10,}  {t_prof * 1e3:>8.1f}ms  {t_load * 1e3:>8.1f}ms  {t_raw * 1e3:>8.1f}ms  "
+            f"{t_raw / t_prof:>10.1f}x  {rep_p.drifted}/{rep_r.drifted}"
+        )
     print(f"(target: profiles <= 50 ms whatever the row count; profile JSON {len(blob_ref) / 1024:.0f} KiB/side)")
 
 
@@ -210,9 +268,11 @@ def section_evidently(n: int) -> None:
         from evidently.metric_preset import DataDriftPreset
         from evidently.report import Report
     except ImportError:
-        print("evidently is not installed here (by design: it never goes into .venv). To run this section:\n"
-              "  python3 -m venv .venv-bench && .venv-bench/bin/pip install -e . -r bench/requirements-evidently.txt\n"
-              "  .venv-bench/bin/python bench/drift.py --only evidently")
+        print(
+            "evidently is not installed here (by design: it never goes into .venv). To run this section:\n"
+            "  python3 -m venv .venv-bench && .venv-bench/bin/pip install -e . -r bench/requirements-evidently.txt\n"
+            "  .venv-bench/bin/python bench/drift.py --only evidently"
+        )
         return
     rng = np.random.default_rng(42)
     results = {}
@@ -229,8 +289,11 @@ def section_evidently(n: int) -> None:
 
         pref, pcur = profile_of(ref), profile_of(cur)
         check_drift(pref, pcur)  # warm-up: the lazy scipy.special import is not part of a check
-        for name, fn in (("profiles (check only)", lambda a=pref, b=pcur: check_drift(a, b)),
-                         ("profiles (incl. profiling)", ours), ("evidently", evid)):
+        for name, fn in (
+            ("profiles (check only)", lambda a=pref, b=pcur: check_drift(a, b)),
+            ("profiles (incl. profiling)", ours),
+            ("evidently", evid),
+        ):
             elapsed, out = timed(fn, 1 if name == "evidently" else 3)  # time without tracemalloc's overhead
             tracemalloc.start()
             fn()
@@ -244,14 +307,18 @@ def section_evidently(n: int) -> None:
         our_drift = {f.feature: f.drifted for f in ours_rep.features}
         agree = np.mean([ev_drift[c] == our_drift[c] for c in our_drift])
         ev_dataset = bool(next(m["result"]["dataset_drift"] for m in ev["metrics"] if "dataset_drift" in m["result"]))
-        print(f"[{label}] feature verdict agreement {agree:.0%}; endpoint verdict ours={ours_rep.drifted} "
-              f"evidently={ev_dataset}")
+        print(
+            f"[{label}] feature verdict agreement {agree:.0%}; endpoint verdict ours={ours_rep.drifted} "
+            f"evidently={ev_dataset}"
+        )
         for name in ("profiles (check only)", "profiles (incl. profiling)", "evidently"):
             elapsed, peak, _ = results[(label, name)]
             print(f"   {name:<28} {elapsed * 1e3:>9.1f} ms  peak {peak / 2**20:>8.1f} MiB (tracemalloc)")
         ev_t = results[(label, "evidently")][0]
-        print(f"   speed-up: {ev_t / results[(label, 'profiles (check only)')][0]:.0f}x (check), "
-              f"{ev_t / results[(label, 'profiles (incl. profiling)')][0]:.1f}x (incl. profiling); target >= 20x")
+        print(
+            f"   speed-up: {ev_t / results[(label, 'profiles (check only)')][0]:.0f}x (check), "
+            f"{ev_t / results[(label, 'profiles (incl. profiling)')][0]:.1f}x (incl. profiling); target >= 20x"
+        )
 
 
 N_NUMERIC, N_CATEGORICAL = 20, 5
@@ -289,8 +356,10 @@ def write_tables(folder: Path, n: int) -> dict[str, tuple[Path, Path]]:
 
 
 def table_paths(folder: Path, n: int) -> dict[str, tuple[Path, Path]]:
-    return {"csv": (folder / f"ref_{n}.csv", folder / f"cur_{n}.csv"),
-            "parquet": (folder / f"ref_{n}.parquet", folder / f"cur_{n}.parquet")}
+    return {
+        "csv": (folder / f"ref_{n}.csv", folder / f"cur_{n}.csv"),
+        "parquet": (folder / f"ref_{n}.parquet", folder / f"cur_{n}.parquet"),
+    }
 
 
 def run_measured(cmd: list[str]) -> tuple[float, int, str, float]:
@@ -320,8 +389,9 @@ def ours(ref: Path, cur: Path, folder: Path) -> Measured:
     cli = [sys.executable, "-m", "sentinel_dev.cli.main"]
     baseline = folder / f"baseline_{ref.stem}_{ref.suffix[1:]}.json"
     t1, m1, _, c1 = run_measured([*cli, "baseline", "build", "--input", str(ref), "--output", str(baseline)])
-    t2, m2, text, c2 = run_measured([*cli, "drift", "check", "--baseline", str(baseline), "--current", str(cur),
-                                     "--json"])
+    t2, m2, text, c2 = run_measured(
+        [*cli, "drift", "check", "--baseline", str(baseline), "--current", str(cur), "--json"]
+    )
     report = orjson.loads(text)
     return t1 + t2, max(m1, m2), {f["feature"]: bool(f["drifted"]) for f in report["features"]}, c1 + c2
 
@@ -343,17 +413,28 @@ def compile_project() -> None:
     import sentinel_dev
 
     dirs = [str(Path(p).parent) for p in (llmops_sentinel.__file__, sentinel_dev.__file__) if p]
-    subprocess.run([sys.executable, "-m", "compileall", "-q", *dirs], check=True, stdout=subprocess.DEVNULL,
-                   env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", *dirs],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    )
 
 
 PEER_TOOLS = ("evidently", "whylogs", "pandas")
 
 
-def section_files(sizes: list[int], peers: str | None, folder: Path | None,
-                  peer_formats: tuple[str, ...] = ("csv", "parquet"), peer_tools: tuple[str, ...] = PEER_TOOLS) -> None:
-    print(f"\n== from files: baseline build + drift check, {N_NUMERIC} numeric + {N_CATEGORICAL} categorical "
-          f"columns; every run its own process (time and peak RSS include process start)")
+def section_files(
+    sizes: list[int],
+    peers: str | None,
+    folder: Path | None,
+    peer_formats: tuple[str, ...] = ("csv", "parquet"),
+    peer_tools: tuple[str, ...] = PEER_TOOLS,
+) -> None:
+    print(
+        f"\n== from files: baseline build + drift check, {N_NUMERIC} numeric + {N_CATEGORICAL} categorical "
+        f"columns; every run its own process (time and peak RSS include process start)"
+    )
     if peers is None:
         print("(no --peers PYTHON: the peers' venv is not used; see bench/requirements-evidently.txt)")
     compile_project()
@@ -367,18 +448,25 @@ def section_files(sizes: list[int], peers: str | None, folder: Path | None,
             subprocess.run([sys.executable, __file__, "--write-tables", str(work), str(n)], check=True)
             files = table_paths(work, n)
             mb = files["csv"][0].stat().st_size / 2**20
-            print(f"-- {n:,} rows per side (CSV {mb:,.0f} MiB, Parquet "
-                  f"{files['parquet'][0].stat().st_size / 2**20:,.0f} MiB per side)")
+            print(
+                f"-- {n:,} rows per side (CSV {mb:,.0f} MiB, Parquet "
+                f"{files['parquet'][0].stat().st_size / 2**20:,.0f} MiB per side)"
+            )
             mine: dict[str, dict[str, bool]] = {}
             for fmt, (ref, cur) in files.items():
-                for tool, run in (("sentinel", lambda r=ref, c=cur: ours(r, c, work)),
-                                  ("sentinel-1p", lambda r=ref, c=cur: ours_one(r, c))):
+                for tool, run in (
+                    ("sentinel", lambda r=ref, c=cur: ours(r, c, work)),
+                    ("sentinel-1p", lambda r=ref, c=cur: ours_one(r, c)),
+                ):
                     elapsed, peak, drifted, cpu = run()
                     mine.setdefault(fmt, drifted)
                     verdict = f"{sum(drifted.values())}/{len(drifted)} drifted"
                     rows.append((n, fmt, tool, elapsed, peak, verdict, cpu))
-                    print(f"   {fmt:<8} {tool:<12} {elapsed:6.2f} s  cpu {cpu:6.2f} s  RSS {peak / 2**20:6.0f} MiB  "
-                          f"{verdict}", flush=True)
+                    print(
+                        f"   {fmt:<8} {tool:<12} {elapsed:6.2f} s  cpu {cpu:6.2f} s  RSS {peak / 2**20:6.0f} MiB  "
+                        f"{verdict}",
+                        flush=True,
+                    )
             if peers is None:
                 continue
             for fmt, (ref, cur) in files.items():
@@ -394,32 +482,45 @@ def section_files(sizes: list[int], peers: str | None, folder: Path | None,
                     agree = np.mean([theirs.get(c) == v for c, v in mine[fmt].items()])
                     verdict = f"{sum(theirs.values())}/{len(theirs)} drifted, agrees on {agree:.0%}"
                     rows.append((n, fmt, tool, elapsed, peak, verdict, cpu))
-                    print(f"   {fmt:<8} {tool:<12} {elapsed:6.2f} s  cpu {cpu:6.2f} s  RSS {peak / 2**20:6.0f} MiB  "
-                          f"{verdict}", flush=True)
+                    print(
+                        f"   {fmt:<8} {tool:<12} {elapsed:6.2f} s  cpu {cpu:6.2f} s  RSS {peak / 2**20:6.0f} MiB  "
+                        f"{verdict}",
+                        flush=True,
+                    )
     _files_summary(rows, sizes)
 
 
 def _files_summary(rows: list[tuple[int, str, str, float, int, str, float]], sizes: list[int]) -> None:
     at = {(n, fmt, tool): (t, m, c) for n, fmt, tool, t, m, _v, c in rows}
-    print(f"\n{'rows/side':>10}  {'format':<8} {'tool':<12} {'wall':>9} {'cpu':>9} {'peak RSS':>10}  "
-          f"{'sentinel faster (wall / cpu)':>28}  verdict")
+    print(
+        f"\n{'rows/side':>10}  {'format':<8} {'tool':<12} {'wall':>9} {'cpu':>9} {'peak RSS':>10}  "
+        f"{'sentinel faster (wall / cpu)':>28}  verdict"
+    )
     for n, fmt, tool, t, m, verdict, c in rows:
         ours_t, _m, ours_c = at[(n, fmt, "sentinel")]
         ratio = "" if tool.startswith("sentinel") else f"{t / ours_t:.1f}x / {c / ours_c:.1f}x"
         print(f"{n:>10,}  {fmt:<8} {tool:<12} {t:>8.2f}s {c:>8.2f}s {m / 2**20:>8.0f}MiB  {ratio:>28}  {verdict}")
-    print("(sentinel: baseline build + drift check, two processes; sentinel-1p: drift check straight from the "
-          "two files, one process)")
-    print("targets: >= 10x Evidently at every size and faster than pandas/scipy (CSV); peak RSS at the largest "
-          "size <= 1.2x the smallest; Parquet at least as fast as CSV")
+    print(
+        "(sentinel: baseline build + drift check, two processes; sentinel-1p: drift check straight from the "
+        "two files, one process)"
+    )
+    print(
+        "targets: >= 10x Evidently at every size and faster than pandas/scipy (CSV); peak RSS at the largest "
+        "size <= 1.2x the smallest; Parquet at least as fast as CSV"
+    )
     lo, hi = min(sizes), max(sizes)
     for fmt in ("csv", "parquet"):
         if (hi, fmt, "sentinel") in at and (lo, fmt, "sentinel") in at and hi != lo:
-            print(f"   {fmt}: peak RSS {hi:,} / {lo:,} rows = "
-                  f"{at[(hi, fmt, 'sentinel')][1] / at[(lo, fmt, 'sentinel')][1]:.2f}x")
+            print(
+                f"   {fmt}: peak RSS {hi:,} / {lo:,} rows = "
+                f"{at[(hi, fmt, 'sentinel')][1] / at[(lo, fmt, 'sentinel')][1]:.2f}x"
+            )
     for n in sizes:
         if (n, "parquet", "sentinel") in at:
-            print(f"   {n:,} rows: Parquet / CSV time = "
-                  f"{at[(n, 'parquet', 'sentinel')][0] / at[(n, 'csv', 'sentinel')][0]:.2f}x")
+            print(
+                f"   {n:,} rows: Parquet / CSV time = "
+                f"{at[(n, 'parquet', 'sentinel')][0] / at[(n, 'csv', 'sentinel')][0]:.2f}x"
+            )
 
 
 def _import_time(code: str, reps: int) -> float:
@@ -433,9 +534,11 @@ def _import_time(code: str, reps: int) -> float:
 
 def section_imports(reps: int) -> None:
     print(f"\n== cold import in a fresh interpreter (median of {reps}, includes interpreter start)")
-    core = ("import llmops_sentinel.domain.drift.records, llmops_sentinel.domain.drift.features, "
-            "llmops_sentinel.domain.drift.profiles, llmops_sentinel.domain.drift.stat_tests, "
-            "llmops_sentinel.domain.drift.baseline, llmops_sentinel.domain.drift.ingest")
+    core = (
+        "import llmops_sentinel.domain.drift.records, llmops_sentinel.domain.drift.features, "
+        "llmops_sentinel.domain.drift.profiles, llmops_sentinel.domain.drift.stat_tests, "
+        "llmops_sentinel.domain.drift.baseline, llmops_sentinel.domain.drift.ingest"
+    )
     check = core + "; import sys; assert 'scipy.stats' not in sys.modules and 'scipy.special' not in sys.modules"
     empty = _import_time("pass", reps)
     floor = _import_time("import boto3, numpy, aws_lambda_powertools", reps)
@@ -445,8 +548,10 @@ def section_imports(reps: int) -> None:
     print(f"python -c pass                                  {empty * 1e3:7.0f} ms")
     print(f"floor: boto3, numpy, aws_lambda_powertools      {floor * 1e3:7.0f} ms")
     print(f"drift core alone (scipy not loaded)             {alone * 1e3:7.0f} ms")
-    print(f"floor + drift core (what a drift handler needs) {both * 1e3:7.0f} ms  -> {both / floor:.2f}x floor "
-          f"(target <= 1.5x)")
+    print(
+        f"floor + drift core (what a drift handler needs) {both * 1e3:7.0f} ms  -> {both / floor:.2f}x floor "
+        f"(target <= 1.5x)"
+    )
     print(f"for scale: import scipy.stats                   {stats_t * 1e3:7.0f} ms")
 
 
@@ -477,8 +582,7 @@ def llm_window(rng: np.random.Generator, n: int, shift: float, shifted: set[str]
 
 
 def section_calibration(windows: int, n: int) -> None:
-    print(f"\n== calibration: {windows} seeded windows of {n:,} rows against a 50,000-row baseline "
-          f"(10 LLM features)")
+    print(f"\n== calibration: {windows} seeded windows of {n:,} rows against a 50,000-row baseline (10 LLM features)")
     baseline = llm_window(np.random.default_rng(12345), 50_000, 0.0)
     false_alarms, feature_fp, tested = 0, 0, 0
     hit_all, hit_one = 0, 0
@@ -492,8 +596,10 @@ def section_calibration(windows: int, n: int) -> None:
         hit_all += shifted.drifted
         one = check_drift(baseline, llm_window(rng, n, 0.2, {"latency_ms"}))
         hit_one += "latency_ms" in one.drifted_features
-    print(f"no drift:  endpoint false-alarm rate {false_alarms / windows:.1%} (target <= 1%); "
-          f"feature false-positive rate {feature_fp / tested:.2%}")
+    print(
+        f"no drift:  endpoint false-alarm rate {false_alarms / windows:.1%} (target <= 1%); "
+        f"feature false-positive rate {feature_fp / tested:.2%}"
+    )
     print(f"0.2 SD mean shift in every numeric feature: endpoint detected {hit_all / windows:.1%} (target >= 95%)")
     print(f"0.2 SD mean shift in latency_ms alone: that feature flagged {hit_one / windows:.1%}")
 
@@ -501,16 +607,31 @@ def section_calibration(windows: int, n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument("--only", nargs="*",
-                        choices=["files", "ingest", "check", "evidently", "imports", "calibration"])
+    parser.add_argument(
+        "--only", nargs="*", choices=["files", "ingest", "check", "evidently", "imports", "calibration"]
+    )
     parser.add_argument("--sizes", nargs="*", type=int, default=None, help="rows per side of the files section")
-    parser.add_argument("--peers", default=None, metavar="PYTHON",
-                        help="the peers' interpreter for the files section (e.g. .venv-bench/bin/python)")
+    parser.add_argument(
+        "--peers",
+        default=None,
+        metavar="PYTHON",
+        help="the peers' interpreter for the files section (e.g. .venv-bench/bin/python)",
+    )
     parser.add_argument("--tmp", type=Path, default=None, help="where the files section writes its tables")
-    parser.add_argument("--peer-formats", nargs="+", choices=["csv", "parquet"], default=["csv", "parquet"],
-                        help="the formats the peers read in the files section (the targets compare CSV)")
-    parser.add_argument("--peer-tools", nargs="+", choices=list(PEER_TOOLS), default=list(PEER_TOOLS),
-                        help="the peers run in the files section (the targets name evidently and pandas)")
+    parser.add_argument(
+        "--peer-formats",
+        nargs="+",
+        choices=["csv", "parquet"],
+        default=["csv", "parquet"],
+        help="the formats the peers read in the files section (the targets compare CSV)",
+    )
+    parser.add_argument(
+        "--peer-tools",
+        nargs="+",
+        choices=list(PEER_TOOLS),
+        default=list(PEER_TOOLS),
+        help="the peers run in the files section (the targets name evidently and pandas)",
+    )
     parser.add_argument("--write-tables", nargs=2, metavar=("DIR", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write_tables:
@@ -520,8 +641,13 @@ def main() -> None:
     q = args.quick
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, one process (per-core numbers)")
     if "files" in only:
-        section_files(args.sizes or ([20_000] if q else [100_000, 1_000_000]), args.peers, args.tmp,
-                      tuple(args.peer_formats), tuple(args.peer_tools))
+        section_files(
+            args.sizes or ([20_000] if q else [100_000, 1_000_000]),
+            args.peers,
+            args.tmp,
+            tuple(args.peer_formats),
+            tuple(args.peer_tools),
+        )
     if "ingest" in only:
         section_ingest(5_000 if q else 20_000, 3 if q else 9)
     if "check" in only:

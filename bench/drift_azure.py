@@ -49,8 +49,12 @@ def load(path: Path) -> dict[str, np.ndarray]:
     order = np.argsort(times, kind="stable")
     times = times[order] - times[order][0]
     gaps = np.diff(times, prepend=np.nan) * 1000.0
-    return {"t": times, "input_tokens": np.array(ctx)[order], "output_tokens": np.array(gen)[order],
-            "interarrival_ms": gaps}
+    return {
+        "t": times,
+        "input_tokens": np.array(ctx)[order],
+        "output_tokens": np.array(gen)[order],
+        "interarrival_ms": gaps,
+    }
 
 
 def profile(cols: dict[str, np.ndarray], mask: np.ndarray) -> EndpointProfile:
@@ -73,8 +77,7 @@ def row(label: str, report: DriftReport, peer: dict[str, float]) -> str:
         mark = "*" if f.drifted else " "
         cells.append(f"{f.statistic:.3f}/{peer[name]:.3f} {f.effect or 0:.3f} {f.severity[:3]:<3}{mark}")
     old = report.share_drifted >= OLD_SHARE
-    return (f"{label:<34} {'DRIFT' if report.drifted else 'no':<6} {'DRIFT' if old else 'no':<6} "
-            + "  ".join(cells))
+    return f"{label:<34} {'DRIFT' if report.drifted else 'no':<6} {'DRIFT' if old else 'no':<6} " + "  ".join(cells)
 
 
 def header() -> str:
@@ -95,8 +98,10 @@ def main() -> None:
     services = {"conv": conv, "code": code}
     cfg = MonitorConfig()
     rng = np.random.default_rng(args.seed)
-    print(f"conversation {conv['t'].size} requests, code {code['t'].size}; verdict rule: endpoint_severity="
-          f"{cfg.endpoint_severity}, share {cfg.share_threshold:.0%}, alpha {cfg.alpha} (BH)")
+    print(
+        f"conversation {conv['t'].size} requests, code {code['t'].size}; verdict rule: endpoint_severity="
+        f"{cfg.endpoint_severity}, share {cfg.share_threshold:.0%}, alpha {cfg.alpha} (BH)"
+    )
     print("* = feature drifted (BH-significant and above the effect floor); sev = severity band")
     print(header())
 
@@ -108,8 +113,13 @@ def main() -> None:
         first = a["t"] < args.window_minutes * 60
         wb = b["t"] < args.window_minutes * 60
         rep = check_drift(profile(a, first), profile(b, wb), cfg)
-        print(row(f"{na} {args.window_minutes}min -> {nb} {args.window_minutes}min", rep,
-                  {n: scipy_d(a, first, b, wb, n) for n in FEATURES}))
+        print(
+            row(
+                f"{na} {args.window_minutes}min -> {nb} {args.window_minutes}min",
+                rep,
+                {n: scipy_d(a, first, b, wb, n) for n in FEATURES},
+            )
+        )
 
     print(f"-- random splits of one service ({args.splits} each, must not be drift)")
     for name, cols in services.items():
@@ -125,8 +135,10 @@ def main() -> None:
             top = max((f.effect or 0.0) for f in rep.features)
             if worst is None or top > max((f.effect or 0.0) for f in worst.features):
                 worst = rep
-        print(f"{name}: endpoint false alarms {alarms}/{args.splits} ({alarms / args.splits:.0%}), "
-              f"share-only rule {old_alarms}/{args.splits}")
+        print(
+            f"{name}: endpoint false alarms {alarms}/{args.splits} ({alarms / args.splits:.0%}), "
+            f"share-only rule {old_alarms}/{args.splits}"
+        )
         if worst is not None:
             print(row(f"{name} split with the largest effect", worst, dict.fromkeys(FEATURES, float("nan"))))
 
@@ -139,12 +151,16 @@ def main() -> None:
             if cur.sum() < 200:
                 continue
             rep = check_drift(profile(cols, base), profile(cols, cur), cfg)
-            print(row(f"{name} w0 -> w{i} ({int(cur.sum())} req)", rep,
-                      {n: scipy_d(cols, base, cols, cur, n) for n in FEATURES}))
+            print(
+                row(
+                    f"{name} w0 -> w{i} ({int(cur.sum())} req)",
+                    rep,
+                    {n: scipy_d(cols, base, cols, cur, n) for n in FEATURES},
+                )
+            )
         half = cols["t"] < cols["t"][-1] / 2
         rep = check_drift(profile(cols, half), profile(cols, ~half), cfg)
-        print(row(f"{name} first half -> second half", rep,
-                  {n: scipy_d(cols, half, cols, ~half, n) for n in FEATURES}))
+        print(row(f"{name} first half -> second half", rep, {n: scipy_d(cols, half, cols, ~half, n) for n in FEATURES}))
         for reason in rep.reasons:
             print(f"    because {reason}")
 

@@ -21,16 +21,25 @@ from llmops_sentinel.domain.drift.stat_tests import DriftReport, check_drift
 
 TOPICS = ["code", "chat", "summarise", "translate", "math"]
 MIX = np.array([0.40, 0.25, 0.15, 0.12, 0.08])
-CHANGED = {"mean +0.5 sd": "score", "spread x1.5": "score", "latency spread x1.5": "latency_ms",
-           "prompts x1.4": "prompt_chars", "10% new region": "region", "topic mix swapped": "topic"}
+CHANGED = {
+    "mean +0.5 sd": "score",
+    "spread x1.5": "score",
+    "latency spread x1.5": "latency_ms",
+    "prompts x1.4": "prompt_chars",
+    "10% new region": "region",
+    "topic mix swapped": "topic",
+}
 CHANGES = tuple(CHANGED)
 
 
 def window(rng: np.random.Generator, n: int, change: str | None = None) -> EndpointProfile:
     cols = {
-        "prompt_chars": rng.lognormal(6.0, 1.0, n), "output_tokens": rng.lognormal(5.0, 0.7, n),
-        "latency_ms": rng.gamma(4.0, 100.0, n), "ttft_ms": rng.lognormal(4.0, 0.3, n),
-        "score": rng.normal(0.0, 1.0, n), "retries": rng.poisson(2.0, n).astype(np.float64),
+        "prompt_chars": rng.lognormal(6.0, 1.0, n),
+        "output_tokens": rng.lognormal(5.0, 0.7, n),
+        "latency_ms": rng.gamma(4.0, 100.0, n),
+        "ttft_ms": rng.lognormal(4.0, 0.3, n),
+        "score": rng.normal(0.0, 1.0, n),
+        "retries": rng.poisson(2.0, n).astype(np.float64),
     }
     topics = rng.choice(TOPICS, n, p=MIX)
     region = rng.choice(["us", "eu", "ap"], n, p=[0.5, 0.3, 0.2])
@@ -67,8 +76,10 @@ def main() -> None:
     w = 20 if args.quick else args.windows
     rng = np.random.default_rng(10)
     t0 = time.perf_counter()
-    print(f"{'change':<22} {'rows':>6}  {'ours':>6}  {'share-only':>10}  changed feature: lowest effect (measure, "
-          "severity)")
+    print(
+        f"{'change':<22} {'rows':>6}  {'ours':>6}  {'share-only':>10}  changed feature: lowest effect (measure, "
+        "severity)"
+    )
     for n in (1000, 10_000):
         base = window(rng, 2 * n)
         for change in CHANGES:
@@ -89,18 +100,22 @@ def main() -> None:
             if i % 25 == 0:
                 base = window(rng, 2 * n)
             reps.append(check_drift(base, window(rng, n)))
-        print(f"{'no drift':<22} {n:>6}  {sum(r.drifted for r in reps) / runs:>6.1%}  "
-              f"{sum(old_rule(r) for r in reps) / runs:>10.1%}  ({runs} windows; features flagged "
-              f"{sum(len(r.drifted_features) for r in reps) / (runs * 9):.2%})")
+        print(
+            f"{'no drift':<22} {n:>6}  {sum(r.drifted for r in reps) / runs:>6.1%}  "
+            f"{sum(old_rule(r) for r in reps) / runs:>10.1%}  ({runs} windows; features flagged "
+            f"{sum(len(r.drifted_features) for r in reps) / (runs * 9):.2%})"
+        )
     n = 200_000
     base = window(rng, n)
     runs = 3 if args.quick else 10
     reps = [check_drift(base, window(rng, n, "mean +0.02 sd")) for _ in range(runs)]
     score = [next(f for f in r.features if f.feature == "score") for r in reps]
-    print(f"{'mean +0.02 sd':<22} {n:>6}  {sum(r.drifted for r in reps) / runs:>6.0%}  "
-          f"{sum(old_rule(r) for r in reps) / runs:>10.0%}  ({runs} windows; score KS D max "
-          f"{max(f.statistic for f in score):.4f}, TV max {max(f.effect or 0 for f in score):.4f}, "
-          f"p_adj min {min(f.p_value_adjusted or 1 for f in score):.2g})")
+    print(
+        f"{'mean +0.02 sd':<22} {n:>6}  {sum(r.drifted for r in reps) / runs:>6.0%}  "
+        f"{sum(old_rule(r) for r in reps) / runs:>10.0%}  ({runs} windows; score KS D max "
+        f"{max(f.statistic for f in score):.4f}, TV max {max(f.effect or 0 for f in score):.4f}, "
+        f"p_adj min {min(f.p_value_adjusted or 1 for f in score):.2g})"
+    )
     print(f"[{time.perf_counter() - t0:.0f} s]")
 
 

@@ -62,11 +62,16 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(1)
     n = args.n
-    layouts = {"one batch": (1, False), "merged partials of 2,000": (n // 2000, True),
-               "updates of 50": (n // 50, False)}
+    layouts = {
+        "one batch": (1, False),
+        "merged partials of 2,000": (n // 2000, True),
+        "updates of 50": (n // 50, False),
+    }
     print(f"n = {n:,}, k = 200, {args.reps} data sets; bound (99 %): {KLLSketch.normalized_rank_error(200):.4f}")
-    print(f"{'layout':<26} {'ours err max':>12} {'DS err max':>10} {'ours ms':>8} {'DS ms':>7} {'ratio':>6}"
-          "  identical reruns")
+    print(
+        f"{'layout':<26} {'ours err max':>12} {'DS err max':>10} {'ours ms':>8} {'DS ms':>7} {'ratio':>6}"
+        "  identical reruns"
+    )
     for label, (pieces, merged) in layouts.items():
         errs: dict[str, list[float]] = {"ours": [], "ds": []}
         times: dict[str, list[float]] = {"ours": [], "ds": []}
@@ -75,8 +80,10 @@ def main() -> None:
             data = rng.lognormal(0.0, 1.0, n)
             parts = np.array_split(data, pieces)
             srt = np.sort(data)
-            for name, make, items in (("ours", lambda: KLLSketch(200), ours_items),
-                                      ("ds", lambda: kll_doubles_sketch(200), ds_items)):
+            for name, make, items in (
+                ("ours", lambda: KLLSketch(200), ours_items),
+                ("ds", lambda: kll_doubles_sketch(200), ds_items),
+            ):
                 t = time.perf_counter()
                 s = build(make, parts, merged)
                 times[name].append(time.perf_counter() - t)
@@ -84,8 +91,10 @@ def main() -> None:
                 if name == "ours":
                     identical &= s.to_dict() == build(make, parts, merged).to_dict()
         to, td = np.median(times["ours"]) * 1000, np.median(times["ds"]) * 1000
-        print(f"{label:<26} {max(errs['ours']):>12.4f} {max(errs['ds']):>10.4f} {to:>8.1f} {td:>7.1f} "
-              f"{to / td:>5.1f}x  {identical}")
+        print(
+            f"{label:<26} {max(errs['ours']):>12.4f} {max(errs['ds']):>10.4f} {to:>8.1f} {td:>7.1f} "
+            f"{to / td:>5.1f}x  {identical}"
+        )
 
 
 if __name__ == "__main__":

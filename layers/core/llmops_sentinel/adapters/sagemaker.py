@@ -44,4 +44,3 @@ class ModelRegistry:
                 except ValueError:
                     continue
         return None
-

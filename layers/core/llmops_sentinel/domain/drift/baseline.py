@@ -211,7 +211,10 @@ def config_from_constraints(constraints: Any, base: MonitorConfig | None = None)
 
 
 def build_baseline(
-    data: Sequence[bytes], *, features: Sequence[str] | None = None, endpoint: str | None = None,
+    data: Sequence[bytes],
+    *,
+    features: Sequence[str] | None = None,
+    endpoint: str | None = None,
     rng: np.random.Generator | None = None,
 ) -> tuple[EndpointProfile, list[RecordError]]:
     """Raw data blobs (JSONL, JSON, CSV) -> one baseline profile plus the per-record errors."""
@@ -225,7 +228,10 @@ def build_baseline(
 
 
 def load_profile_source(
-    path: str | Path, *, features: Sequence[str] | None = None, endpoint: str | None = None,
+    path: str | Path,
+    *,
+    features: Sequence[str] | None = None,
+    endpoint: str | None = None,
     rng: np.random.Generator | None = None,
 ) -> tuple[EndpointProfile, str, list[RecordError]]:
     """One file -> (profile, what it was: "profile" | "statistics" | "data", record errors).

@@ -47,9 +47,7 @@ _REFUSAL_RE = re.compile(r"\s*[\"'\u201c]?(?:" + "|".join(REFUSAL_PATTERNS) + ")
 # with whitespace, an opening quote or one of those letters in either case. ASCII characters outside that
 # set rule out both flags on the first character alone; anything else (including every non-ASCII head)
 # goes to the regex. The columnar ingest uses this to run the regex on a minority of answers.
-_REFUSAL_FIRST_RE = re.compile(
-    r"[\s\"'\u201c]|" + "|".join(re.escape(p[0]) for p in REFUSAL_PATTERNS), re.IGNORECASE
-)
+_REFUSAL_FIRST_RE = re.compile(r"[\s\"'\u201c]|" + "|".join(re.escape(p[0]) for p in REFUSAL_PATTERNS), re.IGNORECASE)
 ASCII_NOT_REFUSAL_OR_EMPTY: frozenset[str] = frozenset(
     c for c in map(chr, range(128)) if not c.isspace() and _REFUSAL_FIRST_RE.match(c) is None
 )
@@ -277,19 +275,26 @@ def _fused_llm_columns(records: Sequence[InferenceRecord], names: set[str]) -> d
         cols["response_chars"] = [None if (t := r.response) is None else len(t) for r in records]
     if "input_tokens" in names:
         cols["input_tokens"] = [
-            r.input_tokens if r.input_tokens is not None
-            else None if (c := r.prompt_chars) is None else -(-c // CHARS_PER_TOKEN)
+            r.input_tokens
+            if r.input_tokens is not None
+            else None
+            if (c := r.prompt_chars) is None
+            else -(-c // CHARS_PER_TOKEN)
             for r in records
         ]
     if "output_tokens" in names:
         cols["output_tokens"] = [
-            r.output_tokens if r.output_tokens is not None
-            else None if (t := r.response) is None else -(-len(t) // CHARS_PER_TOKEN)
+            r.output_tokens
+            if r.output_tokens is not None
+            else None
+            if (t := r.response) is None
+            else -(-len(t) // CHARS_PER_TOKEN)
             for r in records
         ]
     if "tokens_estimated" in names:
         cols["tokens_estimated"] = [
-            None if r.prompt_chars is None and r.response is None
+            None
+            if r.prompt_chars is None and r.response is None
             else (r.prompt_chars is not None and r.input_tokens is None)
             or (r.response is not None and r.output_tokens is None)
             for r in records
@@ -300,17 +305,19 @@ def _fused_llm_columns(records: Sequence[InferenceRecord], names: set[str]) -> d
         cols["ttft_ms"] = [r.ttft_ms for r in records]
     if "tokens_per_s" in names:
         cols["tokens_per_s"] = [
-            r.tokens_per_s if r.tokens_per_s is not None
-            else None if (lat := r.latency_ms) is None or (out := r.output_tokens) is None
-            else out * 1000.0 / decode if (decode := lat - (r.ttft_ms or 0.0)) > 0 else None
+            r.tokens_per_s
+            if r.tokens_per_s is not None
+            else None
+            if (lat := r.latency_ms) is None or (out := r.output_tokens) is None
+            else out * 1000.0 / decode
+            if (decode := lat - (r.ttft_ms or 0.0)) > 0
+            else None
             for r in records
         ]
     if "empty_response" in names:
         cols["empty_response"] = [None if (t := r.response) is None else not t or t.isspace() for r in records]
     if "refusal_like" in names:
-        cols["refusal_like"] = [
-            None if (t := r.response) is None else match(t, 0, window) is not None for r in records
-        ]
+        cols["refusal_like"] = [None if (t := r.response) is None else match(t, 0, window) is not None for r in records]
     if "finish_reason" in names:
         cols["finish_reason"] = [r.finish_reason for r in records]
     if "truncated" in names:
@@ -453,8 +460,11 @@ def _tabular_columns(records: Iterable[InferenceRecord], table: FeatureTable) ->
                 col.append(value)
                 if value is not None and key not in kinds:
                     kinds[key] = (
-                        "boolean" if isinstance(value, bool)
-                        else "numeric" if isinstance(value, float) else "categorical"
+                        "boolean"
+                        if isinstance(value, bool)
+                        else "numeric"
+                        if isinstance(value, float)
+                        else "categorical"
                     )
             n += 1
             for col in cols.values():

@@ -186,9 +186,7 @@ def _parts_chars(messages: list[_Message]) -> int:
     return total
 
 
-def _scan(
-    lines: Sequence[bytes | str], start: int
-) -> tuple[list[_Row], list[tuple[int, str]], list[int], list[str]]:
+def _scan(lines: Sequence[bytes | str], start: int) -> tuple[list[_Row], list[tuple[int, str]], list[int], list[str]]:
     """Fast rows, (row, text) of answers that might be empty or a refusal, the general path's lines and
     the answers of requests that asked for JSON.
 
@@ -230,18 +228,20 @@ def _scan(
         if text is None:
             text = ""
         usage = pout.usage
-        append((
-            prompt,
-            slen(text),
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            pout.latency_ms,
-            pout.ttft_ms,
-            pout.tokens_per_s,
-            first.finish_reason,
-            env.event_metadata.inference_time,
-            pin.model if pout.model is None else pout.model,
-        ))
+        append(
+            (
+                prompt,
+                slen(text),
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                pout.latency_ms,
+                pout.ttft_ms,
+                pout.tokens_per_s,
+                first.finish_reason,
+                env.event_metadata.inference_time,
+                pin.model if pout.model is None else pout.model,
+            )
+        )
         if text[:1] not in never:
             maybe.append((len(rows) - 1, text))
         fmt = pin.response_format
@@ -359,8 +359,15 @@ def profile_lines(
 
 
 def _add_attributes(
-    profile: EndpointProfile, taken: set[str], models: tuple[Any, ...], records: list[InferenceRecord], at: list[int],
-    slow: list[int], start: int, rng: np.random.Generator | None, k: int,
+    profile: EndpointProfile,
+    taken: set[str],
+    models: tuple[Any, ...],
+    records: list[InferenceRecord],
+    at: list[int],
+    slow: list[int],
+    start: int,
+    rng: np.random.Generator | None,
+    k: int,
 ) -> None:
     """The attribute columns (``features.attribute_columns``) of fast rows and general-path records.
 
@@ -447,8 +454,20 @@ def _profile(
 #: keys a flat record (a CSV row, a JSON object of scalars) reads as more than a tabular column: a table
 #: with such a column goes through the record path, which knows what each of them means.
 RECORD_KEYS = frozenset(
-    (*_TOP_KEYS_NOT_COLUMNS, "id", "request", "response", "messages", "choices", "inputs", "generated_text",
-     "details", "outputs", "prompt", "completion")
+    (
+        *_TOP_KEYS_NOT_COLUMNS,
+        "id",
+        "request",
+        "response",
+        "messages",
+        "choices",
+        "inputs",
+        "generated_text",
+        "details",
+        "outputs",
+        "prompt",
+        "completion",
+    )
 )
 
 
@@ -474,8 +493,9 @@ class TableProfiler:
     (numeric unless some cell is not a number) before its first chunk.
     """
 
-    def __init__(self, *, features: Sequence[str] | None = None, endpoint: str | None = None,
-                 k: int = DEFAULT_KLL_K) -> None:
+    def __init__(
+        self, *, features: Sequence[str] | None = None, endpoint: str | None = None, k: int = DEFAULT_KLL_K
+    ) -> None:
         extractors, self._columns = resolve_features(features)
         self._reserved = {ex.name for ex in extractors}
         self._k = k
@@ -511,8 +531,9 @@ class TableProfiler:
         p.update(arr if arr.flags.writeable else arr.copy())  # the KLL binding takes writeable arrays only
         self._touched.add(name)
 
-    def add_counts(self, column: str, counts: dict[str, int], missing: int,
-                   kind: Literal["categorical", "boolean"] = "categorical") -> None:
+    def add_counts(
+        self, column: str, counts: dict[str, int], missing: int, kind: Literal["categorical", "boolean"] = "categorical"
+    ) -> None:
         """One chunk of a categorical column as label -> count (labels as ``profiles._label`` writes them)."""
         if not self._columns:
             return

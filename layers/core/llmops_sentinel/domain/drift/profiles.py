@@ -208,7 +208,10 @@ class KLLSketch:
         """Canonical form: each level sorted, little-endian float64, base64."""
         levels = [np.sort(lvl) for lvl in self.levels]
         return {
-            "k": self.k, "n": self.n, "seed": self.seed, "compactions": self.compactions,
+            "k": self.k,
+            "n": self.n,
+            "seed": self.seed,
+            "compactions": self.compactions,
             "levels": [int(lvl.size) for lvl in levels],
             "items": _b64(np.concatenate(levels).astype("<f8").tobytes()),
         }
@@ -224,12 +227,16 @@ class KLLSketch:
             out.n, out.compactions = int(data["n"]), int(data["compactions"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileFormatError(f"feature {name}: bad KLL sketch ({exc})") from None
-        if not sizes or min(sizes) < 0 or sum(sizes) != items.size or sum(
-            s * 2**h for h, s in enumerate(sizes)
-        ) != out.n or not np.isfinite(items).all():
+        if (
+            not sizes
+            or min(sizes) < 0
+            or sum(sizes) != items.size
+            or sum(s * 2**h for h, s in enumerate(sizes)) != out.n
+            or not np.isfinite(items).all()
+        ):
             raise ProfileFormatError(f"feature {name}: KLL levels do not add up to n={out.n}")
         bounds = np.cumsum([0, *sizes])
-        out.levels = [items[bounds[h]: bounds[h + 1]] for h in range(len(sizes))]
+        out.levels = [items[bounds[h] : bounds[h + 1]] for h in range(len(sizes))]
         return out
 
     @classmethod
@@ -324,8 +331,9 @@ class NumericProfile:
     def merge(self, other: NumericProfile) -> NumericProfile:
         if self.k != other.k:
             raise ProfileMismatchError(f"KLL k differs ({self.k} vs {other.k})")
-        out = NumericProfile(copy.copy(self.sketch), self.count, self.mean, self.m2, self.min, self.max,
-                             self.missing + other.missing)
+        out = NumericProfile(
+            copy.copy(self.sketch), self.count, self.mean, self.m2, self.min, self.max, self.missing + other.missing
+        )
         if other.count:
             out.sketch.merge(other.sketch)
             out._combine(other.count, other.mean, other.m2, other.min, other.max)
@@ -339,9 +347,15 @@ class NumericProfile:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "count": self.count, "mean": self.mean, "m2": self.m2,
-            "min": self.min if self.count else None, "max": self.max if self.count else None,
-            "missing": self.missing, "k": self.k, "kll": self.sketch.to_dict(),
+            "kind": self.kind,
+            "count": self.count,
+            "mean": self.mean,
+            "m2": self.m2,
+            "min": self.min if self.count else None,
+            "max": self.max if self.count else None,
+            "missing": self.missing,
+            "k": self.k,
+            "kll": self.sketch.to_dict(),
         }
 
     @classmethod
@@ -353,8 +367,12 @@ class NumericProfile:
                 sketch = KLLSketch.from_datasketches(_unb64(data["sketch"], name), name)
             count = int(data["count"])
             return cls(
-                sketch, count, float(data["mean"]), float(data["m2"]),
-                float(data["min"]) if count else math.inf, float(data["max"]) if count else -math.inf,
+                sketch,
+                count,
+                float(data["mean"]),
+                float(data["m2"]),
+                float(data["min"]) if count else math.inf,
+                float(data["max"]) if count else -math.inf,
                 int(data["missing"]),
             )
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
@@ -419,8 +437,13 @@ class CategoricalProfile:
         return CategoricalProfile(sketch, self.missing + other.missing, self.kind, self.lg_max_k)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "count": self.count, "missing": self.missing, "lg_max_k": self.lg_max_k,
-                "sketch": _b64(self.sketch.serialize())}
+        return {
+            "kind": self.kind,
+            "count": self.count,
+            "missing": self.missing,
+            "lg_max_k": self.lg_max_k,
+            "sketch": _b64(self.sketch.serialize()),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], name: str = "?") -> CategoricalProfile:
@@ -485,8 +508,9 @@ class EmbeddingProfile:
         """Uniform sample of the union: how many come from each side is hypergeometric in the counts."""
         if self.dim != other.dim or self.capacity != other.capacity:
             raise ProfileMismatchError("embedding profiles differ in dimension or capacity")
-        out = EmbeddingProfile(self.dim, self.capacity, self.count + other.count, self.missing + other.missing,
-                               self.total + other.total)
+        out = EmbeddingProfile(
+            self.dim, self.capacity, self.count + other.count, self.missing + other.missing, self.total + other.total
+        )
         size = min(self.capacity, self.reservoir.shape[0] + other.reservoir.shape[0])
         if self.count + other.count <= self.capacity:
             out.reservoir = np.vstack([self.reservoir, other.reservoir])
@@ -501,8 +525,12 @@ class EmbeddingProfile:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "dim": self.dim, "capacity": self.capacity, "count": self.count,
-            "missing": self.missing, "total": self.total.tolist(),
+            "kind": self.kind,
+            "dim": self.dim,
+            "capacity": self.capacity,
+            "count": self.count,
+            "missing": self.missing,
+            "total": self.total.tolist(),
             "reservoir": _b64(self.reservoir.astype("<f8").tobytes()),
         }
 
@@ -511,8 +539,14 @@ class EmbeddingProfile:
         try:
             dim = int(data["dim"])
             raw = np.frombuffer(_unb64(data["reservoir"], name), dtype="<f8")
-            return cls(dim, int(data["capacity"]), int(data["count"]), int(data["missing"]),
-                       np.asarray(data["total"], dtype=np.float64), raw.reshape(-1, dim).astype(np.float64))
+            return cls(
+                dim,
+                int(data["capacity"]),
+                int(data["count"]),
+                int(data["missing"]),
+                np.asarray(data["total"], dtype=np.float64),
+                raw.reshape(-1, dim).astype(np.float64),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileFormatError(f"feature {name}: bad embedding profile ({exc})") from None
 
@@ -567,9 +601,7 @@ def _max_opt(a: str | None, b: str | None) -> str | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def merge_profiles(
-    a: EndpointProfile, b: EndpointProfile, rng: np.random.Generator | None = None
-) -> EndpointProfile:
+def merge_profiles(a: EndpointProfile, b: EndpointProfile, rng: np.random.Generator | None = None) -> EndpointProfile:
     """Merge two windows' profiles. A feature one side never saw counts that side's records as missing."""
     gen = rng if rng is not None else np.random.default_rng(0)
     features: dict[str, FeatureProfile] = {}
@@ -583,8 +615,12 @@ def merge_profiles(
             features[name] = _with_missing(pb, a.records_ok)
     endpoint = a.endpoint if a.endpoint == b.endpoint or b.endpoint is None else (a.endpoint or b.endpoint)
     return EndpointProfile(
-        features, endpoint, _min_opt(a.window_start, b.window_start), _max_opt(a.window_end, b.window_end),
-        a.records_ok + b.records_ok, a.records_failed + b.records_failed,
+        features,
+        endpoint,
+        _min_opt(a.window_start, b.window_start),
+        _max_opt(a.window_end, b.window_end),
+        a.records_ok + b.records_ok,
+        a.records_failed + b.records_failed,
     )
 
 
@@ -599,8 +635,13 @@ def merge_all(profiles: Sequence[EndpointProfile], rng: np.random.Generator | No
 
 
 def profile_column(
-    name: str, kind: FeatureKind, col: Sequence[Any] | FloatArray | Counter[Any], *,
-    rng: np.random.Generator | None = None, k: int = DEFAULT_KLL_K, reservoir: int = DEFAULT_RESERVOIR,
+    name: str,
+    kind: FeatureKind,
+    col: Sequence[Any] | FloatArray | Counter[Any],
+    *,
+    rng: np.random.Generator | None = None,
+    k: int = DEFAULT_KLL_K,
+    reservoir: int = DEFAULT_RESERVOIR,
 ) -> FeatureProfile | None:
     """One feature's values -> its profile; None when the column has no value at all.
 
@@ -640,7 +681,10 @@ def profile_column(
 
 
 def profile_table(
-    table: FeatureTable, *, rng: np.random.Generator | None = None, k: int = DEFAULT_KLL_K,
+    table: FeatureTable,
+    *,
+    rng: np.random.Generator | None = None,
+    k: int = DEFAULT_KLL_K,
     reservoir: int = DEFAULT_RESERVOIR,
 ) -> dict[str, FeatureProfile]:
     """Columnar features -> one profile per feature. Features with no value at all are left out."""
@@ -668,8 +712,12 @@ def profile_batch(
     table = extract_features(records, features)
     times = [r.inference_time for r in records if r.inference_time is not None]
     return EndpointProfile(
-        profile_table(table, rng=rng, k=k), endpoint, min(times) if times else None,
-        max(times) if times else None, len(records), failed,
+        profile_table(table, rng=rng, k=k),
+        endpoint,
+        min(times) if times else None,
+        max(times) if times else None,
+        len(records),
+        failed,
     )
 
 
@@ -700,11 +748,12 @@ def is_profile_document(doc: Any) -> bool:
 
 def profile_from_dict(doc: Any) -> EndpointProfile:
     if not is_profile_document(doc):
-        raise ProfileFormatError("not an endpoint profile (missing \"type\": \"endpoint_profile\")")
+        raise ProfileFormatError('not an endpoint profile (missing "type": "endpoint_profile")')
     version = doc.get("version")
     if version not in READABLE_VERSIONS:
         raise ProfileFormatError(
-            f"profile version {version!r} is not supported (expected one of {', '.join(map(str, READABLE_VERSIONS))})")
+            f"profile version {version!r} is not supported (expected one of {', '.join(map(str, READABLE_VERSIONS))})"
+        )
     feats = doc.get("features")
     if not isinstance(feats, dict):
         raise ProfileFormatError("profile has no features object")
@@ -723,8 +772,12 @@ def profile_from_dict(doc: Any) -> EndpointProfile:
             raise ProfileFormatError(f"feature {name}: unknown kind {kind!r}")
     try:
         return EndpointProfile(
-            features, doc.get("endpoint"), doc.get("window_start"), doc.get("window_end"),
-            int(doc.get("records_ok", 0)), int(doc.get("records_failed", 0)),
+            features,
+            doc.get("endpoint"),
+            doc.get("window_start"),
+            doc.get("window_end"),
+            int(doc.get("records_ok", 0)),
+            int(doc.get("records_failed", 0)),
         )
     except (TypeError, ValueError) as exc:
         raise ProfileFormatError(f"bad record counts ({exc})") from None

@@ -101,8 +101,18 @@ _LATENCY_KEYS = ("latency_ms", "latencyMs", "model_latency_ms", "ModelLatencyMs"
 _TTFT_KEYS = ("ttft_ms", "time_to_first_token_ms", "timeToFirstTokenMs")
 _TPS_KEYS = ("tokens_per_s", "tokens_per_second", "tokensPerSecond")
 _TOP_KEYS_NOT_COLUMNS = frozenset(
-    (*_LATENCY_KEYS, *_TTFT_KEYS, *_TPS_KEYS, "embedding", "eventId", "event_id", "inferenceTime",
-     "timestamp", "input_tokens", "output_tokens")
+    (
+        *_LATENCY_KEYS,
+        *_TTFT_KEYS,
+        *_TPS_KEYS,
+        "embedding",
+        "eventId",
+        "event_id",
+        "inferenceTime",
+        "timestamp",
+        "input_tokens",
+        "output_tokens",
+    )
 )
 
 
@@ -182,8 +192,10 @@ def _extras(obj: dict[str, Any], rec: InferenceRecord) -> None:
         if name == "embedding":
             if value is None:
                 continue
-            if not isinstance(value, list) or not value or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in value
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
             ):
                 raise MalformedRecordError(rec.ref, "embedding is not a non-empty list of numbers")
             rec.embedding = value
@@ -259,9 +271,7 @@ def _read_request(payload: Any, rec: InferenceRecord) -> bool:
 
 def _read_response(payload: Any, rec: InferenceRecord) -> bool:
     """Fill response fields from an LLM response; True when the payload was an LLM response."""
-    if isinstance(payload, list) and payload and isinstance(payload[0], dict) and (
-        "generated_text" in payload[0]
-    ):
+    if isinstance(payload, list) and payload and isinstance(payload[0], dict) and ("generated_text" in payload[0]):
         payload = payload[0]  # TGI/LMI list form
     if not isinstance(payload, dict):
         return False
@@ -338,8 +348,9 @@ def _read_anthropic(payload: dict[str, Any], rec: InferenceRecord) -> None:
     content = payload.get("content")
     if isinstance(content, list):
         rec.response = "".join(
-            b["text"] for b in content if isinstance(b, dict) and b.get("type", "text") == "text"
-            and isinstance(b.get("text"), str)
+            b["text"]
+            for b in content
+            if isinstance(b, dict) and b.get("type", "text") == "text" and isinstance(b.get("text"), str)
         )
     else:
         rec.response = payload["completion"]
@@ -529,11 +540,33 @@ def _parse_ground_truth(obj: dict[str, Any], index: int) -> InferenceRecord:
     return rec
 
 
-_NOT_ATTRIBUTES = _TOP_KEYS_NOT_COLUMNS | frozenset((
-    "messages", "choices", "prompt", "response", "completion", "inputs", "generated_text", "details", "outputs",
-    "request", "usage", "model", "id", "object", "created", "system_fingerprint", "endpoint_name",
-    "endpointName", "EndpointName", "finish_reason", "stop_reason", "parameters", "metadata",
-))
+_NOT_ATTRIBUTES = _TOP_KEYS_NOT_COLUMNS | frozenset(
+    (
+        "messages",
+        "choices",
+        "prompt",
+        "response",
+        "completion",
+        "inputs",
+        "generated_text",
+        "details",
+        "outputs",
+        "request",
+        "usage",
+        "model",
+        "id",
+        "object",
+        "created",
+        "system_fingerprint",
+        "endpoint_name",
+        "endpointName",
+        "EndpointName",
+        "finish_reason",
+        "stop_reason",
+        "parameters",
+        "metadata",
+    )
+)
 
 
 def _attributes(obj: dict[str, Any]) -> dict[str, Scalar] | None:
@@ -566,18 +599,14 @@ def _parse_flat(obj: dict[str, Any], index: int) -> InferenceRecord:
         rec.source = "openai"
         _read_request(obj, rec)
         response = obj.get("response")
-        if not _read_response(response if isinstance(response, dict) else obj, rec) and isinstance(
-            response, str
-        ):
+        if not _read_response(response if isinstance(response, dict) else obj, rec) and isinstance(response, str):
             rec.response = response
     elif "inputs" in obj and ("generated_text" in obj or "details" in obj or "outputs" in obj):
         rec.source = "tgi"
         _read_request(obj, rec)
         outputs = obj.get("outputs")
         _read_response(outputs if outputs is not None else obj, rec)
-    elif isinstance(obj.get("prompt"), str) and isinstance(
-        obj.get("response", obj.get("completion")), str
-    ):
+    elif isinstance(obj.get("prompt"), str) and isinstance(obj.get("response", obj.get("completion")), str):
         rec.source = "text"
         rec.prompt_chars = len(obj["prompt"])
         rec.response = obj.get("response", obj.get("completion"))
@@ -659,8 +688,17 @@ def _fast_chat_capture(obj: dict[str, Any], index: int) -> InferenceRecord | Non
         ):
             return None  # ints, strings: the general path converts or names the error
         rec = InferenceRecord(
-            event_id, "capture", when if type(when) is str and "0" <= when[:1] <= "9" else None, total, text,
-            pt, ct, latency, ttft, tps, reason if type(reason) is str else None,
+            event_id,
+            "capture",
+            when if type(when) is str and "0" <= when[:1] <= "9" else None,
+            total,
+            text,
+            pt,
+            ct,
+            latency,
+            ttft,
+            tps,
+            reason if type(reason) is str else None,
             model if type(model) is str else None,
         )
     except (KeyError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError):

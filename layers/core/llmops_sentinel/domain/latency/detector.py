@@ -14,7 +14,9 @@ Per accepted point (timestamps strictly increasing), in log units ``x = log(valu
    the fitted one, ``-log r + z^2/2 (1 - 1/r^2)`` for ``z > 0`` and 0 below (a variance burst in latency
    fattens the upper tail; winsorised z bounds each point's evidence). Increments are
    fixed-point integers, so cumulative sums are exact and any chunking of the stream gives bit-identical
-   scores: ``detect`` over a batch equals ``update`` point by point.
+   scores: ``detect`` over a batch equals ``update`` point by point. With a trusted season, a second
+   level CUSUM takes z against the median of the last ``slow_level_window`` points (a slow reference
+   a creep cannot drag along).
 5. ``score = 1 - 2**(-max(S_level/level_h, S_spread/spread_h))`` (0.5 exactly at the threshold) and
    ``alarm = S_level >= level_h or S_spread >= spread_h``.
 
@@ -136,6 +138,9 @@ class LatencyDetector:
         self._scale_a = -math.log(r)
         self._scale_b = 0.5 * (1.0 - 1.0 / (r * r))
         self._llr_cap = p.spread_h / p.spread_min_points
+        # Per-point level evidence cap (fixed point): h / level_min_points, so a run shorter than
+        # level_min_points points cannot alarm, however extreme.
+        self._level_cap = round(p.level_h / p.level_min_points * QUANT)
         # Legacy Bernoulli CUSUM on exceedances z > a (spread_statistic "exceedance").
         p0 = 0.5 * math.erfc(p.spread_threshold / math.sqrt(2.0))
         p1 = 0.5 * math.erfc(p.spread_threshold / p.spread_ratio / math.sqrt(2.0))
@@ -147,7 +152,7 @@ class LatencyDetector:
         self._b = (p.level_h + p.level_k * self._run) / math.sqrt(self._run)
         self._v_full = _HALF_PI / p.level_window
         self._t_ratio_full = float(self._t_ratio(p.scale_window / _MAD_DIFF_RELVAR_N / 2.0))
-        self._hist_len = max(p.level_window, p.scale_window + 1, p.cusum_window) + p.scale_block
+        self._hist_len = max(p.level_window, p.scale_window + 1, p.cusum_window, p.slow_level_window) + p.scale_block
         self._n = 0
         self._last_ts = -np.inf
         self._hist_t: FloatArray = np.empty(0)
@@ -155,6 +160,7 @@ class LatencyDetector:
         self._carry_level: IntArray = np.zeros(1, dtype=np.int64)
         self._carry_spread: IntArray = np.zeros(1, dtype=np.int64)
         self._carry_down: IntArray = np.zeros(1, dtype=np.int64)
+        self._carry_slow: IntArray = np.zeros(1, dtype=np.int64)
         self._hist_r: FloatArray = np.empty(0)
         self._level_start = 0
         self._hold_until = -1
@@ -181,7 +187,7 @@ class LatencyDetector:
         p = state.params
         if len(state.hist_ts) != len(state.hist_x) or len(state.hist_ts) > det._hist_len:
             raise DetectorStateError("stored history arrays are inconsistent")
-        for carry in (state.carry_level, state.carry_spread, state.carry_down):
+        for carry in (state.carry_level, state.carry_spread, state.carry_down, state.carry_slow):
             if not 1 <= len(carry) <= p.cusum_window or carry[-1] != 0:
                 raise DetectorStateError("stored CUSUM carry is inconsistent")
         det._n = state.n_accepted
@@ -191,6 +197,7 @@ class LatencyDetector:
         det._carry_level = np.asarray(state.carry_level, dtype=np.int64)
         det._carry_spread = np.asarray(state.carry_spread, dtype=np.int64)
         det._carry_down = np.asarray(state.carry_down, dtype=np.int64)
+        det._carry_slow = np.asarray(state.carry_slow, dtype=np.int64)
         r = [np.nan if v is None else v for v in state.hist_r]
         if len(r) > len(state.hist_ts):
             raise DetectorStateError("stored residual history is longer than the point history")
@@ -223,18 +230,25 @@ class LatencyDetector:
         return det
 
     def state(self) -> DetectorState:
+        p = self.params
         return DetectorState(
             params=self.params,
             n_accepted=self._n,
             last_ts=None if not np.isfinite(self._last_ts) else float(self._last_ts),
             hist_ts=self._hist_t.tolist(),
             hist_x=self._hist_x.tolist(),
-            hist_r=[None if not np.isfinite(v) else float(v) for v in self._hist_r.tolist()],
+            # Residuals are read only by the scale window (at most scale_window + scale_block back); the
+            # longer point history (the slow reference's) loads with the older residuals unknown.
+            hist_r=[
+                None if not np.isfinite(v) else float(v)
+                for v in self._hist_r[-(p.scale_window + p.scale_block) :].tolist()
+            ],
             level_start=self._level_start,
             hold_until=self._hold_until,
             carry_level=self._carry_level.tolist(),
             carry_spread=self._carry_spread.tolist(),
             carry_down=self._carry_down.tolist(),
+            carry_slow=self._carry_slow.tolist(),
             last_warming_up=self._last_warming_up,
             evidence_blocks={
                 blk: {int(b): int(row[b]) for b in np.flatnonzero(row).tolist()}
@@ -400,6 +414,16 @@ class LatencyDetector:
         ends = np.maximum(np.arange(first_block, last_block + 1, dtype=np.int64) * p.block - base, 0)
         first = max(self._level_start - base, 0)
         level, n_level, slope, half_w = self._levels(y_all, ends, first, seasonal)
+        slow_level = np.full(ends.size, np.nan)
+        w_slow = p.slow_level_window
+        if w_slow and seasonal:
+            # Slow reference: the median of the last w_slow deseasonalised points (a full window since
+            # the last rebase or reset). The fast level follows a creep with a lag of about half its
+            # window, so a slow ramp never builds level evidence; this one lags four times as much.
+            full = (ends - first >= w_slow) & (ends >= w_slow)
+            if full.any():
+                view = np.lib.stride_tricks.sliding_window_view(y_all, w_slow)
+                slow_level[full] = np.median(view[ends[full] - w_slow], axis=1)
         g = n0 + np.arange(size)
         blk = g // p.block - first_block
         lev = level[blk] + slope[blk] * (g % p.block)
@@ -466,10 +490,10 @@ class LatencyDetector:
 
         # A burst shorter than level_min_points is not a sustained change: each point's evidence is
         # capped at level_h / level_min_points (a >= 30 % step still alarms within 5 points).
-        cap = p.level_h / p.level_min_points
-        q_level = np.where(lone, 0, np.rint(np.minimum(zl - p.level_k, cap) * QUANT).astype(np.int64))
+        cap = self._level_cap
+        q_level = np.where(lone, 0, np.minimum(np.rint((zl - p.level_k) * QUANT).astype(np.int64), cap))
         q_down = (
-            np.where(ok, np.rint(np.minimum(-zl - p.level_k, cap) * QUANT).astype(np.int64), 0) if anomaly else None
+            np.where(ok, np.minimum(np.rint((-zl - p.level_k) * QUANT).astype(np.int64), cap), 0) if anomaly else None
         )
         if p.spread_statistic == "scale":
             upper = ok if anomaly else ok & (zc > 0)
@@ -483,8 +507,21 @@ class LatencyDetector:
         else:
             q_spread = np.where(lone, 0, np.where(ok & (zc > p.spread_threshold), self._q_up, self._q_down))
         s_level, e_level, carry_level = self._cusum(q_level, self._carry_level)
+        slow_ok = ok & np.isfinite(slow_level[blk])
+        s_slow, e_slow, carry_slow = np.zeros(size, dtype=np.int64), e_level, self._carry_slow
+        if slow_ok.any():
+            z_slow = np.where(slow_ok, (y - np.where(slow_ok, slow_level[blk], 0.0)) / sd, 0.0)
+            if p.mode == "regression" and not p.higher_is_worse:
+                z_slow = -z_slow
+            zs = np.clip(z_slow, -p.clip, p.clip) / np.sqrt(tau[sblk])
+            q_slow = np.where(slow_ok & ~lone, np.minimum(np.rint((zs - p.level_k) * QUANT).astype(np.int64), cap), 0)
+            s_slow, e_slow, carry_slow = self._cusum(q_slow, self._carry_slow)
+        elif self._carry_slow.size > 1:
+            carry_slow = np.zeros(1, dtype=np.int64)
         s_spread, e_spread, carry_spread = self._cusum(q_spread, self._carry_spread)
-        ratio = np.maximum(s_level / self._h_level, s_spread / self._h_spread)
+        ratio = np.maximum(np.maximum(s_level, s_slow) / self._h_level, s_spread / self._h_spread)
+        slow_only = ok & (s_slow >= self._h_level) & (s_level < self._h_level)
+        e_up = e_slow  # padded sums of the up statistic that crossed (the slow one where only it did)
         cross_down = np.zeros(size, dtype=bool)
         spike = np.zeros(size, dtype=bool)
         carry_down = self._carry_down
@@ -496,7 +533,7 @@ class LatencyDetector:
             ratio = np.maximum(ratio, np.maximum(s_down / self._h_level, spike_ratio))
             cross_down = ok & (s_down >= self._h_level)
             spike = ok & (spike_ratio >= 1.0)
-        cross_up = ok & (s_level >= self._h_level)
+        cross_up = ok & ((s_level >= self._h_level) | (s_slow >= self._h_level))
         cross = cross_up | cross_down | (ok & (s_spread >= self._h_spread)) | spike
 
         # A level alarm confirms the change: with rebase, the part ends there and the baseline restarts
@@ -548,7 +585,7 @@ class LatencyDetector:
                             lev,
                             scores,
                             (s_level, s_down, s_spread),
-                            (e_level, e_down, e_spread),
+                            (e_up if slow_only[i] else e_level, e_down, e_spread),
                             spike,
                             cross_up,
                             cross_down,
@@ -576,7 +613,7 @@ class LatencyDetector:
         if p.rebase and crossed.size:
             i = used - 1
             if cross_up[i] or cross_down[i]:
-                rebase_onset = n0 + self._onset(e_level if cross_up[i] else e_down, i)
+                rebase_onset = n0 + self._onset((e_up if slow_only[i] else e_level) if cross_up[i] else e_down, i)
             elif spike[i] and s_spread[i] < self._h_spread:
                 rebase_onset = -1  # a spike changes no baseline: only its evidence is spent
             else:
@@ -609,6 +646,7 @@ class LatencyDetector:
             self._reset_evidence()
         else:
             self._carry_level, self._carry_spread, self._carry_down = carry_level, carry_spread, carry_down
+            self._carry_slow = carry_slow
         return used
 
     def _calibrate(self, ratio: FloatArray, ok: BoolArray) -> FloatArray:
@@ -657,6 +695,7 @@ class LatencyDetector:
         self._carry_level = np.zeros(1, dtype=np.int64)
         self._carry_spread = np.zeros(1, dtype=np.int64)
         self._carry_down = np.zeros(1, dtype=np.int64)
+        self._carry_slow = np.zeros(1, dtype=np.int64)
         self._last_extreme = False
 
     def _onset(self, padded: IntArray, i: int) -> int:

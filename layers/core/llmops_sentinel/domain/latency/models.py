@@ -139,6 +139,12 @@ class LatencyParams(BaseModel):
     level_min_points: int = Field(
         4, ge=1, description="the level CUSUM needs at least this many points (per-point evidence cap h/n)"
     )
+    slow_level_window: int = Field(
+        480,
+        ge=0,
+        description="a second level CUSUM against the median of this many deseasonalised points (a slow "
+        "reference a creep cannot drag along); needs a trusted season and a full window; 0: off",
+    )
     spread_min_points: int = Field(
         4, ge=1, description="the spread CUSUM needs at least this many points (per-point evidence cap h/n)"
     )
@@ -159,7 +165,8 @@ class LatencyParams(BaseModel):
         if mode == "anomaly":
             # Linear values; the noise scale survives level restarts (rebases, gaps), which need only
             # min_history points (the uncertainty correction inflates the young level's error); a gap
-            # restarts the level only after a day, as with a trusted season; one high score per episode.
+            # restarts the level only after a day, as with a trusted season; one high score per episode;
+            # no slow reference (an upward-creep test for regressions, not a two-sided one).
             base.update(
                 transform="linear",
                 keep_scale=True,
@@ -170,6 +177,7 @@ class LatencyParams(BaseModel):
                 min_history=8,
                 unseasoned_reset_gap=1440.0,
                 spike_z=4.0,
+                slow_level_window=0,
             )
         return cls.model_validate({**base, **overrides})
 
@@ -236,6 +244,7 @@ class DetectorState(BaseModel):
     carry_level: list[int] = Field(default_factory=lambda: [0])
     carry_spread: list[int] = Field(default_factory=lambda: [0])
     carry_down: list[int] = Field(default_factory=lambda: [0])
+    carry_slow: list[int] = Field(default_factory=lambda: [0])
     last_warming_up: bool = True
     evidence_blocks: dict[int, dict[int, int]] = Field(
         default_factory=dict, description="score calibration: per block of scored points, points per evidence bin"
