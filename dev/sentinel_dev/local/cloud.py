@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -132,6 +133,7 @@ class LocalCloud:
         self._runtime: LambdaRuntime | None = None
         self._alarms: AlarmEvaluator | None = None
         self._inline: InlineInvoke | None = None
+        self._patches = ExitStack()  # what this cloud changed in moto for its lifetime, undone at stop
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> LocalCloud:
@@ -158,6 +160,7 @@ class LocalCloud:
         source = _source(self.template_path)
         self._server, self.port = _shared_server()
         _install_process_hooks()  # before any client is made: a client copies the session's hooks when made
+        self._patches.enter_context(local_sagemaker.api_instance_types())
         self._set_env(
             {
                 "MOTO_PORT": str(self.port),  # moto's Step Functions interpreter calls back on this port
@@ -249,6 +252,7 @@ class LocalCloud:
             _RUNNING.pop("inline", None)
             self._inline = None
         self._unpatch_lambda_invoke()
+        self._patches.close()
         if self._runtime is not None:
             self._runtime.remove_output_capture()
         if self._server is not None:

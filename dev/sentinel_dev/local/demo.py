@@ -24,6 +24,9 @@ TGI_IMAGE = (
     "huggingface-pytorch-tgi-inference:2.4-tgi2.4-gpu-py311-cu124-ubuntu22.04"
 )
 VARIANT = "AllTraffic"
+INSTANCE_TYPE = "ml.g5.2xlarge"
+"""The demo endpoints' type: one NVIDIA A10G (24 GB), a common type for serving an 8B model, with a sourced
+price in config/prices.yaml (so the report shows cost per 1k tokens and idle cost, not "unpriced")."""
 
 
 class TimelineEntry(BaseModel):
@@ -78,6 +81,7 @@ def create_endpoint(
     instances: int = 1,
     tags: dict[str, str] | None = None,
     via_bus: bool = False,
+    instance_type: str = INSTANCE_TYPE,
 ) -> None:
     """A SageMaker endpoint as a team would have it: model, endpoint config, endpoint. CreateEndpoint's
     CloudTrail event goes to the fleet tracker (``cloudtrail.sagemaker_call(tracker_only=True)``), which
@@ -107,7 +111,7 @@ def create_endpoint(
                 "VariantName": VARIANT,
                 "ModelName": f"{name}-model",
                 "InitialInstanceCount": instances,
-                "InstanceType": "ml.g4dn.2xlarge",
+                "InstanceType": instance_type,
                 "InitialVariantWeight": 1.0,
             }
         ],

@@ -132,3 +132,30 @@ def test_cost_table_shows_the_per_1k_split_and_the_price_source() -> None:
     # $3 over 10k input + 4 x 5k output = 30k weighted tokens -> $0.0001/token = $0.1 per 1k input
     assert "$0.10000" in html and "$0.40000" in html
     assert "price: p (checked 2026-01-01)" in html
+
+
+def _idle_view(instance_type: str) -> ReportModel:
+    """An endpoint that served no captured tokens (e.g. no data capture): 2 instance-hours, 1.5 of them idle."""
+    cost = variant_cost(VariantUsage(endpoint="quiet", variant="AllTraffic", region="us-east-1",
+                                     instance_type=instance_type, instance_hours=2, idle_instance_hours=1.5), BOOK)
+    view = EndpointView(name="quiet", costs=[cost])
+    return ReportModel(source="t", generated_at=T0 + 7200, start=T0, end=T0 + 7200, endpoints=[view])
+
+
+def test_without_tokens_a_priced_endpoint_charts_its_in_use_and_idle_cost() -> None:
+    html = render_html(_idle_view("ml.g5.2xlarge"))
+    page = _Page()
+    page.feed(html)
+    cost = [c for c in page.charts if c["id"] == "cost-quiet"]
+    assert len(cost) == 1 and cost[0]["marks"] == 2 and not cost[0]["empty"]
+    # $1.5/h: 0.5 h in use -> $0.75, 1.5 h idle -> $2.25 (the bars' summary, 2 significant digits)
+    assert "0.75 $ in use, 2.2 $ idle" in html
+    assert "no cost per 1k tokens" in html
+
+
+def test_without_tokens_or_price_no_cost_chart_is_drawn_and_the_note_says_why() -> None:
+    html = render_html(_idle_view("ml.g4dn.2xlarge"))
+    page = _Page()
+    page.feed(html)
+    assert [c["id"] for c in page.charts if str(c["id"]).startswith("cost-")] == []
+    assert "No price for ml.g4dn.2xlarge in us-east-1" in html

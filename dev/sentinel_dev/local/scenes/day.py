@@ -53,7 +53,15 @@ from llmops_sentinel.domain.drift.profiles import profile_to_json
 from llmops_sentinel.domain.fleet.alarms import alarm_name
 from sentinel_dev.local.alarms import AlarmEvaluator
 from sentinel_dev.local.cloud import LocalCloud
-from sentinel_dev.local.demo import VARIANT, Echo, SceneReport, Timeline, create_endpoint, instance_count
+from sentinel_dev.local.demo import (
+    INSTANCE_TYPE,
+    VARIANT,
+    Echo,
+    SceneReport,
+    Timeline,
+    create_endpoint,
+    instance_count,
+)
 from sentinel_dev.local.scenes import trace as azure
 from sentinel_dev.local.scenes.latency import current_config, endpoint_in_service, scheduled_event
 
@@ -291,7 +299,7 @@ class Day:
                 ],
             )
         self.log(
-            f"{CHAT} (conversation trace, 3 x ml.g4dn.2xlarge) and {CODE} (code trace, 1 instance), "
+            f"{CHAT} (conversation trace, 3 x {INSTANCE_TYPE}) and {CODE} (code trace, 1 instance), "
             f"onboarded by the fleet tracker (p99 guards {self.eps[CHAT].threshold_ms:.0f} ms / "
             f"{self.eps[CODE].threshold_ms:.0f} ms)",
             at=self.start,
