@@ -37,7 +37,9 @@ def test_every_expected_decision_once_and_nothing_else(ran: tuple[day.Day, Any, 
             ("idle", "scale-down", "started"): 1,  # quiet night -> floor
             ("latency-regression", "rollback", "started"): 1,  # regressing config (the duplicate adds none)
             ("latency-alarm", "none", "ignored"): 1,  # the p99 guard back to OK after the rollback
-            ("drift", "retrain", "started"): 1,  # code traffic on chat-llm
+            ("drift", "retrain", "started"): 1,  # code traffic on chat-llm (the detector's bus event)
+            ("drift-alarm", "retrain", "cooldown"): 1,  # its DriftDetected metric -> alarm -> router: one retrain
+            ("drift-alarm", "none", "ignored"): 1,  # the drift alarm back to OK
         }
     )
     assert decisions(outcomes, day.CODE) == Counter(
@@ -72,6 +74,24 @@ def test_the_duplicate_delivery_reached_the_router_and_started_nothing(
     rollbacks = [r for r in routed if r.get("action") == "rollback"]
     assert [r["status"] for r in rollbacks] == ["started", "duplicate"]
     assert len(run.cloud.executions("RollbackStateMachine")) == 1
+
+
+def test_the_drift_alarm_went_through_cloudwatch_and_eventbridge_in_simulated_time(
+    ran: tuple[day.Day, Any, dict[str, Any]],
+) -> None:
+    """The scheduled check ran as the template runs it (the DriftChecks state machine), its DriftDetected
+    datapoint carries the simulated check time, and the alarm on it changed state at the day's 18:05 and
+    18:20 evaluations; each transition reached the router as an EventBridge delivery."""
+    run, _, _ = ran
+    checks = run.cloud.executions("DriftChecksStateMachine")
+    assert len(checks) == 2 and all(e["status"] == "SUCCEEDED" for e in checks)
+    name = f"{run.cloud.stack_name}-{day.CHAT}-drift"
+    transitions = [(t.previous, t.state, t.at - run.start) for t in run.alarms.transitions if t.alarm_name == name]
+    minutes = [(a, b, int(d.total_seconds() // 60)) for a, b, d in transitions]
+    assert minutes == [("OK", "ALARM", 18 * 60 + 5), ("ALARM", "OK", 18 * 60 + 20)]
+    routed = [i for i in run.cloud.runtime.invocations
+              if i.function == "AlarmRouterFunction" and (i.result or {}).get("signal") == "drift-alarm"]
+    assert [i.source.startswith("rule:") for i in routed] == [True, True]
 
 
 def test_governance_found_and_fixed_the_noncompliant_endpoint(ran: tuple[day.Day, Any, dict[str, Any]]) -> None:

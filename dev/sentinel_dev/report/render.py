@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
+from llmops_sentinel.domain.cost import VariantCost
 from sentinel_dev.report.model import EndpointView, FeatureDriftSeries, FindingRow, ReportModel
 from sentinel_dev.report.svg import PALETTE, HLine, Line, bar_chart, line_chart
 
@@ -170,10 +171,15 @@ def _cost_chart(view: EndpointView) -> str:
     """Cost per 1k input/output tokens when tokens were counted; else, for a priced endpoint, its cost split
     into in-use and idle (an endpoint without data capture has no token counts, so no per-1k cost, but it
     still burns money); no chart when nothing is priced (the table and the note say why)."""
+    shared = {c.variant for c in view.costs if sum(o.variant == c.variant for o in view.costs) > 1}
+
+    def label(c: VariantCost) -> str:  # a variant that ran on two instance types has a bar for each
+        return f"{c.variant} on {c.instance_type.removeprefix('ml.')}" if c.variant in shared else c.variant
+
     if any(c.usd_per_1k_input_tokens or c.usd_per_1k_output_tokens for c in view.costs):
         bars = [
             (
-                c.variant,
+                label(c),
                 [("per 1k input", c.usd_per_1k_input_tokens or 0.0, PALETTE[0]),
                  ("per 1k output", c.usd_per_1k_output_tokens or 0.0, PALETTE[1])],
             )
@@ -186,7 +192,7 @@ def _cost_chart(view: EndpointView) -> str:
         return ""
     bars = [
         (
-            c.variant,
+            label(c),
             [("in use", max(0.0, (c.cost_usd or 0.0) - (c.idle_cost_usd or 0.0)), PALETTE[0]),
              ("idle", c.idle_cost_usd or 0.0, PALETTE[7])],
         )

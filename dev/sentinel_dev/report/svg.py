@@ -205,7 +205,7 @@ def bar_chart(
     height = 30 + bar_h * max(1, len(bars)) + 8 * len(bars)
     if not bars or total <= 0:
         return _empty(chart_id, title, width, 80, empty)
-    left, right = 160, 260
+    left, right = max(160, 16 + 7 * max(len(label) for label, _ in bars)), 260  # room for the longest label
     plot_w = width - left - right
     out = [
         f'<svg class="chart" data-chart="{escape(chart_id)}" viewBox="0 0 {width} {height}" role="img" '

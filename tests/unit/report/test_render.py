@@ -159,3 +159,14 @@ def test_without_tokens_or_price_no_cost_chart_is_drawn_and_the_note_says_why() 
     page.feed(html)
     assert [c["id"] for c in page.charts if str(c["id"]).startswith("cost-")] == []
     assert "No price for ml.g4dn.2xlarge in us-east-1" in html
+
+
+def test_a_variant_that_ran_on_two_instance_types_has_a_labelled_cost_bar_for_each() -> None:
+    costs = [
+        variant_cost(VariantUsage(endpoint="ep", variant="AllTraffic", region="us-east-1", instance_type=kind,
+                                  instance_hours=1, input_tokens=1000, output_tokens=100), BOOK)
+        for kind in ("ml.g5.2xlarge", "ml.g5.xlarge")
+    ]
+    html = render_html(ReportModel(source="t", generated_at=T0 + 3600, start=T0, end=T0 + 3600,
+                                   endpoints=[EndpointView(name="ep", costs=costs)]))
+    assert "AllTraffic on g5.2xlarge</text>" in html and "AllTraffic on g5.xlarge</text>" in html

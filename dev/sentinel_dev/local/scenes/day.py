@@ -262,7 +262,10 @@ class Day:
             cloudwatch=cloud.client("cloudwatch"),
             events=cloud.client("events"),
             datapoints=self._recent_points,
-            alarm_names=[alarm_name(cloud.stack_name, name, "p99-latency") for name in (CHAT, CODE)],
+            alarm_names=[
+                *(alarm_name(cloud.stack_name, name, "p99-latency") for name in (CHAT, CODE)),
+                *([alarm_name(cloud.stack_name, CHAT, "drift")] if "drift" in self.incidents else []),
+            ],
             region=cloud.region,
             account_id=cloud.account_id,
         )
@@ -277,7 +280,7 @@ class Day:
             "rollback": 12 * 60,
             "duplicate": 12 * 60,
             "scale-out": 15 * 60 + 30,
-            "drift": 18 * 60 + 15,
+            "drift": 18 * 60 + 25,  # the drift alarm: ALARM at 18:05, OK again at 18:20
             "governance": 0,
         }
         return max(last[i] for i in self.incidents)
@@ -404,25 +407,38 @@ class Day:
         return by_name
 
     def drift_check(self, minute: int) -> dict[str, Any]:
+        """The scheduled drift check as the template runs it: the schedule's event starts the DriftChecks
+        state machine (list the watched endpoints with a baseline, then one check per endpoint); the check's
+        DriftDetected metric (stamped with the event's time) and its bus event follow from there."""
+        import json
+
         at = self.at(minute)
-        run = self.cloud.invoke(
-            "DriftDetectorFunction",
-            {
-                "version": "0",
-                "id": f"demo-drift-{at:%H%M}",
-                "detail-type": "Scheduled Event",
-                "source": "aws.events",
-                "account": self.cloud.account_id,
-                "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "region": self.cloud.region,
-                "resources": [],
-                "detail": {},
-            },
+        event = {
+            "version": "0",
+            "id": f"demo-drift-{at:%H%M}",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.cloud.account_id,
+            "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.cloud.region,
+            "resources": [],
+            "detail": {},
+        }
+        started = self.cloud.client("stepfunctions").start_execution(
+            stateMachineArn=self.cloud.stack.ref("DriftChecksStateMachine"),
+            name=f"demo-drift-{at:%Y%m%d%H%M}",
+            input=json.dumps(event),
         )
-        if not run.ok:
-            raise RuntimeError(f"DriftDetectorFunction failed: {run.error_type}: {run.error_message}")
-        checks = {str(c.get("endpoint")): c for c in (run.result or {}).get("checks", [])}
+        execution = self.cloud.wait_for_execution(started["executionArn"], timeout_s=300)
+        if execution["status"] != "SUCCEEDED":
+            raise RuntimeError(f"DriftChecks {execution['status']}: {execution.get('cause') or execution.get('error')}")
+        checks = {str(c.get("endpoint")): c for c in json.loads(execution["output"]).get("checks", [])}
         check: dict[str, Any] = checks.get(CHAT, {})
+        if check.get("report_key"):  # the fan-out's item result leaves the scores out: they are in the report
+            bucket = self.cloud.stack.ref("DataBucket")
+            body = self.cloud.client("s3").get_object(Bucket=bucket, Key=check["report_key"])["Body"].read()
+            features = json.loads(body)["report"]["features"]
+            check["feature_scores"] = {f["feature"]: round(float(f["effect_size"]), 6) for f in features}
         return check
 
     def _router_results(self, before: int) -> list[dict[str, Any]]:
@@ -446,7 +462,13 @@ class Day:
         for change in changes:
             self.log(f"alarm {change.alarm_name}: {change.previous} -> {change.state}", at=at)
         if changes:
-            self._settle(self._router_results(before), at)
+            results = self._router_results(before)
+            self.facts.setdefault("drift_alarm", []).extend(
+                {"at": at.isoformat(), "state": r.get("state"), "status": r.get("status"), "action": r.get("action")}
+                for r in results
+                if r.get("signal") == "drift-alarm"
+            )
+            self._settle(results, at)
 
     # --------------------------------------------------------------------------------------- incidents
     def at_minute(self, minute: int) -> None:
@@ -474,7 +496,8 @@ class Day:
             drifted = check.get("drifted_features", [])
             scores = ", ".join(f"{k} {v:.3f}" for k, v in sorted((check.get("feature_scores") or {}).items()))
             self.log(
-                f"DriftDetectorFunction (schedule) on {CHAT}: {check.get('status')}, {check.get('records')} records"
+                f"DriftChecks (schedule) -> DriftDetectorFunction on {CHAT}: {check.get('status')}, "
+                f"{check.get('records')} records"
                 f"{' (drifted: ' + ', '.join(drifted) + ')' if drifted else ''}; effect sizes {scores}",
                 at=self.at(minute),
             )
@@ -547,6 +570,10 @@ class Day:
                 ahead = (minute0 + STEP_MIN) * 60.0 / self.speed - (time.perf_counter() - self._wall0)
                 if ahead > 0:
                     time.sleep(ahead)
+        if "drift" in self.incidents:
+            seen = [(a["status"], a["action"]) for a in self.facts.get("drift_alarm", [])]
+            held = seen == [("cooldown", "retrain"), ("ignored", "none")]
+            self.checks["drift: the drift alarm reached the router (held by the retrain's cooldown), then OK"] = held
         if "governance" in self.incidents:
             from sentinel_dev.local.scenes import governance
 
