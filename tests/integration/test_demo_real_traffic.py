@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,18 @@ def test_every_expected_decision_once_and_nothing_else(ran: tuple[day.Day, Any, 
             ("latency-alarm", "none", "ignored"): 1,  # back to OK on two instances
         }
     )
+
+
+def test_every_decision_is_dated_in_the_simulated_day(ran: tuple[day.Day, Any, dict[str, Any]]) -> None:
+    """Bus events (Endpoint Idle, Model Drift Detected, ...) carry the simulated time they were put at (the
+    local cloud's clock), as alarm transitions do: the audit trail dates every signal inside the day."""
+    run, _, outcomes = ran
+    begin, end = run.start, run.start + timedelta(days=1)
+    for name in (day.CHAT, day.CODE):
+        for d in outcomes[name]["decisions"]:
+            assert begin <= datetime.fromisoformat(d["occurred_at"].replace("Z", "+00:00")) < end, d
+    (idle,) = [d for d in outcomes[day.CHAT]["decisions"] if d["signal"] == "idle"]
+    assert idle["occurred_at"].startswith((begin + timedelta(hours=6, minutes=30)).strftime("%Y-%m-%dT%H:%M"))
 
 
 def test_every_workflow_ran_once_and_succeeded(ran: tuple[day.Day, Any, dict[str, Any]]) -> None:

@@ -47,6 +47,7 @@ from sentinel_dev.local import sagemaker as local_sagemaker
 from sentinel_dev.local import snapshot as moto_snapshot
 from sentinel_dev.local import stepfunctions as local_stepfunctions
 from sentinel_dev.local.alarms import AlarmEvaluator
+from sentinel_dev.local.clock import SimulatedClock, stamp_entries
 from sentinel_dev.local.emf import EmfExtractor
 from sentinel_dev.local.invoke import INLINE_INVOKE_EVENT, InlineInvoke
 from sentinel_dev.local.lambdas import Invocation, LambdaRuntime, local_environment
@@ -134,6 +135,8 @@ class LocalCloud:
         self._alarms: AlarmEvaluator | None = None
         self._inline: InlineInvoke | None = None
         self._patches = ExitStack()  # what this cloud changed in moto for its lifetime, undone at stop
+        self.clock = SimulatedClock()
+        """``with cloud.clock.at(moment):`` bus events put without a Time carry simulated time (clock.py)."""
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> LocalCloud:
@@ -551,6 +554,11 @@ def _inline_invoke(params: dict[str, Any], **kwargs: Any) -> Any:
     return None if inline is None else inline(params, **kwargs)
 
 
+def _stamp_put_events(params: dict[str, Any], **_: Any) -> None:
+    cloud: LocalCloud | None = _RUNNING.get("cloud")
+    stamp_entries(params, cloud.clock if cloud is not None else None)
+
+
 def _install_process_hooks() -> None:
     """The local cloud's botocore hooks, registered once on boto3's default session for every cloud.
 
@@ -563,6 +571,9 @@ def _install_process_hooks() -> None:
     events = boto3._get_default_session().events
     events.register("before-call", _mark, unique_id=f"{_HOOK_ID}-mark")
     events.register(INLINE_INVOKE_EVENT, _inline_invoke, unique_id=f"{_HOOK_ID}-inline-invoke")
+    events.register(
+        "before-parameter-build.eventbridge.PutEvents", _stamp_put_events, unique_id=f"{_HOOK_ID}-event-time"
+    )
 
 
 def _mark_calls(runtime: LambdaRuntime) -> str:

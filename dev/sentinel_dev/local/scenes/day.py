@@ -25,8 +25,11 @@ the stack's real handlers and state machines:
 - ``scale-out``: 14:00-15:00 code-llm arrivals x3 (three minutes of the trace superposed per minute) ->
   queueing -> p99 alarm -> confirmed (cause load) -> scale-out 1 -> 2, latency recovers;
 - ``drift``: 17:00-18:00 code-completion requests turn up on chat-llm (about half its traffic) -> the
-  18:01 drift check (prompt and output tokens against the chat-llm baseline of 07:00-09:00) -> ``Model
-  Drift Detected`` -> retrain; the drift alarm that follows finds the retrain's cooldown (one retrain);
+  18:01 scheduled drift check (the DriftChecks state machine; prompt and output tokens against the
+  chat-llm baseline of 07:00-09:00) -> ``Model Drift Detected`` -> retrain; its ``DriftDetected`` metric
+  (stamped with the check's simulated time) puts the fleet drift alarm in ALARM at 18:05 (the local alarm
+  evaluator, in simulated time) -> EventBridge -> router: the retrain's cooldown holds it (one retrain);
+  OK again at 18:20;
 - ``governance``: 20:00 a non-compliant endpoint config and a ``sagemaker:*`` role (scenes/governance.py)
   -> findings -> remediation.
 
@@ -561,9 +564,11 @@ class Day:
         for minute0 in range(0, end, STEP_MIN):
             self._marks.append(len(self._cw.metric_data))
             for minute in range(minute0, minute0 + STEP_MIN):
-                self.at_minute(minute)
+                with self.cloud.clock.at(self.at(minute)):  # bus events of this minute carry its time
+                    self.at_minute(minute)
             self._publish(minute0, STEP_MIN)
-            self.evaluate_alarms(minute0 + STEP_MIN)
+            with self.cloud.clock.at(self.at(minute0 + STEP_MIN) + timedelta(seconds=5)):
+                self.evaluate_alarms(minute0 + STEP_MIN)
             if self.progress:
                 self.progress(minute0 + STEP_MIN, end)
             if self.speed > 0:
@@ -581,7 +586,8 @@ class Day:
                 "20:00 a non-compliant endpoint config and a sagemaker:* role appear (governance scene)",
                 at=self.at(20 * 60),
             )
-            report = governance.run(self.cloud, self.log._echo, self.rng)
+            with self.cloud.clock.at(self.at(20 * 60)):
+                report = governance.run(self.cloud, self.log._echo, self.rng)
             self.checks["governance: findings, compliant copy, policy detached"] = report.ok
             self.facts["governance"] = report.facts
         self.facts["requests"] = {ep.name: ep.requests for ep in self.eps.values()}
