@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from llmops_sentinel.domain.cost import load_price_book
 from sentinel_dev.local.cloud import LocalCloud
 from sentinel_dev.local.demo import stack_outcomes
 from sentinel_dev.local.scenes import day, trace
+from sentinel_dev.report.local import cloud_report
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -24,7 +26,10 @@ def ran() -> Iterator[tuple[day.Day, Any, dict[str, Any]]]:
     with LocalCloud(parameters=day.parameters()) as cloud:
         run = day.Day(cloud, None, np.random.default_rng(7), "full")
         report = run.run()
-        yield run, report, stack_outcomes(cloud, [day.CHAT, day.CODE])
+        outcomes = stack_outcomes(cloud, [day.CHAT, day.CODE])
+        begin = run.start.timestamp()
+        outcomes["report"] = cloud_report(cloud, begin, begin + 24 * 3600, load_price_book())
+        yield run, report, outcomes
 
 
 def decisions(outcomes: dict[str, Any], endpoint: str) -> Counter[tuple[str, str, str]]:
@@ -124,3 +129,20 @@ def test_the_replay_used_the_real_trace(ran: tuple[day.Day, Any, dict[str, Any]]
     requests = report.facts["requests"]
     assert 10 * len(conv) < requests[day.CHAT] < 30 * len(conv)
     assert 10 * len(code) < requests[day.CODE] < 30 * len(code)
+
+
+def test_the_report_follows_the_instance_counts_and_prices_the_day(ran: tuple[day.Day, Any, dict[str, Any]]) -> None:
+    """chat-llm: 3 instances, 1 from the 06:30 scale-down, 3 again from the 11:00 deployment (config-v2 has
+    3; the rollback keeps 3); code-llm: 1, then 2 from the 14:xx scale-out. Priced (ml.g5.2xlarge), with
+    tokens counted: cost per 1k input and output tokens and idle cost are numbers, not blanks."""
+    run, _, outcomes = ran
+    views = {v.name: v for v in outcomes["report"].endpoints}
+    hour = {name: [(round((p.t - run.start.timestamp()) / 3600, 1), p.v) for p in views[name].instances[0].steps]
+            for name in (day.CHAT, day.CODE)}
+    assert [v for _, v in hour[day.CHAT]] == [3.0, 1.0, 3.0] and hour[day.CHAT][1][0] == 6.5
+    assert hour[day.CHAT][2][0] == 11.0
+    assert [v for _, v in hour[day.CODE]] == [1.0, 2.0] and 14.0 <= hour[day.CODE][1][0] < 15.0
+    (chat,) = views[day.CHAT].costs
+    assert chat.instance_type == "ml.g5.2xlarge" and chat.priced
+    assert chat.instance_hours == pytest.approx(3 * 6.5 + 1 * 4.5 + 3 * 13, abs=0.1)
+    assert chat.usd_per_1k_input_tokens and chat.usd_per_1k_output_tokens and chat.idle_cost_usd

@@ -18,7 +18,8 @@ def cloud_report(cloud: LocalCloud, start: float, end: float, book: PriceBook | 
         region=cloud.region,
         source=f"local cloud (moto), stack {cloud.stack.name} in {cloud.region}",
     )
-    clients = Clients(*(cloud.client(name) for name in ("s3", "dynamodb", "cloudwatch", "sagemaker", "securityhub")))
+    names = ("s3", "dynamodb", "cloudwatch", "sagemaker", "securityhub", "stepfunctions")
+    clients = Clients(*(cloud.client(name) for name in names))
     return gather(
         deployment, clients, start, end, book=book,
         notes=["Demo data: simulated traffic on a local cloud; nothing here ran on AWS."],
