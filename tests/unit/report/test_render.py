@@ -170,3 +170,16 @@ def test_a_variant_that_ran_on_two_instance_types_has_a_labelled_cost_bar_for_ea
     html = render_html(ReportModel(source="t", generated_at=T0 + 3600, start=T0, end=T0 + 3600,
                                    endpoints=[EndpointView(name="ep", costs=costs)]))
     assert "AllTraffic on g5.2xlarge</text>" in html and "AllTraffic on g5.xlarge</text>" in html
+
+
+def test_marker_labels_close_in_time_get_rows_of_their_own_and_far_ones_share_a_row() -> None:
+    from sentinel_dev.report.svg import LABEL_CHAR_W, _label_rows
+
+    # five labels within 10 px (an incident: onset, deploy, detection, action, alarm back to OK), one far away
+    xs = [100.0, 102.0, 104.0, 106.0, 110.0, 600.0]
+    labels = ["onset +40%", "config-v2", "detected", "rollback", "ok", "x"]
+    rows = _label_rows(xs, labels, flip_x=10_000)
+    assert rows[:5] == [0, 1, 2, 3, 4] and rows[5] == 0
+    # a label that starts after the previous one ended (its width estimated per character) reuses the row
+    first_end = 100.0 + 3 + LABEL_CHAR_W * len("abc") + 6
+    assert _label_rows([100.0, first_end + 1], ["abc", "d"], flip_x=10_000) == [0, 0]
