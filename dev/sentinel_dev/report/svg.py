@@ -149,7 +149,8 @@ def line_chart(
             f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" class="tick">{_fmt(tick)}</text>'
         )
         tick += step
-    t_step = next((s for s in _TIME_STEPS if (t1 - t0) / s <= 8), _TIME_STEPS[-1])
+    max_ticks = max(3, min(8, plot_w // 90))  # a 300 px chart has room for 3 time labels, a wide one for 8
+    t_step = next((s for s in _TIME_STEPS if (t1 - t0) / s <= max_ticks), _TIME_STEPS[-1])
     with_day = (t1 - t0) > 86_400
     tt = math.ceil(t0 / t_step) * t_step
     while tt <= t1:
