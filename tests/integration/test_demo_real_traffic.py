@@ -27,8 +27,8 @@ def ran() -> Iterator[tuple[day.Day, Any, dict[str, Any]]]:
         run = day.Day(cloud, None, np.random.default_rng(7), "full")
         report = run.run()
         outcomes = stack_outcomes(cloud, [day.CHAT, day.CODE])
-        begin = run.start.timestamp()
-        outcomes["report"] = cloud_report(cloud, begin, begin + 24 * 3600, load_price_book())
+        end = run.end_at.timestamp()
+        outcomes["report"] = cloud_report(cloud, run.start.timestamp(), end, load_price_book(), now=end)
         yield run, report, outcomes
 
 
@@ -144,5 +144,7 @@ def test_the_report_follows_the_instance_counts_and_prices_the_day(ran: tuple[da
     assert [v for _, v in hour[day.CODE]] == [1.0, 2.0] and 14.0 <= hour[day.CODE][1][0] < 15.0
     (chat,) = views[day.CHAT].costs
     assert chat.instance_type == "ml.g5.2xlarge" and chat.priced
-    assert chat.instance_hours == pytest.approx(3 * 6.5 + 1 * 4.5 + 3 * 13, abs=0.1)
+    # the report ends with the simulated day (18:30, 5 min after the governance scene at the traffic's end)
+    assert run.end_at - run.start == timedelta(hours=18, minutes=30)
+    assert chat.instance_hours == pytest.approx(3 * 6.5 + 1 * 4.5 + 3 * 7.5, abs=0.1)
     assert chat.usd_per_1k_input_tokens and chat.usd_per_1k_output_tokens and chat.idle_cost_usd

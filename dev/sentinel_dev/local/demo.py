@@ -206,6 +206,7 @@ def _report(
     prices: PriceBook | None,
     report_path: Path | None,
     keep_model: bool,
+    now: float | None = None,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """The HTML report over ``begin``..``end`` (epoch seconds), written to ``report_path`` and/or kept as
     JSON; nothing is built when neither is asked for."""
@@ -213,7 +214,7 @@ def _report(
         return None, None
     from sentinel_dev.report.local import cloud_report, write_report
 
-    model = cloud_report(cloud, begin, end, prices or load_price_book())
+    model = cloud_report(cloud, begin, end, prices or load_price_book(), now=now)
     written = str(write_report(model, report_path)) if report_path is not None else None
     return written, model.model_dump(mode="json") if keep_model else None
 
@@ -302,8 +303,8 @@ def _run_day(
             for name in names:
                 print_audit_trail(cloud, echo, name)
         outcomes = stack_outcomes(cloud, names)
-        begin = run.start.timestamp()
-        written, kept = _report(cloud, begin, begin + 24 * 3600, prices, report_path, keep_model)
+        begin, end = run.start.timestamp(), run.end_at.timestamp()  # the simulated part of the day
+        written, kept = _report(cloud, begin, end, prices, report_path, keep_model, now=end)
         not_emulated = dict(cloud.stack.not_emulated)
     seconds = time.perf_counter() - started
     if echo:

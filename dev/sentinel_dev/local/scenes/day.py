@@ -30,8 +30,11 @@ the stack's real handlers and state machines:
   (stamped with the check's simulated time) puts the fleet drift alarm in ALARM at 18:05 (the local alarm
   evaluator, in simulated time) -> EventBridge -> router: the retrain's cooldown holds it (one retrain);
   OK again at 18:20;
-- ``governance``: 20:00 a non-compliant endpoint config and a ``sagemaker:*`` role (scenes/governance.py)
-  -> findings -> remediation.
+- ``governance``: when the traffic ends (18:25 in ``full``) a non-compliant endpoint config and a
+  ``sagemaker:*`` role (scenes/governance.py) -> findings -> remediation.
+
+The simulated day ends there (``Day.end_at``: the last incident's end, or 5 minutes after the governance
+scene): the report covers 00:00 to ``end_at``, so hours that were never simulated are not billed as idle.
 
 The code mix goes onto chat-llm (not conversation traffic onto code-llm): code requests generate few
 tokens, so the mix changes what is asked without a latency alarm, and the drift loop is the only one
@@ -252,6 +255,7 @@ class Day:
         self.incidents = selected(scenario)
         self.log = Timeline(echo)
         self.start = day_start()
+        self.end_at = self.start  # where the simulated day ends (set by run)
         self.eps = _endpoints()
         self.facts: dict[str, Any] = {}
         self.checks: dict[str, bool] = {}
@@ -579,17 +583,16 @@ class Day:
             seen = [(a["status"], a["action"]) for a in self.facts.get("drift_alarm", [])]
             held = seen == [("cooldown", "retrain"), ("ignored", "none")]
             self.checks["drift: the drift alarm reached the router (held by the retrain's cooldown), then OK"] = held
+        self.end_at = self.at(end)
         if "governance" in self.incidents:
             from sentinel_dev.local.scenes import governance
 
-            self.log(
-                "20:00 a non-compliant endpoint config and a sagemaker:* role appear (governance scene)",
-                at=self.at(20 * 60),
-            )
-            with self.cloud.clock.at(self.at(20 * 60)):
+            self.log("a non-compliant endpoint config and a sagemaker:* role appear (governance scene)", at=self.end_at)
+            with self.cloud.clock.at(self.end_at):
                 report = governance.run(self.cloud, self.log._echo, self.rng)
             self.checks["governance: findings, compliant copy, policy detached"] = report.ok
             self.facts["governance"] = report.facts
+            self.end_at += timedelta(minutes=5)
         self.facts["requests"] = {ep.name: ep.requests for ep in self.eps.values()}
         ok = all(self.checks.values())
         failed = [k for k, v in self.checks.items() if not v]
