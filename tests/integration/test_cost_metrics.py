@@ -14,28 +14,29 @@ import pytest
 
 from llmops_sentinel.adapters.cloudwatch import MetricsReader
 from llmops_sentinel.adapters.endpoint_capacity import CapacityReader
-from llmops_sentinel.domain.cost import parse_price_book
+from llmops_sentinel.domain.cost import load_price_book, parse_price_book
 from llmops_sentinel.services.cost import CostSettings, meter_costs
 from sentinel_dev.local.cloud import LocalCloud
-from sentinel_dev.local.demo import ENDPOINT, VARIANT, create_endpoint
+from sentinel_dev.local.demo import ENDPOINT, INSTANCE_TYPE, VARIANT, create_endpoint
 from tests.conftest import EVENTS, load_json
 
 HOUR_END = (datetime.now(UTC) - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
 HOUR_START = HOUR_END - timedelta(hours=1)
 BUSY_MINUTES = 12  # minutes of the hour with invocations; the other 48 are idle
 TOKENS_IN, TOKENS_OUT = 30_000.0, 6_000.0
-PRICE = 0.94  # a test price for ml.g4dn.2xlarge, not a published one
+PRICE = 0.94  # a test price for the demo's ml.g5.2xlarge, not a published one
 BOOK = parse_price_book(
-    "prices:\n - {region: us-east-1, instance_type: ml.g4dn.2xlarge, usd_per_hour: 0.94, source: 'https://example.test',"
+    "prices:\n - {region: us-east-1, instance_type: ml.g5.2xlarge, usd_per_hour: 0.94, source: 'https://example.test',"
     " checked: 2026-12-03}\n",
     "test-prices.yaml",
 )
 
 
 @pytest.fixture
-def cloud() -> Iterator[LocalCloud]:
+def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
+    """The demo endpoint on 2 instances (of the demo's type, or the one a test parametrizes) and an hour of usage."""
     with LocalCloud(parameters={"EndpointName": ENDPOINT}) as running:
-        create_endpoint(running, instances=2)
+        create_endpoint(running, instances=2, instance_type=getattr(request, "param", INSTANCE_TYPE))
         cw = running.client("cloudwatch")
         dims = [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": VARIANT}]
         cw.put_metric_data(
@@ -84,7 +85,7 @@ def test_a_priced_variant_gets_instance_idle_and_per_token_cost(cloud: LocalClou
     )
     assert run.metered and run.window_start == HOUR_START.isoformat() and run.calls == 1
     (row,) = run.rows
-    assert (row.status, row.instance_type, row.instance_count) == ("priced", "ml.g4dn.2xlarge", 2)
+    assert (row.status, row.instance_type, row.instance_count) == ("priced", "ml.g5.2xlarge", 2)
     cost = row.cost
     assert cost is not None
     assert cost.instance_hours == pytest.approx(2.0)
@@ -103,6 +104,30 @@ def test_the_window_is_the_last_hour_that_ended_settle_s_ago() -> None:
     assert settings.window(HOUR_END.timestamp() + 5 * 60)[1] == HOUR_START.timestamp()  # not settled yet
 
 
+def _hour_total(cloud: LocalCloud, name: str) -> float:
+    cw = cloud.client("cloudwatch")
+    dims = [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": VARIANT}]
+    points = cw.get_metric_statistics(
+        Namespace="LLMOpsSentinel", MetricName=name, Dimensions=dims, StartTime=HOUR_START,
+        EndTime=HOUR_END, Period=3600, Statistics=["Sum"],
+    )["Datapoints"]  # fmt: skip
+    return float(sum(p["Sum"] for p in points))
+
+
+def test_the_cost_rule_prices_the_demo_type_from_the_packaged_price_book(cloud: LocalCloud) -> None:
+    """The demo's ml.g5.2xlarge has a sourced price in config/prices.yaml: CostUsd = 2 instance-hours x it."""
+    price = load_price_book().price("us-east-1", INSTANCE_TYPE)
+    assert price is not None
+    record = cloud.invoke("LatencyMonitorFunction", cost_request())
+    assert record.ok, record.logs
+    (row,) = record.result["rows"]
+    assert row["status"] == "priced" and row["cost"]["usd_per_1k_input_tokens"] > 0
+    assert _hour_total(cloud, "CostUsd") == pytest.approx(2.0 * price.usd_per_hour)
+    assert _hour_total(cloud, "IdleCostUsd") == pytest.approx(2.0 * price.usd_per_hour * 48 / 60)
+    assert _hour_total(cloud, "CostUnpriced") == 0.0
+
+
+@pytest.mark.parametrize("cloud", ["ml.g4dn.2xlarge"], indirect=True)
 def test_the_cost_rule_publishes_cost_metrics_and_an_unpriced_type_gets_no_cost(cloud: LocalCloud) -> None:
     """The packaged price book has no ml.g4dn.2xlarge: instance-hours and CostUnpriced, no CostUsd."""
     record = cloud.invoke("LatencyMonitorFunction", cost_request())
@@ -111,15 +136,9 @@ def test_the_cost_rule_publishes_cost_metrics_and_an_unpriced_type_gets_no_cost(
     (row,) = record.result["rows"]
     assert row["status"] == "unpriced" and "no price for ml.g4dn.2xlarge in us-east-1" in row["reason"]
     assert row["cost"]["cost_usd"] is None and row["cost"]["usd_per_1k_input_tokens"] is None
-    cw = cloud.client("cloudwatch")
-    dims = [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": VARIANT}]
 
     def total(name: str) -> float:
-        points = cw.get_metric_statistics(
-            Namespace="LLMOpsSentinel", MetricName=name, Dimensions=dims, StartTime=HOUR_START,
-            EndTime=HOUR_END, Period=3600, Statistics=["Sum"],
-        )["Datapoints"]  # fmt: skip
-        return float(sum(p["Sum"] for p in points))
+        return _hour_total(cloud, name)
 
     assert total("InstanceHours") == pytest.approx(2.0)
     assert total("CostUnpriced") == 1.0

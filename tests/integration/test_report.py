@@ -45,9 +45,9 @@ def test_report_holds_what_the_demo_did(demo: tuple[Path, dict[str, Any]]) -> No
     assert share[1]["effect"] > share[1]["threshold"]
     drifted = {f["feature"] for f in ep["drift"] if f["points"][-1]["drifted"]}
     assert {"input_tokens", "output_tokens"} <= drifted
-    # instances and cost: v2 (ml.g4dn.4xlarge) ran only from the deployment to the rollback
+    # instances and cost: v2 (ml.g5.xlarge) ran only from the deployment to the rollback
     hours = {c["instance_type"]: c for c in ep["costs"]}
-    assert 0 < hours["ml.g4dn.4xlarge"]["instance_hours"] < 0.5 < hours["ml.g4dn.2xlarge"]["instance_hours"]
+    assert 0 < hours["ml.g5.xlarge"]["instance_hours"] < 0.5 < hours["ml.g5.2xlarge"]["instance_hours"]
     assert sum(c["input_tokens"] for c in ep["costs"]) > 0
     # findings: the governance scene's non-compliant resources
     assert any(not f["compliant"] and f["severity"] in {"HIGH", "CRITICAL"} for f in model["findings"])

@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -46,6 +47,7 @@ from sentinel_dev.local import sagemaker as local_sagemaker
 from sentinel_dev.local import snapshot as moto_snapshot
 from sentinel_dev.local import stepfunctions as local_stepfunctions
 from sentinel_dev.local.alarms import AlarmEvaluator
+from sentinel_dev.local.clock import SimulatedClock, stamp_entries
 from sentinel_dev.local.emf import EmfExtractor
 from sentinel_dev.local.invoke import INLINE_INVOKE_EVENT, InlineInvoke
 from sentinel_dev.local.lambdas import Invocation, LambdaRuntime, local_environment
@@ -132,6 +134,9 @@ class LocalCloud:
         self._runtime: LambdaRuntime | None = None
         self._alarms: AlarmEvaluator | None = None
         self._inline: InlineInvoke | None = None
+        self._patches = ExitStack()  # what this cloud changed in moto for its lifetime, undone at stop
+        self.clock = SimulatedClock()
+        """``with cloud.clock.at(moment):`` bus events put without a Time carry simulated time (clock.py)."""
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> LocalCloud:
@@ -158,6 +163,7 @@ class LocalCloud:
         source = _source(self.template_path)
         self._server, self.port = _shared_server()
         _install_process_hooks()  # before any client is made: a client copies the session's hooks when made
+        self._patches.enter_context(local_sagemaker.api_instance_types())
         self._set_env(
             {
                 "MOTO_PORT": str(self.port),  # moto's Step Functions interpreter calls back on this port
@@ -249,6 +255,7 @@ class LocalCloud:
             _RUNNING.pop("inline", None)
             self._inline = None
         self._unpatch_lambda_invoke()
+        self._patches.close()
         if self._runtime is not None:
             self._runtime.remove_output_capture()
         if self._server is not None:
@@ -547,6 +554,11 @@ def _inline_invoke(params: dict[str, Any], **kwargs: Any) -> Any:
     return None if inline is None else inline(params, **kwargs)
 
 
+def _stamp_put_events(params: dict[str, Any], **_: Any) -> None:
+    cloud: LocalCloud | None = _RUNNING.get("cloud")
+    stamp_entries(params, cloud.clock if cloud is not None else None)
+
+
 def _install_process_hooks() -> None:
     """The local cloud's botocore hooks, registered once on boto3's default session for every cloud.
 
@@ -559,6 +571,9 @@ def _install_process_hooks() -> None:
     events = boto3._get_default_session().events
     events.register("before-call", _mark, unique_id=f"{_HOOK_ID}-mark")
     events.register(INLINE_INVOKE_EVENT, _inline_invoke, unique_id=f"{_HOOK_ID}-inline-invoke")
+    events.register(
+        "before-parameter-build.eventbridge.PutEvents", _stamp_put_events, unique_id=f"{_HOOK_ID}-event-time"
+    )
 
 
 def _mark_calls(runtime: LambdaRuntime) -> str:

@@ -24,6 +24,9 @@ TGI_IMAGE = (
     "huggingface-pytorch-tgi-inference:2.4-tgi2.4-gpu-py311-cu124-ubuntu22.04"
 )
 VARIANT = "AllTraffic"
+INSTANCE_TYPE = "ml.g5.2xlarge"
+"""The demo endpoints' type: one NVIDIA A10G (24 GB), a common type for serving an 8B model, with a sourced
+price in config/prices.yaml (so the report shows cost per 1k tokens and idle cost, not "unpriced")."""
 
 
 class TimelineEntry(BaseModel):
@@ -78,6 +81,7 @@ def create_endpoint(
     instances: int = 1,
     tags: dict[str, str] | None = None,
     via_bus: bool = False,
+    instance_type: str = INSTANCE_TYPE,
 ) -> None:
     """A SageMaker endpoint as a team would have it: model, endpoint config, endpoint. CreateEndpoint's
     CloudTrail event goes to the fleet tracker (``cloudtrail.sagemaker_call(tracker_only=True)``), which
@@ -107,7 +111,7 @@ def create_endpoint(
                 "VariantName": VARIANT,
                 "ModelName": f"{name}-model",
                 "InitialInstanceCount": instances,
-                "InstanceType": "ml.g4dn.2xlarge",
+                "InstanceType": instance_type,
                 "InitialVariantWeight": 1.0,
             }
         ],
@@ -202,6 +206,7 @@ def _report(
     prices: PriceBook | None,
     report_path: Path | None,
     keep_model: bool,
+    now: float | None = None,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """The HTML report over ``begin``..``end`` (epoch seconds), written to ``report_path`` and/or kept as
     JSON; nothing is built when neither is asked for."""
@@ -209,7 +214,7 @@ def _report(
         return None, None
     from sentinel_dev.report.local import cloud_report, write_report
 
-    model = cloud_report(cloud, begin, end, prices or load_price_book())
+    model = cloud_report(cloud, begin, end, prices or load_price_book(), now=now)
     written = str(write_report(model, report_path)) if report_path is not None else None
     return written, model.model_dump(mode="json") if keep_model else None
 
@@ -298,8 +303,8 @@ def _run_day(
             for name in names:
                 print_audit_trail(cloud, echo, name)
         outcomes = stack_outcomes(cloud, names)
-        begin = run.start.timestamp()
-        written, kept = _report(cloud, begin, begin + 24 * 3600, prices, report_path, keep_model)
+        begin, end = run.start.timestamp(), run.end_at.timestamp()  # the simulated part of the day
+        written, kept = _report(cloud, begin, end, prices, report_path, keep_model, now=end)
         not_emulated = dict(cloud.stack.not_emulated)
     seconds = time.perf_counter() - started
     if echo:

@@ -8,11 +8,20 @@ return the endpoint ARN. Deployment guardrails (``DeploymentConfig``) are record
 shifting is not simulated (moto has no traffic), but the one outcome a workflow must handle is:
 when an alarm named in ``AutoRollbackConfiguration`` is in ALARM (in moto's CloudWatch, e.g. after
 ``set_alarm_state``), the endpoint ends InService on its previous config, as SageMaker's automatic
-rollback leaves it. Nothing else about moto changes.
+rollback leaves it.
+
+``api_instance_types()`` (while a local cloud runs): moto 5.2 checks a variant's ``InstanceType``
+against its own list, which predates ``ml.g5``/``ml.g6``/``ml.inf2``; the local cloud checks it against
+SageMaker's API model instead (botocore's ``ProductionVariantInstanceType`` enum, what the real
+CreateEndpointConfig accepts), so the demo can run on a type with a sourced price. Restored on exit.
+Nothing else about moto changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from moto.sagemaker.exceptions import ValidationError
@@ -75,3 +84,35 @@ def install() -> None:
     SageMakerModelBackend.update_endpoint = _update_endpoint  # type: ignore[attr-defined]
     SageMakerResponse.update_endpoint = _update_endpoint_response  # type: ignore[attr-defined]
     setattr(SageMakerModelBackend, _INSTALLED, True)
+
+
+@cache
+def production_variant_instance_types() -> frozenset[str]:
+    """The instance types SageMaker's CreateEndpointConfig accepts (its API model, shipped with botocore)."""
+    import botocore.session
+    from botocore.model import StringShape
+
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("ProductionVariantInstanceType")
+    if not isinstance(shape, StringShape) or not shape.enum:
+        raise LookupError("botocore's SageMaker model has no ProductionVariantInstanceType enum")
+    return frozenset(shape.enum)
+
+
+def _validate_instance_type(_config: FakeEndpointConfig, instance_type: str) -> None:
+    if instance_type not in production_variant_instance_types():
+        raise ValidationError(
+            message=f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: "
+            "Member must satisfy enum value set (ProductionVariantInstanceType)"
+        )
+
+
+@contextmanager
+def api_instance_types() -> Iterator[None]:
+    """Validate ProductionVariants' InstanceType against SageMaker's API model, not moto's older list,
+    until the block ends (then moto's own check is back)."""
+    original = FakeEndpointConfig.validate_instance_type
+    FakeEndpointConfig.validate_instance_type = _validate_instance_type  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        FakeEndpointConfig.validate_instance_type = original  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ monitor runs (the stored state holds the detector, not a history of scores).
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -44,7 +45,8 @@ from sentinel_dev.report.model import (
 )
 
 PERIOD_S = 60
-CAPACITY_ACTIONS = {"rollback", "scale_out", "scale_down"}
+CAPACITY_ACTIONS = {"rollback", "scale-out", "scale-down"}
+SCALING_ACTIONS = {"scale-out", "scale-down"}
 
 
 @dataclass
@@ -56,10 +58,14 @@ class Clients:
     cloudwatch: Any
     sagemaker: Any
     securityhub: Any
+    stepfunctions: Any = None
+    """Optional: the scaling workflows' outputs (the count each one set); without it, the instance steps
+    come from the config history and the current count only."""
 
     @classmethod
     def default(cls) -> Clients:
-        return cls(*(client(name) for name in ("s3", "dynamodb", "cloudwatch", "sagemaker", "securityhub")))
+        names = ("s3", "dynamodb", "cloudwatch", "sagemaker", "securityhub", "stepfunctions")
+        return cls(*(client(name) for name in names))
 
 
 class Deployment(BaseModel):
@@ -109,24 +115,58 @@ class _Segment(BaseModel):
     count: int
 
 
+def _scaled(stepfunctions: Any, audit: list[AuditRecord]) -> list[tuple[float, str, int]]:
+    """(when, variant, instances) that each successful scale-out/scale-down set, from its execution's
+    output (``outcome: scaled``), dated by its decision (the workflow ends minutes later). A workflow
+    that could not be read (no client, no permission, gone) adds no step."""
+    out: list[tuple[float, str, int]] = []
+    for r in audit:
+        t = _epoch(r.occurred_at)
+        if stepfunctions is None or r.action not in SCALING_ACTIONS or r.status != "SUCCEEDED" or t is None:
+            continue
+        if not r.execution_arn:
+            continue
+        try:
+            described = stepfunctions.describe_execution(executionArn=r.execution_arn)
+        except ClientError:
+            continue
+        try:
+            result = json.loads(described.get("output") or "{}")
+        except ValueError:
+            continue
+        if isinstance(result, dict) and result.get("outcome") == "scaled" and result.get("variant_name"):
+            out.append((t, str(result["variant_name"]), int(result.get("instances") or 0)))
+    return out
+
+
 def _capacity(
-    sagemaker: Any, endpoint: str, configs: list[tuple[str, str]], audit: list[AuditRecord], now: float
+    sagemaker: Any, endpoint: str, configs: list[tuple[str, str]], audit: list[AuditRecord], now: float,
+    stepfunctions: Any = None,
 ) -> dict[str, list[_Segment]]:
-    """Per variant: (from t, instance type, count) steps, from the config history, then the current state
-    (dated by the decision of the last successful capacity-changing workflow when it differs from the last
-    config: its workflow finishes minutes later, so instance-hours are exact to those minutes)."""
+    """Per variant: (from t, instance type, count) steps, from the config history and the counts the
+    scaling workflows set, then the current state (dated by the decision of the last successful
+    capacity-changing workflow when it differs from the last step: its workflow finishes minutes later, so
+    instance-hours are exact to those minutes)."""
     segments: dict[str, list[_Segment]] = {}
+    changes: list[tuple[float, int, str, str | None, int]] = []  # (t, order, variant, type or None, count)
     for seen_iso, config in sorted(configs):
         seen = _epoch(seen_iso)
         variants = _variants_of_config(sagemaker, config) if seen is not None else None
         for name, (itype, count) in (variants or {}).items():
-            segments.setdefault(name, []).append(_Segment(t=seen or 0.0, instance_type=itype, count=count))
+            changes.append((seen or 0.0, 0, name, itype, count))
+    changes.extend((t, 1, name, None, count) for t, name, count in _scaled(stepfunctions, audit))
+    for t, _, name, set_type, count in sorted(changes, key=lambda c: (c[0], c[1])):
+        steps = segments.setdefault(name, [])
+        if set_type is None and not steps:
+            continue
+        itype = set_type if set_type is not None else steps[-1].instance_type  # scaling keeps the type
+        steps.append(_Segment(t=t, instance_type=itype, count=count))
     described = sagemaker.describe_endpoint(EndpointName=endpoint)
     current_types = _variants_of_config(sagemaker, described["EndpointConfigName"]) or {}
     changed = [
-        t for r in audit
+        when for r in audit
         if r.action in CAPACITY_ACTIONS and r.status == "SUCCEEDED"
-        and (t := _epoch(r.occurred_at)) is not None
+        and (when := _epoch(r.occurred_at)) is not None
     ]
     for v in described.get("ProductionVariants", []):
         name = v["VariantName"]
@@ -248,7 +288,7 @@ def endpoint_view(
     metrics = MetricsReader(cloudwatch=clients.cloudwatch)
     audit = [r for r in table.history(endpoint, limit=500) if (t := _epoch(r.occurred_at)) is None or t <= end]
     configs = table.config_history(endpoint, limit=50)
-    capacity = _capacity(clients.sagemaker, endpoint, configs, audit, now)
+    capacity = _capacity(clients.sagemaker, endpoint, configs, audit, now, clients.stepfunctions)
     threshold = _p99_threshold_ms(clients.cloudwatch, endpoint)
     action_markers = [
         Marker(t=t, label=f"{r.action} {r.outcome}", kind="action", link=_anchor(endpoint, r))

@@ -11,16 +11,21 @@ from sentinel_dev.report.model import ReportModel
 from sentinel_dev.report.render import render_html
 
 
-def cloud_report(cloud: LocalCloud, start: float, end: float, book: PriceBook | None) -> ReportModel:
+def cloud_report(
+    cloud: LocalCloud, start: float, end: float, book: PriceBook | None, now: float | None = None
+) -> ReportModel:
+    """The report of ``cloud`` over [start, end]; ``now``: the run's present (a simulated run's end; default
+    the wall clock), which dates the current instance counts that no recorded change explains."""
     deployment = Deployment(
         table=cloud.stack.ref("SentinelTable"),
         bucket=cloud.stack.ref("DataBucket"),
         region=cloud.region,
         source=f"local cloud (moto), stack {cloud.stack.name} in {cloud.region}",
     )
-    clients = Clients(*(cloud.client(name) for name in ("s3", "dynamodb", "cloudwatch", "sagemaker", "securityhub")))
+    names = ("s3", "dynamodb", "cloudwatch", "sagemaker", "securityhub", "stepfunctions")
+    clients = Clients(*(cloud.client(name) for name in names))
     return gather(
-        deployment, clients, start, end, book=book,
+        deployment, clients, start, end, book=book, now=now,
         notes=["Demo data: simulated traffic on a local cloud; nothing here ran on AWS."],
     )
 

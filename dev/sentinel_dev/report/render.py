@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
+from llmops_sentinel.domain.cost import VariantCost
 from sentinel_dev.report.model import EndpointView, FeatureDriftSeries, FindingRow, ReportModel
 from sentinel_dev.report.svg import PALETTE, HLine, Line, bar_chart, line_chart
 
@@ -166,6 +167,45 @@ def _instances(view: EndpointView, report: ReportModel) -> str:
     )
 
 
+def _cost_chart(view: EndpointView) -> str:
+    """Cost per 1k input/output tokens when tokens were counted; else, for a priced endpoint, its cost split
+    into in-use and idle (an endpoint without data capture has no token counts, so no per-1k cost, but it
+    still burns money); no chart when nothing is priced (the table and the note say why)."""
+    shared = {c.variant for c in view.costs if sum(o.variant == c.variant for o in view.costs) > 1}
+
+    def label(c: VariantCost) -> str:  # a variant that ran on two instance types has a bar for each
+        return f"{c.variant} on {c.instance_type.removeprefix('ml.')}" if c.variant in shared else c.variant
+
+    if any(c.usd_per_1k_input_tokens or c.usd_per_1k_output_tokens for c in view.costs):
+        bars = [
+            (
+                label(c),
+                [("per 1k input", c.usd_per_1k_input_tokens or 0.0, PALETTE[0]),
+                 ("per 1k output", c.usd_per_1k_output_tokens or 0.0, PALETTE[1])],
+            )
+            for c in view.costs
+        ]
+        return bar_chart(f"cost-{view.name}", f"{view.name} cost per 1k tokens", bars, unit=" $",
+                         empty="no tokens served or no price: no cost per 1k tokens")
+    priced = [c for c in view.costs if c.priced and c.cost_usd is not None]
+    if not priced:
+        return ""
+    bars = [
+        (
+            label(c),
+            [("in use", max(0.0, (c.cost_usd or 0.0) - (c.idle_cost_usd or 0.0)), PALETTE[0]),
+             ("idle", c.idle_cost_usd or 0.0, PALETTE[7])],
+        )
+        for c in priced
+    ]
+    return (
+        "<p class='note'>No token counts for this endpoint in this period (no captured requests reached the "
+        "Firehose processor): no cost per 1k tokens; the instance cost, in use and idle:</p>"
+        + bar_chart(f"cost-{view.name}", f"{view.name} instance cost, in use and idle", bars, unit=" $",
+                    empty="no instance-hours in this period")
+    )
+
+
 def _costs(view: EndpointView) -> str:
     if not view.costs:
         return ""
@@ -177,14 +217,7 @@ def _costs(view: EndpointView) -> str:
         f"<td>{_per_1k(c.usd_per_1k_tokens)}</td></tr>"
         for c in view.costs
     )
-    bars = [
-        (
-            c.variant,
-            [("per 1k input", c.usd_per_1k_input_tokens or 0.0, PALETTE[0]),
-             ("per 1k output", c.usd_per_1k_output_tokens or 0.0, PALETTE[1])],
-        )
-        for c in view.costs
-    ]
+    chart = _cost_chart(view)
     unpriced = [c for c in view.costs if not c.priced]
     note = (
         f"<p class='note'>No price for {', '.join(sorted({c.instance_type + ' in ' + c.region for c in unpriced}))}"
@@ -196,8 +229,7 @@ def _costs(view: EndpointView) -> str:
         "<th>instance-h</th><th>cost</th><th>idle instance-h (cost)</th><th>tokens in / out</th>"
         "<th>$/1k in</th><th>$/1k out</th><th>$/1k blended</th></tr></thead><tbody>"
         f"{rows}</tbody></table>"
-        + bar_chart(f"cost-{view.name}", f"{view.name} cost per 1k tokens", bars, unit=" $",
-                    empty="no tokens served or no price: no cost per 1k tokens")
+        + chart
         + note
         + "".join(f"<p class='note'>price: {escape(s)}</p>" for s in sources)
     )

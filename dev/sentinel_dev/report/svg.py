@@ -49,6 +49,27 @@ def _nice(span: float) -> float:
     return float(10 ** (exp + 1))
 
 
+LABEL_ROW_H = 11
+LABEL_CHAR_W = 6.0  # px per character of a 10 px marker label (an estimate: no font metrics in the page)
+
+
+def _label_rows(xs: Sequence[float], labels: Sequence[str], flip_x: float) -> list[int]:
+    """A row per marker label (in time order) so that no two labels in a row overlap: each goes to the
+    first row whose labels end before it begins. Labels right of ``flip_x`` end at their marker."""
+    ends: list[list[tuple[float, float]]] = []
+    rows = []
+    for x, label in zip(xs, labels, strict=True):
+        w = LABEL_CHAR_W * len(label) + 6
+        span = (x - 3 - w, x - 3) if x > flip_x else (x + 3, x + 3 + w)
+        row = next((i for i, taken in enumerate(ends) if all(span[1] < a or span[0] > b for a, b in taken)), None)
+        if row is None:
+            ends.append([])
+            row = len(ends) - 1
+        ends[row].append(span)
+        rows.append(row)
+    return rows
+
+
 def _fmt(value: float) -> str:
     if value == 0:
         return "0"
@@ -93,8 +114,15 @@ def line_chart(
     values = [v for line in lines for _, v in line.points if math.isfinite(v)]
     if not values or t1 <= t0:
         return _empty(chart_id, title, width, height, empty)
-    left, right, top, bottom = 58, 16, 22 + (26 if markers else 0), 28
-    plot_w, plot_h = width - left - right, height - top - bottom
+    left, right, bottom = 58, 16, 28
+    plot_w = width - left - right
+    shown = [m for m in sorted(markers, key=lambda m: m.t) if t0 <= m.t <= t1]
+    rows = _label_rows([left + (m.t - t0) / (t1 - t0) * plot_w for m in shown], [m.label for m in shown],
+                       left + plot_w * 0.6)
+    n_rows = max(rows, default=-1) + 1
+    height += max(0, n_rows - 3) * LABEL_ROW_H  # more label rows make the chart taller, not the plot smaller
+    top = 22 + (LABEL_ROW_H * max(n_rows, 3) - 7 if shown else 0)
+    plot_h = height - top - bottom
     if y_range is not None:
         y0, y1 = y_range
     else:
@@ -121,7 +149,8 @@ def line_chart(
             f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" class="tick">{_fmt(tick)}</text>'
         )
         tick += step
-    t_step = next((s for s in _TIME_STEPS if (t1 - t0) / s <= 8), _TIME_STEPS[-1])
+    max_ticks = max(3, min(8, plot_w // 90))  # a 300 px chart has room for 3 time labels, a wide one for 8
+    t_step = next((s for s in _TIME_STEPS if (t1 - t0) / s <= max_ticks), _TIME_STEPS[-1])
     with_day = (t1 - t0) > 86_400
     tt = math.ceil(t0 / t_step) * t_step
     while tt <= t1:
@@ -165,11 +194,9 @@ def line_chart(
                     f'fill="{"#dc2626" if red else line.colour}"><title>{escape(line.name)} '
                     f"{time_label(t, True)}: {_fmt(v)}{' (drifted)' if red else ''}</title></circle>"
                 )
-    for index, m in enumerate(sorted(markers, key=lambda m: m.t)):
-        if not t0 <= m.t <= t1:
-            continue
+    for m, row in zip(shown, rows, strict=True):
         colour = MARKER_COLOURS[m.kind]
-        label_y = 11 + (index % 3) * 11
+        label_y = 11 + row * LABEL_ROW_H
         right_half = x(m.t) > left + plot_w * 0.6
         label_x, anchor = (x(m.t) - 3, "end") if right_half else (x(m.t) + 3, "start")
         body = (
@@ -205,7 +232,7 @@ def bar_chart(
     height = 30 + bar_h * max(1, len(bars)) + 8 * len(bars)
     if not bars or total <= 0:
         return _empty(chart_id, title, width, 80, empty)
-    left, right = 160, 260
+    left, right = max(160, 16 + 7 * max(len(label) for label, _ in bars)), 260  # room for the longest label
     plot_w = width - left - right
     out = [
         f'<svg class="chart" data-chart="{escape(chart_id)}" viewBox="0 0 {width} {height}" role="img" '

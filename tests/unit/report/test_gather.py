@@ -123,3 +123,43 @@ def test_gather_rejects_an_empty_period(clients: Clients) -> None:
 
     with pytest.raises(BadInputError, match="period"):
         gather(Deployment(table="t", bucket="data-bucket", region=REGION, source="x"), clients, 10.0, 10.0)
+
+
+class _Executions:
+    """Step Functions' DescribeExecution for a few finished scaling workflows (an in-memory fake of AWS)."""
+
+    def __init__(self, outputs: dict[str, dict[str, object]]) -> None:
+        self._outputs = outputs
+
+    def describe_execution(self, executionArn: str) -> dict[str, object]:  # noqa: N803 (boto3's name)
+        from botocore.exceptions import ClientError
+
+        if executionArn not in self._outputs:
+            error = {"Error": {"Code": "ExecutionDoesNotExist", "Message": executionArn}}
+            raise ClientError(error, "DescribeExecution")  # type: ignore[arg-type]
+        output = orjson.dumps(self._outputs[executionArn]).decode()
+        return {"executionArn": executionArn, "status": "SUCCEEDED", "output": output}
+
+
+def test_the_instance_steps_follow_the_counts_the_scaling_workflows_set(clients: Clients) -> None:
+    _setup(clients)
+    table = SentinelTable("t", ddb=clients.dynamodb)
+    for i, (hours, action) in enumerate(((4, "scale-down"), (2, "scale-out"), (1, "scale-out"))):
+        table.record(AuditRecord(
+            endpoint="ep", decided_at=NOW.isoformat(), occurred_at=(NOW - timedelta(hours=hours)).isoformat(),
+            decision_id=f"s{i}", signal="idle", summary="s", action=action, outcome="started", reason="r",
+            execution_arn=f"arn:scale-{i}", status="SUCCEEDED",
+        ))
+    outputs: dict[str, dict[str, object]] = {
+        f"arn:scale-{i}": {"outcome": "scaled", "variant_name": "AllTraffic", "previous_instances": 2, "instances": n}
+        for i, n in ((0, 1), (1, 2))
+    }  # the third workflow cannot be read (gone): it adds no step
+    clients.stepfunctions = _Executions(outputs)
+    model = gather(Deployment(table="t", bucket="data-bucket", region=REGION, source="test"), clients,
+                   START.timestamp(), NOW.timestamp(), book=BOOK, now=NOW.timestamp())
+    (ep,) = model.endpoints
+    (inst,) = ep.instances
+    hours_ago = [(NOW - timedelta(hours=h)).timestamp() for h in (4, 2)]
+    assert [(p.t, p.v) for p in inst.steps] == [(START.timestamp(), 2.0), (hours_ago[0], 1.0), (hours_ago[1], 2.0)]
+    (cost,) = ep.costs  # 2 h x 2 + 2 h x 1 + 2 h x 2 at $1 (the endpoint is on 2 instances now, as the last step)
+    assert cost.instance_hours == pytest.approx(10.0) and cost.cost_usd == pytest.approx(10.0)

@@ -132,3 +132,54 @@ def test_cost_table_shows_the_per_1k_split_and_the_price_source() -> None:
     # $3 over 10k input + 4 x 5k output = 30k weighted tokens -> $0.0001/token = $0.1 per 1k input
     assert "$0.10000" in html and "$0.40000" in html
     assert "price: p (checked 2026-01-01)" in html
+
+
+def _idle_view(instance_type: str) -> ReportModel:
+    """An endpoint that served no captured tokens (e.g. no data capture): 2 instance-hours, 1.5 of them idle."""
+    cost = variant_cost(VariantUsage(endpoint="quiet", variant="AllTraffic", region="us-east-1",
+                                     instance_type=instance_type, instance_hours=2, idle_instance_hours=1.5), BOOK)
+    view = EndpointView(name="quiet", costs=[cost])
+    return ReportModel(source="t", generated_at=T0 + 7200, start=T0, end=T0 + 7200, endpoints=[view])
+
+
+def test_without_tokens_a_priced_endpoint_charts_its_in_use_and_idle_cost() -> None:
+    html = render_html(_idle_view("ml.g5.2xlarge"))
+    page = _Page()
+    page.feed(html)
+    cost = [c for c in page.charts if c["id"] == "cost-quiet"]
+    assert len(cost) == 1 and cost[0]["marks"] == 2 and not cost[0]["empty"]
+    # $1.5/h: 0.5 h in use -> $0.75, 1.5 h idle -> $2.25 (the bars' summary, 2 significant digits)
+    assert "0.75 $ in use, 2.2 $ idle" in html
+    assert "no cost per 1k tokens" in html
+
+
+def test_without_tokens_or_price_no_cost_chart_is_drawn_and_the_note_says_why() -> None:
+    html = render_html(_idle_view("ml.g4dn.2xlarge"))
+    page = _Page()
+    page.feed(html)
+    assert [c["id"] for c in page.charts if str(c["id"]).startswith("cost-")] == []
+    assert "No price for ml.g4dn.2xlarge in us-east-1" in html
+
+
+def test_a_variant_that_ran_on_two_instance_types_has_a_labelled_cost_bar_for_each() -> None:
+    costs = [
+        variant_cost(VariantUsage(endpoint="ep", variant="AllTraffic", region="us-east-1", instance_type=kind,
+                                  instance_hours=1, input_tokens=1000, output_tokens=100), BOOK)
+        for kind in ("ml.g5.2xlarge", "ml.g5.xlarge")
+    ]
+    html = render_html(ReportModel(source="t", generated_at=T0 + 3600, start=T0, end=T0 + 3600,
+                                   endpoints=[EndpointView(name="ep", costs=costs)]))
+    assert "AllTraffic on g5.2xlarge</text>" in html and "AllTraffic on g5.xlarge</text>" in html
+
+
+def test_marker_labels_close_in_time_get_rows_of_their_own_and_far_ones_share_a_row() -> None:
+    from sentinel_dev.report.svg import LABEL_CHAR_W, _label_rows
+
+    # five labels within 10 px (an incident: onset, deploy, detection, action, alarm back to OK), one far away
+    xs = [100.0, 102.0, 104.0, 106.0, 110.0, 600.0]
+    labels = ["onset +40%", "config-v2", "detected", "rollback", "ok", "x"]
+    rows = _label_rows(xs, labels, flip_x=10_000)
+    assert rows[:5] == [0, 1, 2, 3, 4] and rows[5] == 0
+    # a label that starts after the previous one ended (its width estimated per character) reuses the row
+    first_end = 100.0 + 3 + LABEL_CHAR_W * len("abc") + 6
+    assert _label_rows([100.0, first_end + 1], ["abc", "d"], flip_x=10_000) == [0, 0]

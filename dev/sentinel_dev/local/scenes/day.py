@@ -25,10 +25,16 @@ the stack's real handlers and state machines:
 - ``scale-out``: 14:00-15:00 code-llm arrivals x3 (three minutes of the trace superposed per minute) ->
   queueing -> p99 alarm -> confirmed (cause load) -> scale-out 1 -> 2, latency recovers;
 - ``drift``: 17:00-18:00 code-completion requests turn up on chat-llm (about half its traffic) -> the
-  18:01 drift check (prompt and output tokens against the chat-llm baseline of 07:00-09:00) -> ``Model
-  Drift Detected`` -> retrain; the drift alarm that follows finds the retrain's cooldown (one retrain);
-- ``governance``: 20:00 a non-compliant endpoint config and a ``sagemaker:*`` role (scenes/governance.py)
-  -> findings -> remediation.
+  18:01 scheduled drift check (the DriftChecks state machine; prompt and output tokens against the
+  chat-llm baseline of 07:00-09:00) -> ``Model Drift Detected`` -> retrain; its ``DriftDetected`` metric
+  (stamped with the check's simulated time) puts the fleet drift alarm in ALARM at 18:05 (the local alarm
+  evaluator, in simulated time) -> EventBridge -> router: the retrain's cooldown holds it (one retrain);
+  OK again at 18:20;
+- ``governance``: when the traffic ends (18:25 in ``full``) a non-compliant endpoint config and a
+  ``sagemaker:*`` role (scenes/governance.py) -> findings -> remediation.
+
+The simulated day ends there (``Day.end_at``: the last incident's end, or 5 minutes after the governance
+scene): the report covers 00:00 to ``end_at``, so hours that were never simulated are not billed as idle.
 
 The code mix goes onto chat-llm (not conversation traffic onto code-llm): code requests generate few
 tokens, so the mix changes what is asked without a latency alarm, and the drift loop is the only one
@@ -53,7 +59,15 @@ from llmops_sentinel.domain.drift.profiles import profile_to_json
 from llmops_sentinel.domain.fleet.alarms import alarm_name
 from sentinel_dev.local.alarms import AlarmEvaluator
 from sentinel_dev.local.cloud import LocalCloud
-from sentinel_dev.local.demo import VARIANT, Echo, SceneReport, Timeline, create_endpoint, instance_count
+from sentinel_dev.local.demo import (
+    INSTANCE_TYPE,
+    VARIANT,
+    Echo,
+    SceneReport,
+    Timeline,
+    create_endpoint,
+    instance_count,
+)
 from sentinel_dev.local.scenes import trace as azure
 from sentinel_dev.local.scenes.latency import current_config, endpoint_in_service, scheduled_event
 
@@ -241,6 +255,7 @@ class Day:
         self.incidents = selected(scenario)
         self.log = Timeline(echo)
         self.start = day_start()
+        self.end_at = self.start  # where the simulated day ends (set by run)
         self.eps = _endpoints()
         self.facts: dict[str, Any] = {}
         self.checks: dict[str, bool] = {}
@@ -254,7 +269,10 @@ class Day:
             cloudwatch=cloud.client("cloudwatch"),
             events=cloud.client("events"),
             datapoints=self._recent_points,
-            alarm_names=[alarm_name(cloud.stack_name, name, "p99-latency") for name in (CHAT, CODE)],
+            alarm_names=[
+                *(alarm_name(cloud.stack_name, name, "p99-latency") for name in (CHAT, CODE)),
+                *([alarm_name(cloud.stack_name, CHAT, "drift")] if "drift" in self.incidents else []),
+            ],
             region=cloud.region,
             account_id=cloud.account_id,
         )
@@ -269,7 +287,7 @@ class Day:
             "rollback": 12 * 60,
             "duplicate": 12 * 60,
             "scale-out": 15 * 60 + 30,
-            "drift": 18 * 60 + 15,
+            "drift": 18 * 60 + 25,  # the drift alarm: ALARM at 18:05, OK again at 18:20
             "governance": 0,
         }
         return max(last[i] for i in self.incidents)
@@ -291,7 +309,7 @@ class Day:
                 ],
             )
         self.log(
-            f"{CHAT} (conversation trace, 3 x ml.g4dn.2xlarge) and {CODE} (code trace, 1 instance), "
+            f"{CHAT} (conversation trace, 3 x {INSTANCE_TYPE}) and {CODE} (code trace, 1 instance), "
             f"onboarded by the fleet tracker (p99 guards {self.eps[CHAT].threshold_ms:.0f} ms / "
             f"{self.eps[CODE].threshold_ms:.0f} ms)",
             at=self.start,
@@ -396,25 +414,38 @@ class Day:
         return by_name
 
     def drift_check(self, minute: int) -> dict[str, Any]:
+        """The scheduled drift check as the template runs it: the schedule's event starts the DriftChecks
+        state machine (list the watched endpoints with a baseline, then one check per endpoint); the check's
+        DriftDetected metric (stamped with the event's time) and its bus event follow from there."""
+        import json
+
         at = self.at(minute)
-        run = self.cloud.invoke(
-            "DriftDetectorFunction",
-            {
-                "version": "0",
-                "id": f"demo-drift-{at:%H%M}",
-                "detail-type": "Scheduled Event",
-                "source": "aws.events",
-                "account": self.cloud.account_id,
-                "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "region": self.cloud.region,
-                "resources": [],
-                "detail": {},
-            },
+        event = {
+            "version": "0",
+            "id": f"demo-drift-{at:%H%M}",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.cloud.account_id,
+            "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.cloud.region,
+            "resources": [],
+            "detail": {},
+        }
+        started = self.cloud.client("stepfunctions").start_execution(
+            stateMachineArn=self.cloud.stack.ref("DriftChecksStateMachine"),
+            name=f"demo-drift-{at:%Y%m%d%H%M}",
+            input=json.dumps(event),
         )
-        if not run.ok:
-            raise RuntimeError(f"DriftDetectorFunction failed: {run.error_type}: {run.error_message}")
-        checks = {str(c.get("endpoint")): c for c in (run.result or {}).get("checks", [])}
+        execution = self.cloud.wait_for_execution(started["executionArn"], timeout_s=300)
+        if execution["status"] != "SUCCEEDED":
+            raise RuntimeError(f"DriftChecks {execution['status']}: {execution.get('cause') or execution.get('error')}")
+        checks = {str(c.get("endpoint")): c for c in json.loads(execution["output"]).get("checks", [])}
         check: dict[str, Any] = checks.get(CHAT, {})
+        if check.get("report_key"):  # the fan-out's item result leaves the scores out: they are in the report
+            bucket = self.cloud.stack.ref("DataBucket")
+            body = self.cloud.client("s3").get_object(Bucket=bucket, Key=check["report_key"])["Body"].read()
+            features = json.loads(body)["report"]["features"]
+            check["feature_scores"] = {f["feature"]: round(float(f["effect_size"]), 6) for f in features}
         return check
 
     def _router_results(self, before: int) -> list[dict[str, Any]]:
@@ -438,7 +469,13 @@ class Day:
         for change in changes:
             self.log(f"alarm {change.alarm_name}: {change.previous} -> {change.state}", at=at)
         if changes:
-            self._settle(self._router_results(before), at)
+            results = self._router_results(before)
+            self.facts.setdefault("drift_alarm", []).extend(
+                {"at": at.isoformat(), "state": r.get("state"), "status": r.get("status"), "action": r.get("action")}
+                for r in results
+                if r.get("signal") == "drift-alarm"
+            )
+            self._settle(results, at)
 
     # --------------------------------------------------------------------------------------- incidents
     def at_minute(self, minute: int) -> None:
@@ -466,7 +503,8 @@ class Day:
             drifted = check.get("drifted_features", [])
             scores = ", ".join(f"{k} {v:.3f}" for k, v in sorted((check.get("feature_scores") or {}).items()))
             self.log(
-                f"DriftDetectorFunction (schedule) on {CHAT}: {check.get('status')}, {check.get('records')} records"
+                f"DriftChecks (schedule) -> DriftDetectorFunction on {CHAT}: {check.get('status')}, "
+                f"{check.get('records')} records"
                 f"{' (drifted: ' + ', '.join(drifted) + ')' if drifted else ''}; effect sizes {scores}",
                 at=self.at(minute),
             )
@@ -530,25 +568,31 @@ class Day:
         for minute0 in range(0, end, STEP_MIN):
             self._marks.append(len(self._cw.metric_data))
             for minute in range(minute0, minute0 + STEP_MIN):
-                self.at_minute(minute)
+                with self.cloud.clock.at(self.at(minute)):  # bus events of this minute carry its time
+                    self.at_minute(minute)
             self._publish(minute0, STEP_MIN)
-            self.evaluate_alarms(minute0 + STEP_MIN)
+            with self.cloud.clock.at(self.at(minute0 + STEP_MIN) + timedelta(seconds=5)):
+                self.evaluate_alarms(minute0 + STEP_MIN)
             if self.progress:
                 self.progress(minute0 + STEP_MIN, end)
             if self.speed > 0:
                 ahead = (minute0 + STEP_MIN) * 60.0 / self.speed - (time.perf_counter() - self._wall0)
                 if ahead > 0:
                     time.sleep(ahead)
+        if "drift" in self.incidents:
+            seen = [(a["status"], a["action"]) for a in self.facts.get("drift_alarm", [])]
+            held = seen == [("cooldown", "retrain"), ("ignored", "none")]
+            self.checks["drift: the drift alarm reached the router (held by the retrain's cooldown), then OK"] = held
+        self.end_at = self.at(end)
         if "governance" in self.incidents:
             from sentinel_dev.local.scenes import governance
 
-            self.log(
-                "20:00 a non-compliant endpoint config and a sagemaker:* role appear (governance scene)",
-                at=self.at(20 * 60),
-            )
-            report = governance.run(self.cloud, self.log._echo, self.rng)
+            self.log("a non-compliant endpoint config and a sagemaker:* role appear (governance scene)", at=self.end_at)
+            with self.cloud.clock.at(self.end_at):
+                report = governance.run(self.cloud, self.log._echo, self.rng)
             self.checks["governance: findings, compliant copy, policy detached"] = report.ok
             self.facts["governance"] = report.facts
+            self.end_at += timedelta(minutes=5)
         self.facts["requests"] = {ep.name: ep.requests for ep in self.eps.values()}
         ok = all(self.checks.values())
         failed = [k for k, v in self.checks.items() if not v]

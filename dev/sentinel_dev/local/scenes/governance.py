@@ -82,6 +82,11 @@ def create_noncompliant_endpoint(cloud: LocalCloud) -> None:
     _onboard(cloud, ENDPOINT)
 
 
+def _now(cloud: LocalCloud, otherwise: datetime) -> datetime:
+    """The local cloud's simulated time when a run sets one (the demo day), else ``otherwise``."""
+    return cloud.clock.now() or otherwise
+
+
 def _onboard(cloud: LocalCloud, endpoint: str) -> None:
     """The fleet tracker sees the endpoint (its state change; the CloudTrail event stays the scene's to
     deliver): alarms, registry item, and the sentinel:stack tag that lets governance move it."""
@@ -91,7 +96,7 @@ def _onboard(cloud: LocalCloud, endpoint: str) -> None:
         "detail-type": "SageMaker Endpoint State Change",
         "source": "aws.sagemaker",
         "account": cloud.account_id,
-        "time": "2026-12-03T09:00:00Z",
+        "time": _now(cloud, datetime(2026, 12, 3, 9, tzinfo=UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": cloud.region,
         "resources": [],
         "detail": {"EndpointName": endpoint, "EndpointConfigName": CONFIG, "EndpointStatus": "IN_SERVICE"},
@@ -134,7 +139,7 @@ def cloudtrail_event(cloud: LocalCloud, service: str, name: str, request: dict[s
             "arn": f"arn:aws:sts::{cloud.account_id}:assumed-role/ml-team/alice",
             "accountId": cloud.account_id,
         },
-        "eventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventTime": _now(cloud, datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": f"{service}.amazonaws.com",
         "eventName": name,
         "awsRegion": cloud.region,

@@ -83,7 +83,7 @@ def endpoint_in_service(cloud: LocalCloud, config: str, at: datetime, endpoint: 
 
 
 def deploy(cloud: LocalCloud, config: str, instances: int = 1, endpoint: str = ENDPOINT) -> None:
-    """A new endpoint config (same model) and UpdateEndpoint onto it."""
+    """A new endpoint config (same model, on the smaller and cheaper ml.g5.xlarge) and UpdateEndpoint onto it."""
     sm = cloud.client("sagemaker")
     sm.create_endpoint_config(
         EndpointConfigName=config,
@@ -92,7 +92,7 @@ def deploy(cloud: LocalCloud, config: str, instances: int = 1, endpoint: str = E
                 "VariantName": VARIANT,
                 "ModelName": f"{endpoint}-model",
                 "InitialInstanceCount": instances,
-                "InstanceType": "ml.g4dn.4xlarge",
+                "InstanceType": "ml.g5.xlarge",
                 "InitialVariantWeight": 1.0,
             }
         ],
