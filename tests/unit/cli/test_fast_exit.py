@@ -66,3 +66,20 @@ def test_data_commands_exit_fast_with_their_whole_output(tmp_path: Path) -> None
                           str(csv)], capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2
     assert bad.stdout == "" and bad.stderr.startswith("sentinel: ") and bad.stderr.count("\n") == 1
+
+
+def test_run_disables_the_cycle_collector_for_data_commands_only(tmp_path: Path) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("a\n" + "".join(f"{i}\n" for i in range(100)))
+    probe = ("import atexit, gc, sys\n"
+             "atexit.register(lambda: print('gc enabled:', gc.isenabled()))\n"
+             "sys.argv = ['sentinel', *sys.argv[1:]]\n"
+             "from sentinel_dev.cli.main import run\n"
+             "run()\n")
+    data = subprocess.run([sys.executable, "-c", probe, "baseline", "build", "--input", str(csv), "--output",
+                           str(tmp_path / "b.json")], capture_output=True, text=True, timeout=120, check=False)
+    assert data.returncode == 0, data.stderr
+    assert data.stdout.endswith("gc enabled: False\n")
+    other = subprocess.run([sys.executable, "-c", probe, "--version"], capture_output=True, text=True, timeout=60,
+                           check=False)
+    assert other.returncode == 0 and other.stdout.endswith("gc enabled: True\n")
