@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         )
     report = check_drift(baseline, current, config)
     if args.json:
-        emit_json(report)
+        emit_json(report.as_dict())  # model_dump(mode="json") without building pydantic's serializer
     else:
         sys.stdout.write(render(report))
         for err in errors[:5]:

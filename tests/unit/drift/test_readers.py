@@ -471,3 +471,62 @@ def test_csv_field_over_the_limit_is_a_format_error(
     path.write_text("\n".join(rows) + "\n")
     with pytest.raises(FileFormatError, match=f"column {column}: a field of 2 KiB"):
         profile_source(path)
+
+
+def _reference_blocks(data: bytes, has_header: bool, size: int) -> list[bytes]:
+    """The blocks as the reader cut them before its buffer was reused: ``carry + read(size)`` each time."""
+    out: list[bytes] = []
+    carry, first, pos = b"", True, 0
+    while True:
+        chunk, pos = data[pos: pos + size], pos + size
+        if first:
+            first = False
+            chunk = (chunk[3:] if chunk.startswith(b"\xef\xbb\xbf") else chunk).lstrip(b"\r\n")
+            if has_header:
+                end = readers._first_record_end(chunk)
+                if end < 0:
+                    return out
+                chunk = chunk[end + 1:]
+        if not chunk:
+            return [*out, carry] if carry.strip() else out
+        buf = carry + chunk
+        end = readers._record_end(buf)
+        if end < 0:
+            carry = buf
+            continue
+        out.append(buf[: end + 1])
+        carry = buf[end + 1:]
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf", b"\r\n\n"])
+def test_csv_blocks_from_the_reused_buffer_are_the_file_cut_at_record_ends(
+    prefix: bytes, small_blocks: None
+) -> None:
+    rng = np.random.default_rng(5)
+    rows = [b'x,"text"']
+    for i in range(400):
+        width = 5000 if i in (50, 51, 300) else int(rng.integers(0, 40))  # rows longer than a 2 KiB block
+        text = b'"' + b"q\n" * (i % 3) + b'""' * (i % 2) + b"w" * width + b'"' if i % 4 else b"plain"
+        rows.append(b"%d,%s" % (i, text))
+    data = prefix + b"\n".join(rows) + b"\n"
+    for has_header in (True, False):
+        got = [bytes(b) for b in readers._csv_blocks(io.BytesIO(data), has_header, "t.csv")]
+        want = _reference_blocks(data, has_header, readers.CSV_BLOCK_BYTES)
+        assert got == want
+        assert len(got) > 5 and max(map(len, got)) > 5000
+        # every block ends a record: its quotes are even and it ends with a newline
+        assert all(b.count(b'"') % 2 == 0 and b.endswith(b"\n") for b in got)
+
+
+def test_arrow_copies_what_it_parses_so_the_block_buffer_can_be_reused() -> None:
+    # the CSV reader hands Arrow views of one buffer it then overwrites: the tables must not point into it
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    buf = bytearray(b"".join(b'%d,"cat_%d",%d.5\n' % (i, i % 5, i) for i in range(2000)))
+    convert = pacsv.ConvertOptions(column_types={"a": pa.string(), "b": pa.string(), "c": pa.float64()})
+    table = pacsv.read_csv(pa.py_buffer(memoryview(buf)), convert_options=convert,
+                           read_options=pacsv.ReadOptions(column_names=["a", "b", "c"], use_threads=False))
+    before = table.to_pydict()
+    buf[:] = b"#" * len(buf)
+    assert table.to_pydict() == before

@@ -19,6 +19,7 @@ from llmops_sentinel.domain.drift.stat_tests import (
     EFFECT_SCALES,
     ChiSquareSpec,
     DefaultTests,
+    DriftReport,
     EffectScale,
     EmbeddingView,
     FeatureMonitor,
@@ -279,3 +280,44 @@ def test_unvalidated_defaults_equal_validated_ones() -> None:
     assert validated.defaults.embedding == MMDSpec.model_validate({})
     with pytest.raises(ValidationError):
         EffectScale.model_validate({"small": 0.5, "medium": 0.2, "large": 0.8})
+
+
+def _exact_types(a: Any, b: Any) -> bool:
+    """Equal, and of the same builtin types all the way down (a numpy float is not a float here)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_exact_types(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_exact_types(x, y) for x, y in zip(a, b, strict=True))
+    return a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b))
+
+
+def test_reports_are_what_validation_gives_and_as_dict_is_model_dump() -> None:
+    # check_drift builds its results with model_construct (no validator built in a CLI process): every
+    # field must be the value and the builtin type validation would give, and as_dict the JSON dump
+    rng = np.random.default_rng(17)
+    n = 2_000
+    ref = {"x": list(rng.normal(size=n)), "y": list(rng.gamma(2.0, size=n)), "w": list(rng.normal(size=n)),
+           "c": list(rng.choice(["a", "b", "c"], size=n)), "sparse": [f"s{i}" for i in rng.integers(0, 900, n)],
+           "small": [1.0] * 10 + [None] * (n - 10), "only_ref": list(rng.normal(size=n)),
+           "e": [list(v) for v in rng.normal(size=(n, 4))]}
+    cur = {k: v for k, v in ref.items() if k != "only_ref"}
+    cur = {**cur, "x": list(rng.normal(0.4, 1.0, size=n)), "c": list(rng.choice(["a", "b", "d"], size=n))}
+    kinds = {"x": "numeric", "y": "numeric", "w": "numeric", "c": "categorical", "sparse": "categorical",
+             "small": "numeric", "only_ref": "numeric", "e": "embedding"}
+    config = MonitorConfig(overrides=[
+        FeatureMonitor(name="y", test=WassersteinSpec()), FeatureMonitor(name="w", test=PSISpec(), weight=2.0),
+        FeatureMonitor(name="x", critical=True)])
+    reports = [check_drift(_table(ref, kinds), _table(cur, {k: v for k, v in kinds.items() if k != "only_ref"}),
+                           config, rng=np.random.default_rng(1)),
+               check_drift(EndpointProfile({"x": NumericProfile.from_values(np.asarray(ref["x"]))}, records_ok=n),
+                           EndpointProfile({"x": NumericProfile.from_values(np.asarray(cur["x"]))}, records_ok=n))]
+    methods = {f.method for f in reports[0].features}
+    assert methods == {"ks", "wasserstein", "psi", "chisquare", "jensenshannon", "mmd"}
+    assert reports[0].skipped and reports[0].drifted
+    for report in reports:
+        validated = DriftReport.model_validate(report.model_dump())
+        assert validated == report
+        assert _exact_types(report.as_dict(), validated.model_dump(mode="json"))
+        assert _exact_types(report.as_dict(), report.model_dump(mode="json"))
