@@ -74,21 +74,22 @@ class Sample:
 
 
 def sample_event(folder: str) -> Path | None:
-    """The first case of events/<folder>/ that expected.json says succeeds (not rejected, no error);
-    else the first that gets past validation (a typed error other than InvalidEventError)."""
+    """The case of events/<folder>/ that goes furthest, by what expected.json says: the first that
+    succeeds (not rejected, not ignored), else the first not rejected, else the first that gets past
+    validation (a typed error other than InvalidEventError)."""
     expected_file = EVENTS / folder / "expected.json"
     if not expected_file.is_file():
         return None
     expected: dict[str, Any] = json.loads(expected_file.read_text())
-    cases = [case for case in sorted(expected) if (EVENTS / folder / case).is_file()]
-    for case in cases:
-        result = expected[case].get("result")
-        if isinstance(result, dict) and result.get("status") != "rejected":
-            return EVENTS / folder / case
-    for case in cases:
-        if expected[case].get("error") not in (None, "InvalidEventError"):
-            return EVENTS / folder / case
-    return None
+
+    def rank(case: str) -> int:
+        result, error = expected[case].get("result"), expected[case].get("error")
+        if isinstance(result, dict):
+            return {"rejected": 9, "ignored": 1}.get(str(result.get("status")), 0)
+        return 2 if error not in (None, "InvalidEventError") else 9
+
+    cases = sorted((rank(case), case) for case in expected if (EVENTS / folder / case).is_file())
+    return EVENTS / folder / cases[0][1] if cases and cases[0][0] < 9 else None
 
 
 class Interpreter:

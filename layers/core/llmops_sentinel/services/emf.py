@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from llmops_sentinel.models.latency import ScheduledResult
-from llmops_sentinel.services.drift import CheckResult, EndpointBatch
-
-if TYPE_CHECKING:  # the Firehose and drift handlers import this module: no cost code at their cold start
+if TYPE_CHECKING:  # annotations only: the latency monitor must not import the drift stack, nor the drift
+    # handlers the latency models or the cost code, just to publish their metrics
+    from llmops_sentinel.models.latency import ScheduledResult
     from llmops_sentinel.services.cost import CostRun
+    from llmops_sentinel.services.drift import CheckResult, EndpointBatch
 
 FIREHOSE_UNITS = {
     "latency_ms": ("LatencyMs", MetricUnit.Milliseconds),
