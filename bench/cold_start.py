@@ -67,8 +67,12 @@ class Invocation:
 @dataclass(frozen=True)
 class Sample:
     import_s: float
+    import_cpu_s: float
+    """CPU time of the import (this process only): steadier than wall time on a loaded machine."""
     numpy_at_import: bool
     invoke_s: float | None = None
+    invoke_cpu_s: float | None = None
+    """CPU time of the first invocation in the handler's process (moto's work runs in the bench's process)."""
     numpy_after_invoke: bool = False
     outcome: str = ""
 
@@ -120,23 +124,23 @@ class Interpreter:
         """One fresh interpreter: seconds to import ``modules`` and whether numpy came along; with
         ``invocation``, then seconds of the first call of the handler on the sample event."""
         code = (
-            "import time; t = time.perf_counter(); import " + modules + "; d = time.perf_counter() - t; "
-            "n = 'numpy' in sys.modules; "
+            "import time; t = time.perf_counter(); c = time.process_time(); import " + modules + "; "
+            "d = time.perf_counter() - t; c = time.process_time() - c; n = 'numpy' in sys.modules; "
         )
         if invocation is None:
-            code += f"import json; print({MARK!r} + json.dumps([d, n]))"
+            code += f"import json; print({MARK!r} + json.dumps([d, c, n]))"
         else:
             code += (
                 f"import json\n{CONTEXT}"
                 f"event = json.loads(open({str(invocation.event)!r}).read())\n"
-                "t = time.perf_counter()\n"
+                "t = time.perf_counter(); ci = time.process_time()\n"
                 "try:\n"
                 f"    r = {modules}.{invocation.attribute}(event, Context())\n"
                 "    o = 'ok' + (':' + str(r.get('status')) if isinstance(r, dict) and 'status' in r else '')\n"
                 "except Exception as exc:\n"
                 "    o = type(exc).__name__\n"
-                "i = time.perf_counter() - t\n"
-                f"print({MARK!r} + json.dumps([d, n, i, 'numpy' in sys.modules, o]))"
+                "i = time.perf_counter() - t; ci = time.process_time() - ci\n"
+                f"print({MARK!r} + json.dumps([d, c, n, i, ci, 'numpy' in sys.modules, o]))"
             )
         if self.paths is None:
             code = "import sys; " + code
@@ -148,13 +152,13 @@ class Interpreter:
 
     def paired(
         self, floor: str, module: str, cwd: Path, runs: int, invocation: Invocation | None = None
-    ) -> tuple[float, list[Sample]]:
-        """Median of the floor and the handler's samples, taken alternately (a shared machine's load drifts)."""
+    ) -> tuple[list[Sample], list[Sample]]:
+        """The floor's and the handler's samples, taken alternately (a shared machine's load drifts)."""
         floors, samples = [], []
         for _ in range(runs):
-            floors.append(self.sample(floor, None).import_s)
+            floors.append(self.sample(floor, None))
             samples.append(self.sample(module, cwd, invocation))
-        return statistics.median(floors), samples
+        return floors, samples
 
 
 def table(
@@ -169,20 +173,25 @@ def table(
     misses: list[str] = []
     print(f"python: {args.python}; median of {args.runs} fresh interpreters per row, each floor sampled")
     print("alternately with its handler. floors: numeric = `import boto3, numpy, aws_lambda_powertools`,")
-    print("boto3 = `import boto3` (router and governance handlers, which must not import numpy)")
+    print("boto3 = `import boto3` (router and governance handlers, which must not import numpy);")
+    print("x cpu = the same ratio in CPU time of the import (steadier than wall time on a busy machine)")
     if invocations:
         print("+invoke = the import and then the first invocation on the sample event, in the same interpreter")
+        print("(its x cpu: the handler process's CPU for both over the floor's import CPU; moto's work is not in it)")
     print(
-        f"{'function':30} {'import ms':>9} {'floor':>7} {'floor ms':>8} {'x floor':>7} {'numpy':>6}"
-        + (f" {'+invoke ms':>10} {'x floor':>7}  {'event -> outcome':40}" if invocations else "")
+        f"{'function':30} {'import ms':>9} {'floor':>7} {'floor ms':>8} {'x floor':>7} {'x cpu':>7} {'numpy':>6}"
+        + (f" {'+invoke ms':>10} {'x floor':>7} {'x cpu':>7}  {'event -> outcome':40}" if invocations else "")
         + "  verdict"
     )
     for logical_id, module in functions.items():
         folder = source.code_dirs[logical_id].name
         floor = SDK_FLOOR if folder in NO_NUMPY else NUMERIC_FLOOR
         invocation = invocations.get(logical_id)
-        floor_s, samples = interpreter.paired(floor, module, code_dir(logical_id), args.runs, invocation)
+        floors, samples = interpreter.paired(floor, module, code_dir(logical_id), args.runs, invocation)
+        floor_s = statistics.median(s.import_s for s in floors)
         seconds = statistics.median(s.import_s for s in samples)
+        cpu = [statistics.median(s.import_cpu_s for s in group) for group in (samples, floors)]
+        cpu_ratio = cpu[0] / cpu[1]
         numpy_loaded = any(s.numpy_at_import for s in samples)
         ratio = seconds / floor_s
         problems = [f"{ratio:.2f}x > {TARGET_RATIO}x"] if ratio > TARGET_RATIO else []
@@ -192,17 +201,18 @@ def table(
         label = "boto3" if floor == SDK_FLOOR else "numeric"
         row = (
             f"{logical_id:30} {seconds * 1000:9.0f} {label:>7} {floor_s * 1000:8.0f} {ratio:7.2f} "
-            f"{'yes' if numpy_loaded else 'no':>6}"
+            f"{cpu_ratio:7.2f} {'yes' if numpy_loaded else 'no':>6}"
         )
         if invocations:
             if invocation is None:
-                row += f" {'-':>10} {'-':>7}  {'(no sample event)':40}"
+                row += f" {'-':>10} {'-':>7} {'-':>7}  {'(no sample event)':40}"
             else:
                 total = statistics.median(s.import_s + (s.invoke_s or 0.0) for s in samples)
+                total_cpu = statistics.median(s.import_cpu_s + (s.invoke_cpu_s or 0.0) for s in samples)
                 outcome = f"{invocation.event.name} -> {samples[-1].outcome}"
                 if folder in NO_NUMPY and any(s.numpy_after_invoke for s in samples):
                     outcome += " (numpy at invoke)"
-                row += f" {total * 1000:10.0f} {total / floor_s:7.2f}  {outcome:40}"
+                row += f" {total * 1000:10.0f} {total / floor_s:7.2f} {total_cpu / cpu[1]:7.2f}  {outcome:40}"
         print(row + f"  {'; '.join(problems) or 'ok'}")
     return misses
 
