@@ -31,6 +31,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,12 @@ from sentinel_dev.local.template import find_template, load_template
 
 NUMERIC_FLOOR = "boto3, numpy, aws_lambda_powertools"
 SDK_FLOOR = "boto3"
+# Each floor plus the libraries every handler imports by design (Powertools' Logger, pydantic models at the
+# boundaries): what a handler with no code of its own would cost. Printed for scale, not a target.
+LIBRARY_FLOORS = {
+    NUMERIC_FLOOR: NUMERIC_FLOOR + ", pydantic.main",
+    SDK_FLOOR: SDK_FLOOR + ", aws_lambda_powertools, pydantic.main",
+}
 # Handlers (code folder names) that must not import numpy: their floor is `import boto3`.
 NO_NUMPY = frozenset({"alarm_router", "governance", "governance_scan", "governance_scan_worker"})
 TARGET_RATIO = 1.3
@@ -175,6 +182,14 @@ def table(
     print("alternately with its handler. floors: numeric = `import boto3, numpy, aws_lambda_powertools`,")
     print("boto3 = `import boto3` (router and governance handlers, which must not import numpy);")
     print("x cpu = the same ratio in CPU time of the import (steadier than wall time on a busy machine)")
+    for floor, libraries in LIBRARY_FLOORS.items():
+        floors, libs = interpreter.paired(floor, libraries, Path(tempfile.gettempdir()), args.runs)
+        wall = [statistics.median(s.import_s for s in group) for group in (libs, floors)]
+        cpu = [statistics.median(s.import_cpu_s for s in group) for group in (libs, floors)]
+        print(
+            f"library floor `import {libraries}`: {wall[0] * 1000:.0f} ms, {wall[0] / wall[1]:.2f}x "
+            f"`import {floor}` ({cpu[0] / cpu[1]:.2f}x in CPU time)"
+        )
     if invocations:
         print("+invoke = the import and then the first invocation on the sample event, in the same interpreter")
         print("(its x cpu: the handler process's CPU for both over the floor's import CPU; moto's work is not in it)")
