@@ -7,7 +7,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # SAM CLI would send usage telemetry to AWS; nothing here talks to the internet.
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: demo test lint typecheck unit venv clean bench report-check checkov lock layer-report
+.PHONY: demo test lint typecheck unit venv clean bench report-check checkov lock layer-report layer-measure
 
 # ---------------------------------------------------------------- one lock for every environment
 # uv.lock is the one resolution (all extras, every platform, hashes of every wheel). `make lock` re-runs
@@ -63,8 +63,12 @@ layer-report: $(STAMP)
 	PYENV_VERSION=$(SAM_PYTHONS) python3.12 -m pip install --quiet --disable-pip-version-check --no-deps \
 		--require-hashes --only-binary=:all: --target $(X86)/runtime-sdk -r $(X86)/runtime-sdk.txt
 	PYENV_VERSION=$(SAM_PYTHONS) python3.12 -m compileall -q -j 0 $(X86)/runtime-sdk
+	$(MAKE) --no-print-directory layer-measure
+
+# The measurement alone, on the last layer-report's builds (to repeat it: medians of several runs).
+layer-measure: $(STAMP)
 	PYENV_VERSION=$(SAM_PYTHONS) $(BIN)/python bench/cold_start.py --python python3.12 \
-		--build $(X86)/build --sdk $(X86)/runtime-sdk --arm64-build .aws-sam/build
+		--build $(X86)/build --sdk $(X86)/runtime-sdk --arm64-build .aws-sam/build --invoke
 
 # The demo in its own venv from requirements-demo.lock (hashes; ~60 packages instead of ~140): a fresh
 # clone runs it without installing the test and lint toolchain. SCENARIO=rollback etc. for one loop.

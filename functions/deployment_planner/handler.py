@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from llmops_sentinel.adapters.model_deployment import ModelDeployer
 from llmops_sentinel.handlers import rejects_bad_input
 from llmops_sentinel.services.deployment import PlannerSettings, PrepareRequest, prepare_deployment
 
@@ -19,6 +18,6 @@ SETTINGS = PlannerSettings.from_env()
 @rejects_bad_input(logger, mode="raise")  # a Step Functions task: bad input raises InvalidEventError
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     request = PrepareRequest.model_validate(event)
-    prepared = prepare_deployment(request, SETTINGS, ModelDeployer())
+    prepared = prepare_deployment(request, SETTINGS)
     logger.info("deployment prepared", extra=prepared.model_dump())
     return prepared.model_dump()

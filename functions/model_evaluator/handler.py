@@ -10,10 +10,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from llmops_sentinel.adapters.sagemaker import ModelRegistry
-from llmops_sentinel.domain.remediation.evaluation import MetricValue, compare
 from llmops_sentinel.handlers import rejects_bad_input
 from llmops_sentinel.models.workflow_steps import EvaluationRequest
+from llmops_sentinel.services.evaluation import evaluate_candidate
 
 logger = Logger()
 
@@ -21,10 +20,7 @@ logger = Logger()
 @logger.inject_lambda_context
 @rejects_bad_input(logger, mode="raise")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    r = EvaluationRequest.model_validate(event)
-    registry = ModelRegistry()
-    candidate = [MetricValue(metric_name=n, value=v) for n, v in registry.final_metrics(r.training_job_name)]
-    current = registry.approved_objective(r.model_package_group, r.objective_metric)
-    result = compare(candidate, current, r.objective_metric, r.objective, r.min_improvement)
-    logger.info("evaluation", extra={"training_job": r.training_job_name, **result.model_dump()})
+    request = EvaluationRequest.model_validate(event)
+    result = evaluate_candidate(request)
+    logger.info("evaluation", extra={"training_job": request.training_job_name, **result.model_dump()})
     return result.model_dump()

@@ -77,8 +77,10 @@ def rollback_alarms_for(
 
 
 def prepare_deployment(
-    request: PrepareRequest, settings: PlannerSettings, deployer: ModelDeployer
+    request: PrepareRequest, settings: PlannerSettings, deployer: ModelDeployer | None = None
 ) -> PreparedDeployment:
+    """The deploy workflow's prepare step (``deployer``: the SageMaker adapter, a fresh one by default)."""
+    deployer = deployer or ModelDeployer()
     status, config = deployer.endpoint_config(request.endpoint_name)
     if status != "InService":
         raise EndpointNotInServiceError(f"{request.endpoint_name} is {status}: a deployment starts from InService")

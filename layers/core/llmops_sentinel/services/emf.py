@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from llmops_sentinel.services.drift import CaptureResult, CheckResult, EndpointBatch
-
-if TYPE_CHECKING:  # the Firehose, data-capture and drift handlers import this module: no cost or latency
-    from llmops_sentinel.models.latency import ScheduledResult  # models at their cold start (~20-35 ms)
+if TYPE_CHECKING:  # annotations only: the latency monitor must not import the drift stack, nor the drift
+    # handlers the latency models or the cost code, just to publish their metrics
+    from llmops_sentinel.models.latency import ScheduledResult
     from llmops_sentinel.services.cost import CostRun
+    from llmops_sentinel.services.drift import CaptureResult, CheckResult, EndpointBatch
 
 FIREHOSE_UNITS = {
     "latency_ms": ("LatencyMs", MetricUnit.Milliseconds),
