@@ -220,12 +220,13 @@ def run(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> SceneReport:
             "attached": [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"]],
             "violations": config_result["non_compliant"] + role_result["non_compliant"],
         }
-    routed = [i.result for i in cloud.runtime.invocations if i.function == "AlarmRouterFunction" and i.ok]
-    governance_routed = [r for r in routed if r and r.get("signal") == "governance-finding"]
+    answers = [i.result for i in cloud.runtime.invocations if i.function == "AlarmRouterFunction" and i.ok]
+    routed = [r for a in answers if a for r in a.get("results", [a])]  # a Governance Findings event: many
+    governance_routed = [r for r in routed if r.get("signal") == "governance-finding"]
     failed = [f for f in hub.get_findings()["Findings"] if f["Compliance"]["Status"] == "FAILED"]
     log(
         f"Security Hub: {len(failed)} FAILED findings; "
-        f"router handled {len(governance_routed)} 'Governance Finding' events"
+        f"router handled {len(governance_routed)} governance findings"
     )
     new_config = facts["enforce"]["endpoint_config"]
     described = sm.describe_endpoint_config(EndpointConfigName=new_config)

@@ -22,12 +22,13 @@ from typing import Any
 from llmops_sentinel.adapters.dynamodb import AuditRecord
 from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.models.budgets import BudgetNotification, is_sns_event, parse_budget_event
-from llmops_sentinel.models.signals import Signal
+from llmops_sentinel.models.signals import Signal, is_finding_batch
 from llmops_sentinel.services.remediation import (
     RouterDeps,
     RouteResult,
     RouterSettings,
     route,
+    route_findings,
     route_signal,
     router_deps,
 )
@@ -113,7 +114,11 @@ def route_budget(
 
 def route_event(event: Any, settings: RouterSettings, now: float | None = None, **ports: Any) -> list[RouteResult]:
     """The router's entry: an SNS event is a Budgets notification (one result per endpoint it acts on);
-    anything else is one signal (:func:`~llmops_sentinel.services.remediation.route_signal`)."""
+    a ``Governance Findings`` event one result per finding
+    (:func:`~llmops_sentinel.services.remediation.route_findings`); anything else is one signal
+    (:func:`~llmops_sentinel.services.remediation.route_signal`)."""
+    if is_finding_batch(event):
+        return route_findings(event, settings, router_deps(settings, **ports), now)
     if not is_sns_event(event):
         return [route_signal(event, settings, now=now, **ports)]
     return route_budget(event, settings, router_deps(settings, **ports), now if now is not None else time.time())
