@@ -42,6 +42,7 @@ from llmops_sentinel.errors import SentinelError, TemplateError
 from sentinel_dev.local import autoscaling as local_autoscaling
 from sentinel_dev.local import cloudwatch as local_cloudwatch
 from sentinel_dev.local import events as event_delivery
+from sentinel_dev.local import kms as local_kms
 from sentinel_dev.local import sagemaker as local_sagemaker
 from sentinel_dev.local import snapshot as moto_snapshot
 from sentinel_dev.local import stepfunctions as local_stepfunctions
@@ -182,6 +183,7 @@ class LocalCloud:
             source=source,
         )
         local_stepfunctions.install()  # before the state machines are created: parse cache
+        local_kms.install()  # before provisioning: symmetric keys make their unused RSA key on first use
         local_autoscaling.install()  # before provisioning: the deploy-time fleet sync tags scalable targets
         self._stack = self._provision(source, context)
         self._runtime = LambdaRuntime(self._stack.functions, self.function_environment())
@@ -361,6 +363,18 @@ class LocalCloud:
             aws_secret_access_key="testing",
             config=Config(retries={"max_attempts": 1, "mode": "standard"}),
         )
+
+    def backend(self, service: str) -> Any:
+        """moto's backend of ``service`` for this cloud's account (and region; IAM's is per partition).
+
+        The moto server runs in this process, so a test that needs many resources can create them here
+        (~0.1 ms each) instead of with one API call each (~40 ms on a loaded 2-core machine). Only for
+        seeding a fleet: what the code under test reads and writes still goes through the API."""
+        if self._stack is None:
+            raise SentinelError("the local cloud is not started")
+        from moto.backends import get_backend
+
+        return get_backend(service)[self.account_id]["aws" if service == "iam" else self.region]  # type: ignore[call-overload]
 
     def function_environment(self) -> dict[str, str]:
         """What every local Lambda sees besides its template environment (as ``sam local`` sets)."""
