@@ -54,6 +54,8 @@ from sentinel_dev.local.provision import Stack, StackContext, provision
 from sentinel_dev.local.template import SourceTemplate, find_template, load_template, translate_cached
 
 DEFAULT_STACK = "sentinel"
+SDK_ENVIRONMENT = ("AWS_ENDPOINT_URL", "AWS_MAX_ATTEMPTS")
+"""Function environment keys botocore reads at client creation (see ``_start``)."""
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 _ONE_CLOUD = threading.Lock()
@@ -159,10 +161,17 @@ class LocalCloud:
         source = _source(self.template_path)
         self._server, self.port = _shared_server()
         _install_process_hooks()  # before any client is made: a client copies the session's hooks when made
+        sdk = local_environment(self.endpoint_url, self.region)
         self._set_env(
             {
                 "MOTO_PORT": str(self.port),  # moto's Step Functions interpreter calls back on this port
                 "AWS_DEFAULT_REGION": self.region,
+                # What botocore reads when any thread makes a client, set for the cloud's life: a key the
+                # runtime set only around an invocation was deleted at its end, and botocore's
+                # EnvironmentProvider (`if name in env: return env[name]`) then raised KeyError in a
+                # client being made at that moment on another thread (moto's ASL interpreter: a task
+                # failed with States.Runtime, cause 'AWS_ENDPOINT_URL', under load).
+                **{key: sdk[key] for key in SDK_ENVIRONMENT},
             }
         )
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per API call otherwise
