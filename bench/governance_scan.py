@@ -6,8 +6,8 @@ Distributed Map (ItemReader from S3, one worker Lambda per batch, child executio
 Locally the Lambdas run one at a time in-process (moto + our runtime), so the Map's gain here is
 not parallelism: on AWS the batches run MaxConcurrency-wide and each stays far from Lambda's
 15-minute limit, which the single loop hits first as the fleet grows. Both runs do the same
-work: fetch, evaluate, Security Hub import, one bus event per violation (routed to the router),
-dry-run remediation plans.
+work: fetch, evaluate, Security Hub import, the violations on the bus in ``Governance Findings``
+events of up to 50 (each event one router invocation), dry-run remediation plans.
 
     .venv/bin/python bench/governance_scan.py [--resources 1000]
 """

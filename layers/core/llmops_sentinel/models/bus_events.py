@@ -109,9 +109,35 @@ class GovernanceFindingDetail(SentinelDetail):
     endpoint_name: EndpointName | None = None
 
 
+MAX_FINDINGS_PER_EVENT = 50
+"""Findings one ``Governance Findings`` event carries (a scan batch of 50 resources yields ~80). The
+producer also keeps each event's detail under :data:`MAX_FINDINGS_DETAIL_BYTES`."""
+MAX_FINDINGS_DETAIL_BYTES = 200_000
+"""PutEvents takes 256 KB per entry (and per call): the rest is the envelope's and a margin."""
+
+
+class GovernanceFindingsDetail(SentinelDetail):
+    """Several NON_COMPLIANT findings of one evaluation (a scan batch, a CloudTrail event) in one event,
+    so the router handles them in one invocation instead of one each.
+
+    ``findings`` are kept as raw objects here: the router validates each one on its own against
+    :class:`GovernanceFindingDetail` (strict, ``extra="forbid"``), so one malformed finding is rejected
+    alone and the others in the event are still routed."""
+
+    DETAIL_TYPE: ClassVar[str] = "Governance Findings"
+
+    findings: list[Any] = Field(min_length=1, max_length=MAX_FINDINGS_PER_EVENT)
+
+
 DETAILS: dict[str, type[SentinelDetail]] = {
     model.DETAIL_TYPE: model
-    for model in (LatencyRegressionDetail, ModelDriftDetail, EndpointIdleDetail, GovernanceFindingDetail)
+    for model in (
+        LatencyRegressionDetail,
+        ModelDriftDetail,
+        EndpointIdleDetail,
+        GovernanceFindingDetail,
+        GovernanceFindingsDetail,
+    )
 }
 
 

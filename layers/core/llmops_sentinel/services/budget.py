@@ -22,7 +22,7 @@ from typing import Any
 from llmops_sentinel.adapters.dynamodb import AuditRecord
 from llmops_sentinel.adapters.fleet_registry import FleetRegistry
 from llmops_sentinel.models.budgets import BudgetNotification, is_sns_event, parse_budget_event
-from llmops_sentinel.models.signals import Signal
+from llmops_sentinel.models.signals import Signal, is_finding_batch
 from llmops_sentinel.models.workflow_events import is_execution_status_change
 from llmops_sentinel.services.queued import redrive_queued
 from llmops_sentinel.services.remediation import (
@@ -30,6 +30,7 @@ from llmops_sentinel.services.remediation import (
     RouteResult,
     RouterSettings,
     route,
+    route_findings,
     route_signal,
     router_deps,
 )
@@ -114,10 +115,14 @@ def route_budget(
 
 
 def route_event(event: Any, settings: RouterSettings, now: float | None = None, **ports: Any) -> list[RouteResult]:
-    """The router's entry: an SNS event is a Budgets notification (one result per endpoint it acts on); a
-    Step Functions status change re-drives the decision queued behind that workflow; anything else is one
-    signal (:func:`~llmops_sentinel.services.remediation.route_signal`)."""
+    """The router's entry: an SNS event is a Budgets notification (one result per endpoint it acts on);
+    a ``Governance Findings`` event one result per finding
+    (:func:`~llmops_sentinel.services.remediation.route_findings`); a Step Functions status change
+    re-drives the decision queued behind that workflow; anything else is one signal
+    (:func:`~llmops_sentinel.services.remediation.route_signal`)."""
     at = now if now is not None else time.time()
+    if is_finding_batch(event):
+        return route_findings(event, settings, router_deps(settings, **ports), at)
     if is_execution_status_change(event):  # a workflow ended: the decision queued behind it, if any
         return [redrive_queued(event, settings, router_deps(settings, **ports), at)]
     if not is_sns_event(event):

@@ -6,7 +6,9 @@ Flow of :func:`govern` (both entry points end there):
 1. ``evaluate(resources, policies)`` (pure);
 2. Security Hub: every finding except "insufficient data" ones, as ASFF, 100 per call (a partial
    CloudTrail view must not overwrite what a full evaluation said);
-3. bus: one ``Governance Finding`` event per NON_COMPLIANT finding (the router notifies on it);
+3. bus: the NON_COMPLIANT findings in ``Governance Findings`` events of up to 50 findings each
+   (:func:`finding_events`; the router handles one event in one invocation, each finding on its own,
+   and notifies on it);
 4. remediation: each plan through :class:`RemediationExecutor` (dry-run plans are reported, not run),
    each outcome logged with its finding.
 
@@ -48,7 +50,12 @@ from llmops_sentinel.domain.governance import (
 )
 from llmops_sentinel.domain.governance.resources import EndpointConfig, IamPolicy, KmsKey, ResourceType
 from llmops_sentinel.errors import ConfigError
-from llmops_sentinel.models.bus_events import GovernanceFindingDetail
+from llmops_sentinel.models.bus_events import (
+    MAX_FINDINGS_DETAIL_BYTES,
+    MAX_FINDINGS_PER_EVENT,
+    GovernanceFindingDetail,
+    GovernanceFindingsDetail,
+)
 from llmops_sentinel.models.governance import (
     BatchResult,
     Listing,
@@ -59,7 +66,7 @@ from llmops_sentinel.models.governance import (
     SummariseRequest,
 )
 
-DETAIL_TYPE = GovernanceFindingDetail.DETAIL_TYPE
+DETAIL_TYPE = GovernanceFindingsDetail.DETAIL_TYPE
 logger = Logger(child=True)  # logs through the handler's Logger (same service)
 
 
@@ -169,6 +176,49 @@ def bus_detail(finding: Finding, outcome: ActionOutcome | None, endpoint: str | 
     return GovernanceFindingDetail.model_validate(detail)
 
 
+@dataclass(frozen=True)
+class FindingEvent:
+    """One ``Governance Findings`` event to put, and which of the violations (by position) it carries."""
+
+    detail: GovernanceFindingsDetail
+    resources: list[str]
+    indexes: list[int]
+
+
+def finding_events(
+    details: list[tuple[GovernanceFindingDetail, str | None]],
+    max_findings: int = MAX_FINDINGS_PER_EVENT,
+    max_bytes: int = MAX_FINDINGS_DETAIL_BYTES,
+) -> list[FindingEvent]:
+    """The findings (detail, resource ARN) cut into ``Governance Findings`` events, in order: at most
+    ``max_findings`` each, and a detail's JSON under ``max_bytes`` (PutEvents' 256 KB per entry)."""
+    events: list[FindingEvent] = []
+    chunk: list[int] = []
+    size = 0
+    wires = [detail.wire() for detail, _ in details]
+    for index, wire in enumerate(wires):
+        cost = len(json.dumps(wire, default=str).encode()) + 2  # the list's ", "
+        if chunk and (len(chunk) >= max_findings or size + cost > max_bytes):
+            events.append(_finding_event(details, wires, chunk))
+            chunk, size = [], 0
+        chunk.append(index)
+        size += cost
+    if chunk:
+        events.append(_finding_event(details, wires, chunk))
+    return events
+
+
+def _finding_event(
+    details: list[tuple[GovernanceFindingDetail, str | None]], wires: list[dict[str, Any]], chunk: list[int]
+) -> FindingEvent:
+    policies = Counter(details[i][0].policy for i in chunk)
+    named = ", ".join(f"{policy} x{count}" for policy, count in policies.most_common())
+    summary = f"{len(chunk)} governance finding{'s' if len(chunk) != 1 else ''}: {named}"
+    arns = list(dict.fromkeys(arn for i in chunk if (arn := details[i][1])))
+    detail = GovernanceFindingsDetail(summary=summary[:1000], findings=[wires[i] for i in chunk])
+    return FindingEvent(detail=detail, resources=arns, indexes=list(chunk))
+
+
 def merge_endpoint_config_replacements(findings: list[Finding]) -> dict[str, RemediationPlan]:
     """One compliant copy per endpoint config, not one per policy.
 
@@ -246,19 +296,20 @@ def govern(resources: list[Resource], deps: GovernanceDeps, now: datetime | None
             "governance remediation",
             extra={"finding": finding.summary(), "finding_id": finding.id, "outcome": outcome.model_dump()},
         )
-    sent = deps.bus.put_details(  # 10 per PutEvents: a scan batch has up to ~50 violations; throttling raises
+    events = finding_events(
         [
-            (
-                bus_detail(finding, outcomes.get(finding.id), _endpoint_of(finding, by_id)),
-                [finding.resource_arn] if finding.resource_arn else None,
-            )
+            (bus_detail(finding, outcomes.get(finding.id), _endpoint_of(finding, by_id)), finding.resource_arn)
             for finding in violations
         ]
     )
+    sent = deps.bus.put_details([(e.detail, e.resources or None) for e in events])  # 10 per call; throttling raises
+    publish_failed = 0
     for rejected in sent.failed:
-        error = f"PutEvents rejected the finding: {rejected.error_code} {rejected.error_message}"
-        logger.error("bus refused a finding", extra={"finding_id": violations[rejected.index].id, "error": error})
-    published, publish_failed = sent.sent, len(sent.failed)
+        lost = [violations[i].id for i in events[rejected.index].indexes]
+        publish_failed += len(lost)
+        error = f"PutEvents rejected the findings: {rejected.error_code} {rejected.error_message}"
+        logger.error("bus refused a findings event", extra={"finding_ids": lost, "error": error})
+    published = len(violations) - publish_failed
     return GovernResult(
         resources=len(resources),
         findings=len(findings),
@@ -398,6 +449,7 @@ __all__ = [
     "GovernanceSettings",
     "ResourceType",
     "bus_detail",
+    "finding_events",
     "govern",
     "handle_cloudtrail",
     "refresh",

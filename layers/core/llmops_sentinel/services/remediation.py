@@ -44,7 +44,7 @@ from llmops_sentinel.domain.remediation.registry import ActionRequest, Unmet, is
 from llmops_sentinel.domain.remediation.scope import ConfiguredEndpoints, ListedEndpoints, WatchedEndpoints
 from llmops_sentinel.errors import ConfigError
 from llmops_sentinel.models.alarms import parse_alarm_timestamp
-from llmops_sentinel.models.signals import Signal, parse_signal
+from llmops_sentinel.models.signals import RejectedFinding, Signal, parse_finding_batch, parse_signal
 from llmops_sentinel.services.latency_confirmation import confirm_latency_alarm
 
 Outcome = Literal[
@@ -58,6 +58,7 @@ Outcome = Literal[
     "superseded",
     "queued",
     "daily-limit",
+    "rejected",
 ]
 CLAIM_STALE_S = 120
 """A lease claimed this long ago without a started execution belongs to a delivery that died (the
@@ -389,6 +390,36 @@ def route_signal(
     """parse -> confirm -> decide -> guard -> start -> audit (see the module docstring)."""
     deps = router_deps(settings, table, sfn, notifier, invoker, watched)
     return route(parse_signal(event), settings, deps, now)
+
+
+def route_findings(
+    event: Any, settings: RouterSettings, deps: RouterDeps, now: float | None = None
+) -> list[RouteResult]:
+    """A ``Governance Findings`` event: every finding through :func:`route` on its own (its own decision
+    id, audit item, lease and cooldown, exactly as a ``Governance Finding`` event of its own), plus a
+    ``rejected`` result per malformed finding (nothing acted on, nothing audited).
+
+    A finding whose routing raises does not stop the others: each is routed, then the first error is
+    raised so Lambda/EventBridge redeliver the event; the findings already routed are recognised by
+    their deterministic decision ids (a started workflow answers ``duplicate``)."""
+    signals, rejected = parse_finding_batch(event)  # the envelope is checked before anything is read
+    at = now if now is not None else time.time()
+    results = [_rejected(r) for r in rejected]
+    errors: list[Exception] = []
+    for signal in signals:
+        try:
+            results.append(route(signal, settings, deps, at))
+        except Exception as exc:  # re-raised below, once every other finding had its routing
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _rejected(finding: RejectedFinding) -> RouteResult:
+    return RouteResult(
+        status="rejected", action="none", reason=finding.reason, signal="governance-finding", decision_id="-"
+    )
 
 
 def router_deps(
