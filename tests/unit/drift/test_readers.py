@@ -200,6 +200,21 @@ def test_s3_parquet_and_csv_read_like_local_files(tmp_path: Path, small_blocks: 
     assert_same(remote_csv.profile, profile_batch(parse_csv(text)))
 
 
+class _BlobStore:
+    """The data bucket as the drift services use it: every object is ``blob``; profiles are kept by key."""
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+        self.objects: dict[str, bytes] = {}
+
+    def get(self, key: str, bucket: str | None = None) -> bytes:
+        return self.blob
+
+    def put_profile(self, endpoint: str, at: datetime, batch_id: str, body: bytes) -> str:
+        self.objects[f"{endpoint}/{batch_id}"] = body
+        return f"{endpoint}/{batch_id}"
+
+
 def test_one_file_profiles_the_same_through_firehose_data_capture_and_the_cli(
     tmp_path: Path, small_blocks: None, chat_lines: Callable[[int, int], list[bytes]]
 ) -> None:
@@ -208,24 +223,13 @@ def test_one_file_profiles_the_same_through_firehose_data_capture_and_the_cli(
     path = tmp_path / "capture.jsonl"
     path.write_bytes(blob)
 
-    class Store:
-        def __init__(self) -> None:
-            self.objects: dict[str, bytes] = {}
-
-        def get(self, key: str, bucket: str | None = None) -> bytes:
-            return blob
-
-        def put_profile(self, endpoint: str, at: datetime, batch_id: str, body: bytes) -> str:
-            self.objects[f"{endpoint}/{batch_id}"] = body
-            return f"{endpoint}/{batch_id}"
-
     settings = DriftSettings(bucket="b", kms_key_id="k", monitors=load_monitors())
-    firehose_store = Store()
+    firehose_store = _BlobStore(blob)
     records = [FirehoseRecordIn(f"r{i}", base64.b64encode(line).decode(), 1714557600000) for i, line in
                enumerate(lines)]
     ingest_firehose(records, settings.model_copy(update={"stream_endpoints": {"s": "ep"}}),
                     delivery_stream_arn="arn:aws:firehose:us-east-1:1:deliverystream/s", store=firehose_store)  # type: ignore[arg-type]
-    capture_store = Store()
+    capture_store = _BlobStore(blob)
     event = {"id": "e", "detail-type": "Object Created", "source": "aws.s3", "time": "2024-05-01T10:00:00Z",
              "detail": {"bucket": {"name": "cap"}, "object": {"key": "c/ep/AllTraffic/2024/05/01/10/x.jsonl"}}}
     profile_data_capture(event, settings, store=capture_store)  # type: ignore[arg-type]
@@ -277,22 +281,11 @@ def test_sampled_quality_features_profile_the_same_through_firehose_and_data_cap
     ]
     assert 10 < len(answers) < 25  # ~15 of 300: more than one DetectToxicContent call
 
-    class Store:
-        def __init__(self) -> None:
-            self.objects: dict[str, bytes] = {}
-
-        def get(self, key: str, bucket: str | None = None) -> bytes:
-            return blob
-
-        def put_profile(self, endpoint: str, at: datetime, batch_id: str, body: bytes) -> str:
-            self.objects[f"{endpoint}/{batch_id}"] = body
-            return f"{endpoint}/{batch_id}"
-
     monitors = load_monitors()
     monitors = monitors.model_copy(update={"quality": monitors.quality.model_copy(update={"sample_rate": rate})})
     settings = DriftSettings(bucket="b", kms_key_id="k", monitors=monitors, stream_endpoints={"s": "ep"})
     client = boto3.client("comprehend", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
-    firehose_store, capture_store = Store(), Store()
+    firehose_store, capture_store = _BlobStore(blob), _BlobStore(blob)
     with Stubber(client) as stub:
         _stub_comprehend(answers, stub)
         records = [FirehoseRecordIn(f"r{i}", base64.b64encode(line).decode(), 1714557600000)
