@@ -30,8 +30,21 @@ from llmops_sentinel.domain.drift.records import parse_lines
 from llmops_sentinel.domain.quality import PiiEntity, QualityConfig, sample_key
 from llmops_sentinel.services.quality import add_quality_profiles, new_budget, score_capture_lines, score_quality
 
-WORDS = ["the", "model", "endpoint", "latency", "token", "prompt", "response", "customer", "order", "invoice",
-         "shipping", "return", "policy"]
+WORDS = [
+    "the",
+    "model",
+    "endpoint",
+    "latency",
+    "token",
+    "prompt",
+    "response",
+    "customer",
+    "order",
+    "invoice",
+    "shipping",
+    "return",
+    "policy",
+]
 
 
 class Instant:
@@ -51,13 +64,22 @@ def capture_lines(n: int, seed: int = 0) -> list[bytes]:
         prompt = " ".join(rng.choice(WORDS, 60))
         answer = " ".join(rng.choice(WORDS, max(1, int(rng.normal(80, 20)))))
         request = {"model": "m", "messages": [{"role": "user", "content": prompt}]}
-        response = {"choices": [{"message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 90, "completion_tokens": len(answer) // 4}, "latency_ms": 412.5}
-        out.append(orjson.dumps({
-            "captureData": {"endpointInput": {"data": orjson.dumps(request).decode(), "encoding": "JSON"},
-                            "endpointOutput": {"data": orjson.dumps(response).decode(), "encoding": "JSON"}},
-            "eventMetadata": {"eventId": f"evt-{seed}-{i}", "inferenceTime": "2026-12-04T03:00:00Z"},
-        }))
+        response = {
+            "choices": [{"message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 90, "completion_tokens": len(answer) // 4},
+            "latency_ms": 412.5,
+        }
+        out.append(
+            orjson.dumps(
+                {
+                    "captureData": {
+                        "endpointInput": {"data": orjson.dumps(request).decode(), "encoding": "JSON"},
+                        "endpointOutput": {"data": orjson.dumps(response).decode(), "encoding": "JSON"},
+                    },
+                    "eventMetadata": {"eventId": f"evt-{seed}-{i}", "inferenceTime": "2026-12-04T03:00:00Z"},
+                }
+            )
+        )
     return out
 
 

@@ -23,6 +23,7 @@ metrics = Metrics()
 def deps() -> GovernanceDeps:
     return GovernanceDeps(GovernanceSettings.from_env())
 
+
 def rejected(exc: BadInputError) -> dict[str, Any]:
     return BatchResult(status="rejected", error=f"{type(exc).__name__}: {one_line(str(exc))}").model_dump(mode="json")
 

@@ -64,8 +64,11 @@ def _ingest(event: dict[str, Any], endpoint: str | None = "demo-llm-endpoint") -
     ]
     store = MemoryStore()
     result = ingest_firehose(
-        records, _settings({stream: endpoint} if endpoint else {}), invocation_id=event.get("invocationId"),
-        delivery_stream_arn=event.get("deliveryStreamArn"), store=store,  # type: ignore[arg-type]
+        records,
+        _settings({stream: endpoint} if endpoint else {}),
+        invocation_id=event.get("invocationId"),
+        delivery_stream_arn=event.get("deliveryStreamArn"),
+        store=store,  # type: ignore[arg-type]
     )
     return result, store
 
@@ -111,12 +114,21 @@ def test_gzip_cloudwatch_logs_records_fail_one_by_one_with_a_reason() -> None:
 def test_cloudwatch_logs_data_message_of_inference_records_is_ok() -> None:
     rng = np.random.default_rng(5)
     lines = traffic.records(rng, 3, datetime(2026, 11, 26, 10, tzinfo=UTC))
-    payload = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/llm/inference",
-               "logStream": "s", "subscriptionFilters": ["f"],
-               "logEvents": [{"id": str(i), "timestamp": 0, "message": line.decode()} for i, line in enumerate(lines)]}
+    payload = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/llm/inference",
+        "logStream": "s",
+        "subscriptionFilters": ["f"],
+        "logEvents": [{"id": str(i), "timestamp": 0, "message": line.decode()} for i, line in enumerate(lines)],
+    }
     data = base64.b64encode(gzip.compress(json.dumps(payload).encode())).decode()
-    event = {"invocationId": "i", "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
-             "region": "us-east-1", "records": [{"recordId": "r1", "approximateArrivalTimestamp": 1, "data": data}]}
+    event = {
+        "invocationId": "i",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
+        "region": "us-east-1",
+        "records": [{"recordId": "r1", "approximateArrivalTimestamp": 1, "data": data}],
+    }
     result, _ = _ingest(event)
     assert result.records[0].result == "Ok"
     rows = [json.loads(line) for line in base64.b64decode(result.records[0].data).splitlines()]

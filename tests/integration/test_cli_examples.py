@@ -55,8 +55,15 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subpro
     def run(argv: list[str], earlier: list[Future[Done]]) -> Done:
         for needed in earlier:  # submitted before this one, so already running or done: no deadlock
             needed.result()
-        return subprocess.run([sys.executable, "-m", "sentinel_dev.cli.main", *argv[1:]], cwd=work, env=env,
-                              capture_output=True, text=True, timeout=300, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "sentinel_dev.cli.main", *argv[1:]],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
 
     futures: list[Future[Done]] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -65,8 +72,9 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subpro
         return {command: (future.result(), work) for command, future in zip(commands, futures, strict=True)}
 
 
-def _one(outcomes: dict[str, tuple[subprocess.CompletedProcess[str], Path]], needle: str) -> tuple[
-        subprocess.CompletedProcess[str], Path]:
+def _one(
+    outcomes: dict[str, tuple[subprocess.CompletedProcess[str], Path]], needle: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     matches = [v for k, v in outcomes.items() if needle in k]
     assert len(matches) == 1, needle
     return matches[0]

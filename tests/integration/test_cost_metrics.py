@@ -160,4 +160,3 @@ def test_the_cost_rule_publishes_cost_metrics_and_an_unpriced_type_gets_no_cost(
 def test_a_malformed_cost_request_is_a_typed_rejection(cloud: LocalCloud) -> None:
     record = cloud.invoke("LatencyMonitorFunction", cost_request(hour_end="yesterday"))
     assert record.result["status"] == "rejected" and "not a cost request" in record.result["reason"], record.result
-

@@ -107,8 +107,11 @@ def test_the_drift_alarm_went_through_cloudwatch_and_eventbridge_in_simulated_ti
     transitions = [(t.previous, t.state, t.at - run.start) for t in run.alarms.transitions if t.alarm_name == name]
     minutes = [(a, b, int(d.total_seconds() // 60)) for a, b, d in transitions]
     assert minutes == [("OK", "ALARM", 18 * 60 + 5), ("ALARM", "OK", 18 * 60 + 20)]
-    routed = [i for i in run.cloud.runtime.invocations
-              if i.function == "AlarmRouterFunction" and (i.result or {}).get("signal") == "drift-alarm"]
+    routed = [
+        i
+        for i in run.cloud.runtime.invocations
+        if i.function == "AlarmRouterFunction" and (i.result or {}).get("signal") == "drift-alarm"
+    ]
     assert [i.source.startswith("rule:") for i in routed] == [True, True]
 
 
@@ -137,8 +140,10 @@ def test_the_report_follows_the_instance_counts_and_prices_the_day(ran: tuple[da
     tokens counted: cost per 1k input and output tokens and idle cost are numbers, not blanks."""
     run, _, outcomes = ran
     views = {v.name: v for v in outcomes["report"].endpoints}
-    hour = {name: [(round((p.t - run.start.timestamp()) / 3600, 1), p.v) for p in views[name].instances[0].steps]
-            for name in (day.CHAT, day.CODE)}
+    hour = {
+        name: [(round((p.t - run.start.timestamp()) / 3600, 1), p.v) for p in views[name].instances[0].steps]
+        for name in (day.CHAT, day.CODE)
+    }
     assert [v for _, v in hour[day.CHAT]] == [3.0, 1.0, 3.0] and hour[day.CHAT][1][0] == 6.5
     assert hour[day.CHAT][2][0] == 11.0
     assert [v for _, v in hour[day.CODE]] == [1.0, 2.0] and 14.0 <= hour[day.CODE][1][0] < 15.0

@@ -25,9 +25,15 @@ ENDPOINT = "demo-llm-endpoint"
 
 def scheduled(at: datetime) -> dict[str, Any]:
     return {
-        "version": "0", "id": f"sched-{at:%H%M}", "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": "123456789012", "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us-east-1",
-        "resources": ["arn:aws:events:us-east-1:123456789012:rule/sentinel-drift"], "detail": {},
+        "version": "0",
+        "id": f"sched-{at:%H%M}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/sentinel-drift"],
+        "detail": {},
     }
 
 
@@ -64,7 +70,8 @@ def metric(cloud: LocalCloud, name: str, dims: dict[str, str], at: datetime) -> 
     return [
         float(point.value)
         for point in cloudwatch_backends[cloud.account_id][cloud.region].get_all_metrics()
-        if point.namespace == "LLMOpsSentinel" and point.name == name
+        if point.namespace == "LLMOpsSentinel"
+        and point.name == name
         and sorted((d.name, d.value) for d in point.dimensions) == wanted
         and abs((point.timestamp.replace(tzinfo=UTC) - at).total_seconds()) < 60
     ]
@@ -75,8 +82,9 @@ def test_drifted_window_signals_retrain_and_the_alarm_agrees(cloud: LocalCloud) 
     rng = np.random.default_rng(12)
     good = traffic.records(rng, 600, now - timedelta(minutes=9), traffic.DRIFTED)
     bad = [b"not json at all", b'{"captureData": {"endpointInput": 42}}']
-    delivered = cloud.firehose_put("InferenceDeliveryStream", [*good[:300], *bad, *good[300:]],
-                                   at=now - timedelta(minutes=9))
+    delivered = cloud.firehose_put(
+        "InferenceDeliveryStream", [*good[:300], *bad, *good[300:]], at=now - timedelta(minutes=9)
+    )
     assert delivered.batch_error is None
     assert (delivered.ok, delivered.failed) == (600, 2)
     assert [r["recordId"] for r in delivered.response] == [r["recordId"] for r in delivered.invocation.event["records"]]
@@ -150,8 +158,9 @@ def test_data_capture_file_in_s3_is_profiled(cloud: LocalCloud) -> None:
     lines = traffic.records(rng, 50, now)
     key = f"datacapture/{ENDPOINT}/AllTraffic/{now:%Y/%m/%d/%H}/{now:%M-%S}-000-capture.jsonl"
     seen = len(cloud.runtime.invocations)
-    cloud.client("s3").put_object(Bucket=cloud.stack.ref("DataBucket"), Key=key,
-                                  Body=b"\n".join([*lines, b"{broken"]) + b"\n")
+    cloud.client("s3").put_object(
+        Bucket=cloud.stack.ref("DataBucket"), Key=key, Body=b"\n".join([*lines, b"{broken"]) + b"\n"
+    )
     (run,) = cloud.runtime.invocations[seen:]  # writing the profile (profiles/) triggers nothing more
     assert run.function == "DataCaptureProfilerFunction" and run.source.startswith("rule:")
     assert run.ok, run.logs

@@ -187,7 +187,6 @@ def test_weaker_action_is_superseded_and_stronger_is_queued_then_the_lease_is_ha
     assert sorted(r["outcome"] for r in audit(cloud)) == ["queued", "started", "started", "superseded"]
 
 
-
 class ThrottledOnce(StepFunctionsAdapter):
     """The real adapter, whose first StartExecution is throttled (as Step Functions may do)."""
 
@@ -284,4 +283,3 @@ def test_the_queued_decision_is_routed_when_the_workflow_it_waits_for_ends(held:
     outcomes = {r["decision_id"]: r["outcome"] for r in audit(cloud)}
     assert outcomes[queued["decision_id"]] == "started"
     assert len(cloud.executions("ScaleOutStateMachine")) == 1
-

@@ -44,16 +44,17 @@ def test_a_capture_file_is_scored_profiled_and_counted_in_metrics(cloud: LocalCl
     assert (quality["sampled"], quality["pii_calls"], quality["scored"]) == (12, 12, 12)
     assert quality["toxicity_calls"] + quality["failures"] == 2  # 12 short answers: 10 + 2 segments
     partial = profile_from_json(
-        cloud.client("s3").get_object(Bucket=cloud.stack.ref("DataBucket"), Key=run.result["profile_key"])[
-            "Body"
-        ].read()
+        cloud.client("s3")
+        .get_object(Bucket=cloud.stack.ref("DataBucket"), Key=run.result["profile_key"])["Body"]
+        .read()
     )
     pii = partial.features["pii"]
     assert isinstance(pii, CategoricalProfile) and sum(pii.counts().values()) == 12 and pii.missing == 0
     published = {
         point.name: float(point.value)
         for point in cloudwatch_backends[cloud.account_id][cloud.region].get_all_metrics()
-        if point.namespace == "LLMOpsSentinel" and point.name.startswith("Quality")
+        if point.namespace == "LLMOpsSentinel"
+        and point.name.startswith("Quality")
         and [(d.name, d.value) for d in point.dimensions] == [("EndpointName", ENDPOINT)]
     }
     assert published["QualityPiiCalls"] == 12 and published["QualitySampledRecords"] == 12

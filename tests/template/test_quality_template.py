@@ -24,8 +24,18 @@ RESOURCES: dict[str, Any] = translate(SOURCE, "us-east-1")["Resources"]
 ACTIONS = {"comprehend:DetectToxicContent", "comprehend:DetectPiiEntities"}
 CALLERS = {"FirehoseProcessorFunction", "DataCaptureProfilerFunction"}
 PARAMETER = SOURCE.raw["Parameters"]["QualitySampleRate"]
-COUNTERS = {"sampled": 12, "scored": 10, "toxicity_calls": 2, "pii_calls": 10, "units": 61,
-            "skipped_records": 2, "failures": 1, "stopped": "throttled", "cut": 0, "blank": 0}
+COUNTERS = {
+    "sampled": 12,
+    "scored": 10,
+    "toxicity_calls": 2,
+    "pii_calls": 10,
+    "units": 61,
+    "skipped_records": 2,
+    "failures": 1,
+    "stopped": "throttled",
+    "cut": 0,
+    "blank": 0,
+}
 
 
 def _statements(role: dict[str, Any]) -> list[Any]:
@@ -58,8 +68,11 @@ def test_sample_rate_parameter_defaults_to_off_and_reaches_both_functions() -> N
 
 
 def _condition(value: str) -> bool:
-    resolver = Resolver(lambda name: value if name == "QualitySampleRate" else f"ref:{name}",
-                        lambda lid, attr: f"{lid}.{attr}", conditions={})
+    resolver = Resolver(
+        lambda name: value if name == "QualitySampleRate" else f"ref:{name}",
+        lambda lid, attr: f"{lid}.{attr}",
+        conditions={},
+    )
     return bool(resolver.resolve(SOURCE.raw["Conditions"]["QualitySampling"]))
 
 
@@ -74,16 +87,40 @@ def _code_rate(value: str, monkeypatch: pytest.MonkeyPatch) -> float:
     return DriftSettings.from_env().monitors.quality.sample_rate
 
 
-@pytest.mark.parametrize("value", ["0", "0.0", "0.00", "0.000000", "0.000001", "0.01", "0.1", "0.10", "0.5",
-                                   "0.999999", "1", "1.0", "1.000000"])
+@pytest.mark.parametrize(
+    "value",
+    ["0", "0.0", "0.00", "0.000000", "0.000001", "0.01", "0.1", "0.10", "0.5", "0.999999", "1", "1.0", "1.000000"],
+)
 def test_the_condition_is_on_exactly_when_the_code_samples(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _admitted(value)
     assert _condition(value) is (_code_rate(value, monkeypatch) > 0) is (float(value) > 0)
 
 
 # "\u0661" is an Arabic-Indic one, which float() reads: refused all the same
-@pytest.mark.parametrize("value", ["", "00", "01", ".5", "0.", "1.", "1.5", "1.000001", "2", "-0", "-0.1",
-                                   "0.0000001", "1e-2", "0,01", " 0.01", "0.01 ", "off", "0x1", "\u0661"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "00",
+        "01",
+        ".5",
+        "0.",
+        "1.",
+        "1.5",
+        "1.000001",
+        "2",
+        "-0",
+        "-0.1",
+        "0.0000001",
+        "1e-2",
+        "0,01",
+        " 0.01",
+        "0.01 ",
+        "off",
+        "0x1",
+        "\u0661",
+    ],
+)
 def test_the_parameter_refuses_anything_but_a_decimal_in_0_1(value: str) -> None:
     assert not _admitted(value)
 
@@ -119,8 +156,12 @@ def test_both_paths_publish_the_counters_the_dashboard_plots_with_its_dimensions
     quality = {n for n in names[0] if n.startswith("Quality")}
     assert quality == names[1] and len(quality) == 8
     assert not {n for n in names[2] if n.startswith("Quality")}  # off: no quality metric at all
-    assert (docs[0]["QualityScoredRecords"], docs[0]["QualitySkippedRecords"], docs[0]["QualityBudgetExhausted"],
-            docs[0]["QualityBilledUnits"]) == ([10.0], [2.0], [1.0], [61.0])
+    assert (
+        docs[0]["QualityScoredRecords"],
+        docs[0]["QualitySkippedRecords"],
+        docs[0]["QualityBudgetExhausted"],
+        docs[0]["QualityBilledUnits"],
+    ) == ([10.0], [2.0], [1.0], [61.0])
     published = {
         frozenset(dims) for doc in docs[:2] for d in doc["_aws"]["CloudWatchMetrics"] for dims in d["Dimensions"]
     }

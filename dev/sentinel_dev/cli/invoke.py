@@ -4,7 +4,6 @@ The handler, its environment and its layer come from template.yaml; AWS calls go
 cloud (moto) started for the call. Logs go to stderr, the function's result to stdout.
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -46,7 +45,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters")
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print the function's logs")
     parser.add_argument(
-        "--seed-history", action="store_true",
+        "--seed-history",
+        action="store_true",
         help="first put the metrics/baseline/traffic the event needs (LatencyMonitorFunction, DriftDetectorFunction)",
     )
     parser.set_defaults(func=run)

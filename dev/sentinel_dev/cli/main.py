@@ -29,8 +29,17 @@ COMMANDS: tuple[str, ...] = ("invoke", "demo", "baseline", "drift", "govern", "l
 # commands whose process may end without the interpreter's teardown (they start no thread, hold no open
 # file once done, and leave nothing to finalise but memory)
 FAST_EXIT: frozenset[str] = frozenset({"baseline", "drift"})
-__all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "FAST_EXIT", "build_parser", "exit_now", "main",
-           "run"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_BAD_INPUT",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "FAST_EXIT",
+    "build_parser",
+    "exit_now",
+    "main",
+    "run",
+]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -70,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
         from sentinel_dev.local.demo import run_demo
 
         sys.stderr.write("running the demo on the local cloud (about 10-20 s)...\n")
-        demo = run_demo(echo=None, report_path=None if args.json else args.output, prices=book,
-                        keep_model=args.json)
+        demo = run_demo(echo=None, report_path=None if args.json else args.output, prices=book, keep_model=args.json)
         if args.json:
             emit_json(demo.report_model or {})
         else:
@@ -96,7 +95,12 @@ def run(args: argparse.Namespace) -> int:
     now = time.time()
     model = gather(
         Deployment(table=table, bucket=bucket, region=region, source=f"stack {args.stack or table} in {region}"),
-        Clients.default(), now - args.hours * 3600, now, endpoints=args.endpoint, book=book, now=now,
+        Clients.default(),
+        now - args.hours * 3600,
+        now,
+        endpoints=args.endpoint,
+        book=book,
+        now=now,
     )
     if args.json:
         emit_json(model)

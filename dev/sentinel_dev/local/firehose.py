@@ -101,20 +101,29 @@ def put_records(
     arrival = int(at.timestamp() * 1000)
     raw = [r.encode() if isinstance(r, str) else bytes(r) for r in records]
     sent: list[dict[str, Any]] = [
-        {"recordId": f"{arrival}{i:06d}{uuid.uuid4().hex[:12]}", "approximateArrivalTimestamp": arrival,
-         "data": base64.b64encode(data).decode()}
+        {
+            "recordId": f"{arrival}{i:06d}{uuid.uuid4().hex[:12]}",
+            "approximateArrivalTimestamp": arrival,
+            "data": base64.b64encode(data).decode(),
+        }
         for i, data in enumerate(raw)
     ]
-    event = {"invocationId": str(uuid.uuid4()), "deliveryStreamArn": stream_arn, "region": cloud.region,
-             "records": sent}
+    event = {
+        "invocationId": str(uuid.uuid4()),
+        "deliveryStreamArn": stream_arn,
+        "region": cloud.region,
+        "records": sent,
+    }
     invocation = cloud.runtime.invoke(lambda_arn, event, source=f"firehose:{stream}")
     delivery = FirehoseDelivery(invocation=invocation)
     by_id: dict[str, dict[str, Any]] = {str(r["recordId"]): r for r in sent}
     answered = (invocation.result or {}).get("records") if isinstance(invocation.result, dict) else None
     if not invocation.ok:
         delivery.batch_error = "Lambda.FunctionError"
-    elif not isinstance(answered, list) or sorted(str(r.get("recordId")) for r in answered) != sorted(by_id) or any(
-        r.get("result") not in ("Ok", "Dropped", "ProcessingFailed") for r in answered
+    elif (
+        not isinstance(answered, list)
+        or sorted(str(r.get("recordId")) for r in answered) != sorted(by_id)
+        or any(r.get("result") not in ("Ok", "Dropped", "ProcessingFailed") for r in answered)
     ):
         delivery.batch_error = "Lambda.InvalidOutput"
     delivery.response = answered if isinstance(answered, list) else []
@@ -132,8 +141,13 @@ def put_records(
             elif answer["result"] == "Dropped":
                 delivery.dropped += 1
             else:
-                errors.append((by_id[answer["recordId"]], "Lambda.ProcessingFailed",
-                               "The record was marked as failed by the Lambda function."))
+                errors.append(
+                    (
+                        by_id[answer["recordId"]],
+                        "Lambda.ProcessingFailed",
+                        "The record was marked as failed by the Lambda function.",
+                    )
+                )
     delivery.failed = len(errors)
     name = f"{stream}-1-{at:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}"
     if ok_data:
@@ -144,11 +158,17 @@ def put_records(
         delivery.ok_key = key
     if errors:
         lines = [
-            json.dumps({
-                "attemptsMade": 1, "arrivalTimestamp": record["approximateArrivalTimestamp"], "errorCode": code,
-                "errorMessage": message, "attemptEndingTimestamp": arrival, "rawData": record["data"],
-                "lambdaArn": lambda_arn,
-            })
+            json.dumps(
+                {
+                    "attemptsMade": 1,
+                    "arrivalTimestamp": record["approximateArrivalTimestamp"],
+                    "errorCode": code,
+                    "errorMessage": message,
+                    "attemptEndingTimestamp": arrival,
+                    "rawData": record["data"],
+                    "lambdaArn": lambda_arn,
+                }
+            )
             for record, code, message in errors
         ]
         error_type = "processing-failed"

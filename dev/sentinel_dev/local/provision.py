@@ -492,14 +492,11 @@ def _bucket(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> Create
     encryption = props.get("BucketEncryption")
     if encryption:  # CloudFormation's list is the API's "Rules"
         rules = [
-            {_SSE_KEYS.get(k, k): v for k, v in r.items()}
-            for r in encryption["ServerSideEncryptionConfiguration"]
+            {_SSE_KEYS.get(k, k): v for k, v in r.items()} for r in encryption["ServerSideEncryptionConfiguration"]
         ]
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
     if props.get("PublicAccessBlockConfiguration"):
-        s3.put_public_access_block(
-            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
-        )
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
     if props.get("VersioningConfiguration"):
         s3.put_bucket_versioning(
             Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]}

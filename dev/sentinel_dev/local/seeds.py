@@ -69,11 +69,16 @@ def seed_drift(cloud: LocalCloud, event: dict[str, Any], rng: np.random.Generato
     endpoints = event.get("endpoints") or [cloud.parameters.get("EndpointName", "demo-llm-endpoint")]
     bucket = cloud.stack.ref("DataBucket")
     for endpoint in endpoints:
-        baseline, _ = build_baseline([b"\n".join(traffic.records(rng, 2000, at - timedelta(days=7)))],
-                                     endpoint=str(endpoint), features=["llm", "columns"], rng=rng)
+        baseline, _ = build_baseline(
+            [b"\n".join(traffic.records(rng, 2000, at - timedelta(days=7)))],
+            endpoint=str(endpoint),
+            features=["llm", "columns"],
+            rng=rng,
+        )
         cloud.client("s3").put_object(Bucket=bucket, Key=f"baselines/{endpoint}.json", Body=profile_to_json(baseline))
     delivered = cloud.firehose_put(
-        "InferenceDeliveryStream", list(traffic.records(rng, 400, at - timedelta(minutes=9), traffic.DRIFTED)),
+        "InferenceDeliveryStream",
+        list(traffic.records(rng, 400, at - timedelta(minutes=9), traffic.DRIFTED)),
         at=at - timedelta(minutes=9),
     )
     return (

@@ -13,9 +13,32 @@ import numpy as np
 import orjson
 
 WORDS = [
-    "the", "model", "endpoint", "latency", "token", "prompt", "response", "customer", "order", "invoice",
-    "shipping", "return", "policy", "account", "password", "reset", "billing", "plan", "upgrade", "help",
-    "question", "answer", "summary", "detail", "please", "thanks",
+    "the",
+    "model",
+    "endpoint",
+    "latency",
+    "token",
+    "prompt",
+    "response",
+    "customer",
+    "order",
+    "invoice",
+    "shipping",
+    "return",
+    "policy",
+    "account",
+    "password",
+    "reset",
+    "billing",
+    "plan",
+    "upgrade",
+    "help",
+    "question",
+    "answer",
+    "summary",
+    "detail",
+    "please",
+    "thanks",
 ]
 REFUSAL = "I'm sorry, but I can't help with that."
 
@@ -38,26 +61,44 @@ def chat_capture(rng: np.random.Generator, i: int, at: datetime, traffic: Traffi
     answer = " ".join(rng.choice(WORDS, max(1, int(rng.normal(traffic.answer_words, 20)))))
     if rng.random() < traffic.refusal_rate:
         answer = REFUSAL
-    request = {"model": "llama-3-8b", "messages": [
-        {"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": prompt}]}
+    request = {
+        "model": "llama-3-8b",
+        "messages": [
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": prompt},
+        ],
+    }
     response = {
-        "id": f"c-{i}", "model": "llama-3-8b",
+        "id": f"c-{i}",
+        "model": "llama-3-8b",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(answer) // 4},
         "latency_ms": round(float(rng.lognormal(traffic.latency_log_ms, 0.3)), 1),
         "ttft_ms": round(float(rng.lognormal(4, 0.3)), 1),
     }
-    return orjson.dumps({
-        "captureData": {
-            "endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
-                              "data": orjson.dumps(request).decode(), "encoding": "JSON"},
-            "endpointOutput": {"observedContentType": "application/json; charset=utf-8", "mode": "OUTPUT",
-                               "data": orjson.dumps(response).decode(), "encoding": "JSON"},
-        },
-        "eventMetadata": {"eventId": f"evt-{i}", "inferenceTime": (at + timedelta(milliseconds=i)).strftime(
-            "%Y-%m-%dT%H:%M:%S.%fZ")},
-        "eventVersion": "0",
-    })
+    return orjson.dumps(
+        {
+            "captureData": {
+                "endpointInput": {
+                    "observedContentType": "application/json",
+                    "mode": "INPUT",
+                    "data": orjson.dumps(request).decode(),
+                    "encoding": "JSON",
+                },
+                "endpointOutput": {
+                    "observedContentType": "application/json; charset=utf-8",
+                    "mode": "OUTPUT",
+                    "data": orjson.dumps(response).decode(),
+                    "encoding": "JSON",
+                },
+            },
+            "eventMetadata": {
+                "eventId": f"evt-{i}",
+                "inferenceTime": (at + timedelta(milliseconds=i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            },
+            "eventVersion": "0",
+        }
+    )
 
 
 def records(rng: np.random.Generator, n: int, at: datetime, traffic: Traffic = NORMAL) -> list[bytes]:

@@ -58,12 +58,16 @@ def _run(chromium: str, args: list[str], timeout: float) -> subprocess.Completed
     with tempfile.TemporaryDirectory(prefix="sentinel-chromium-") as profile:
         return subprocess.run(
             [chromium, *FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
 
-def check_report(path: Path, screenshot: Path | None = None, chromium: str | None = None,
-                 timeout: float = 90.0) -> BrowserCheck:
+def check_report(
+    path: Path, screenshot: Path | None = None, chromium: str | None = None, timeout: float = 90.0
+) -> BrowserCheck:
     """Load ``path`` in Chromium: the DOM after scripts ran (the page's own chart count) and the console."""
     exe = chromium or find_chromium()
     if exe is None:
@@ -105,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     result = check_report(args.report, args.screenshot)
     if result.charts_drawn < args.min_drawn:
         result.errors.append(f"only {result.charts_drawn} charts drew something (expected >= {args.min_drawn})")
-    print(f"{args.report}: {result.charts_drawn} of {result.charts_total} charts drawn, "
-          f"{result.charts_empty} without data, {len(result.console)} console messages")
+    print(
+        f"{args.report}: {result.charts_drawn} of {result.charts_total} charts drawn, "
+        f"{result.charts_empty} without data, {len(result.console)} console messages"
+    )
     for error in result.errors:
         print(f"  FAIL {error}", file=sys.stderr)
     if args.screenshot and args.screenshot.exists():

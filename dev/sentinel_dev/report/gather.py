@@ -140,7 +140,11 @@ def _scaled(stepfunctions: Any, audit: list[AuditRecord]) -> list[tuple[float, s
 
 
 def _capacity(
-    sagemaker: Any, endpoint: str, configs: list[tuple[str, str]], audit: list[AuditRecord], now: float,
+    sagemaker: Any,
+    endpoint: str,
+    configs: list[tuple[str, str]],
+    audit: list[AuditRecord],
+    now: float,
     stepfunctions: Any = None,
 ) -> dict[str, list[_Segment]]:
     """Per variant: (from t, instance type, count) steps, from the config history and the counts the
@@ -164,9 +168,9 @@ def _capacity(
     described = sagemaker.describe_endpoint(EndpointName=endpoint)
     current_types = _variants_of_config(sagemaker, described["EndpointConfigName"]) or {}
     changed = [
-        when for r in audit
-        if r.action in CAPACITY_ACTIONS and r.status == "SUCCEEDED"
-        and (when := _epoch(r.occurred_at)) is not None
+        when
+        for r in audit
+        if r.action in CAPACITY_ACTIONS and r.status == "SUCCEEDED" and (when := _epoch(r.occurred_at)) is not None
     ]
     for v in described.get("ProductionVariants", []):
         name = v["VariantName"]
@@ -207,9 +211,14 @@ def _drift(
     features: dict[str, dict[str, Any]] = {}
     share: list[DriftPoint] = []
     for t, report in sorted(docs, key=lambda d: d[0]):
-        share.append(DriftPoint(t=t, effect=float(report.get("share_drifted", 0.0)),
-                                threshold=float(report.get("share_threshold", 0.0)),
-                                drifted=bool(report.get("drifted"))))
+        share.append(
+            DriftPoint(
+                t=t,
+                effect=float(report.get("share_drifted", 0.0)),
+                threshold=float(report.get("share_threshold", 0.0)),
+                drifted=bool(report.get("drifted")),
+            )
+        )
         for f in report.get("features", []):
             uses_p = f.get("p_value") is not None
             effect = float(f["effect_size"] if uses_p else f["statistic"])
@@ -259,8 +268,11 @@ def _latency(
     markers: list[Marker] = []
     if p99.timestamps:
         result = detect(np.asarray(p99.timestamps), np.asarray(p99.values))
-        scores = [Point(t=float(t), v=float(s)) for t, s in zip(result.timestamps, result.scores, strict=True)
-                  if math.isfinite(float(s))]
+        scores = [
+            Point(t=float(t), v=float(s))
+            for t, s in zip(result.timestamps, result.scores, strict=True)
+            if math.isfinite(float(s))
+        ]
         for alarm in result.alarm_records:
             markers.append(Marker(t=alarm.onset, label=f"onset {alarm.magnitude:+.0%}", kind="onset"))
             markers.append(Marker(t=alarm.detected_at, label=f"detected ({alarm.statistic})", kind="detected"))
@@ -271,16 +283,28 @@ def _latency(
 def _audit_rows(endpoint: str, records: list[AuditRecord]) -> list[AuditRow]:
     return [
         AuditRow(
-            anchor=_anchor(endpoint, r), occurred_at=r.occurred_at, signal=r.signal, summary=r.summary,
-            decision=r.outcome, reason=r.reason, action=r.action, workflow=r.execution_name,
-            status=r.status or ("RUNNING" if r.execution_arn else None), deliveries=r.deliveries,
+            anchor=_anchor(endpoint, r),
+            occurred_at=r.occurred_at,
+            signal=r.signal,
+            summary=r.summary,
+            decision=r.outcome,
+            reason=r.reason,
+            action=r.action,
+            workflow=r.execution_name,
+            status=r.status or ("RUNNING" if r.execution_arn else None),
+            deliveries=r.deliveries,
         )
         for r in sorted(records, key=lambda r: r.occurred_at)
     ]
 
 
 def endpoint_view(
-    deployment: Deployment, clients: Clients, endpoint: str, start: float, end: float, book: PriceBook | None,
+    deployment: Deployment,
+    clients: Clients,
+    endpoint: str,
+    start: float,
+    end: float,
+    book: PriceBook | None,
     now: float,
 ) -> EndpointView:
     table = SentinelTable(deployment.table, ddb=clients.dynamodb)
@@ -292,11 +316,13 @@ def endpoint_view(
     threshold = _p99_threshold_ms(clients.cloudwatch, endpoint)
     action_markers = [
         Marker(t=t, label=f"{r.action} {r.outcome}", kind="action", link=_anchor(endpoint, r))
-        for r in audit if (t := _epoch(r.occurred_at)) is not None
+        for r in audit
+        if (t := _epoch(r.occurred_at)) is not None
     ]
     deploy_markers = [
         Marker(t=t, label=name.removeprefix(f"{endpoint}-"), kind="deploy")
-        for iso, name in configs if (t := _epoch(iso)) is not None
+        for iso, name in configs
+        if (t := _epoch(iso)) is not None
     ]
     latency: list[LatencySeries] = []
     busy: dict[str, list[float]] = {}
@@ -304,10 +330,15 @@ def endpoint_view(
         p99, scores, markers, invocations = _latency(metrics, endpoint, variant, start, end)
         busy[variant] = [t for t, v in invocations if v > 0]
         if p99:
-            latency.append(LatencySeries(
-                variant=variant, p99_ms=p99, score=scores, threshold_ms=threshold,
-                markers=[*deploy_markers, *markers, *action_markers],
-            ))
+            latency.append(
+                LatencySeries(
+                    variant=variant,
+                    p99_ms=p99,
+                    score=scores,
+                    threshold_ms=threshold,
+                    markers=[*deploy_markers, *markers, *action_markers],
+                )
+            )
     instances = [
         InstanceSeries(
             variant=variant,
@@ -334,15 +365,30 @@ def endpoint_view(
             for itype in types:
                 steps = [(s.t, s.count if s.instance_type == itype else 0) for s in segs]
                 weight = share_of_traffic * hours[itype] / total_hours
-                costs.append(variant_cost(VariantUsage(
-                    endpoint=endpoint, variant=variant, region=deployment.region, instance_type=itype,
-                    instance_hours=hours[itype],
-                    idle_instance_hours=min(hours[itype], idle_instance_hours(steps, busy.get(variant, []),
-                                                                              PERIOD_S, start, end)),
-                    input_tokens=tokens_in * weight, output_tokens=tokens_out * weight,
-                ), book))
+                costs.append(
+                    variant_cost(
+                        VariantUsage(
+                            endpoint=endpoint,
+                            variant=variant,
+                            region=deployment.region,
+                            instance_type=itype,
+                            instance_hours=hours[itype],
+                            idle_instance_hours=min(
+                                hours[itype], idle_instance_hours(steps, busy.get(variant, []), PERIOD_S, start, end)
+                            ),
+                            input_tokens=tokens_in * weight,
+                            output_tokens=tokens_out * weight,
+                        ),
+                        book,
+                    )
+                )
     return EndpointView(
-        name=endpoint, drift=drift, drift_share=share, latency=latency, instances=instances, costs=costs,
+        name=endpoint,
+        drift=drift,
+        drift_share=share,
+        latency=latency,
+        instances=instances,
+        costs=costs,
         audit=_audit_rows(endpoint, audit),
     )
 
@@ -394,6 +440,12 @@ def gather(
                 f"cannot read endpoint {name!r}: {exc.response.get('Error', {}).get('Message', exc)}"
             ) from None
     return ReportModel(
-        source=deployment.source, generated_at=moment, start=start, end=end, endpoints=views,
-        findings=findings(clients.securityhub), price_book=book.source if book else None, notes=notes or [],
+        source=deployment.source,
+        generated_at=moment,
+        start=start,
+        end=end,
+        endpoints=views,
+        findings=findings(clients.securityhub),
+        price_book=book.source if book else None,
+        notes=notes or [],
     )

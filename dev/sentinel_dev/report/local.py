@@ -25,7 +25,12 @@ def cloud_report(
     names = ("s3", "dynamodb", "cloudwatch", "sagemaker", "securityhub", "stepfunctions")
     clients = Clients(*(cloud.client(name) for name in names))
     return gather(
-        deployment, clients, start, end, book=book, now=now,
+        deployment,
+        clients,
+        start,
+        end,
+        book=book,
+        now=now,
         notes=["Demo data: simulated traffic on a local cloud; nothing here ran on AWS."],
     )
 

@@ -92,7 +92,11 @@ def _latency(view: EndpointView, report: ReportModel) -> str:
                 f"latency-{view.name}-{series.variant}",
                 f"{view.name}/{series.variant} ModelLatency p99",
                 [Line(f"p99 ms ({series.variant})", [(p.t, p.v) for p in series.p99_ms], PALETTE[index % 8])],
-                report.start, report.end, y_label="p99 (ms)", hlines=hlines, markers=series.markers,
+                report.start,
+                report.end,
+                y_label="p99 (ms)",
+                hlines=hlines,
+                markers=series.markers,
             )
         )
         parts.append(
@@ -100,7 +104,12 @@ def _latency(view: EndpointView, report: ReportModel) -> str:
                 f"score-{view.name}-{series.variant}",
                 f"{view.name}/{series.variant} detector score",
                 [Line("detector score", [(p.t, p.v) for p in series.score], "#7c3aed")],
-                report.start, report.end, y_label="score", y_range=(0.0, 1.0), markers=series.markers, height=150,
+                report.start,
+                report.end,
+                y_label="score",
+                y_range=(0.0, 1.0),
+                markers=series.markers,
+                height=150,
                 empty="the detector accepted no points (too little history)",
             )
         )
@@ -122,17 +131,26 @@ def _drift(view: EndpointView, report: ReportModel) -> str:
     share = view.drift_share
     parts.append(
         line_chart(
-            f"drift-share-{view.name}", f"{view.name} share of drifted features",
-            [Line("share drifted", [(p.t, p.effect) for p in share], PALETTE[0], dots=True,
-                  highlight=[p.drifted for p in share])],
-            report.start, report.end, y_label="share", y_range=(0.0, 1.0),
+            f"drift-share-{view.name}",
+            f"{view.name} share of drifted features",
+            [
+                Line(
+                    "share drifted",
+                    [(p.t, p.effect) for p in share],
+                    PALETTE[0],
+                    dots=True,
+                    highlight=[p.drifted for p in share],
+                )
+            ],
+            report.start,
+            report.end,
+            y_label="share",
+            y_range=(0.0, 1.0),
             hlines=[HLine(share[-1].threshold, f"threshold {share[-1].threshold:.0%}")] if share else [],
             height=160,
         )
     )
-    parts.append(
-        "<h3>Drift per feature: effect size against its floor (dashed); red = drifted</h3><div class='grid'>"
-    )
+    parts.append("<h3>Drift per feature: effect size against its floor (dashed); red = drifted</h3><div class='grid'>")
     for series in sorted(view.drift, key=_drift_rank):
         drifted = any(p.drifted for p in series.points)
         last = series.points[-1]
@@ -141,10 +159,22 @@ def _drift(view: EndpointView, report: ReportModel) -> str:
             f"{' critical' if series.critical else ''} - last {last.effect:.3g} vs {last.threshold:.3g}"
         )
         chart = line_chart(
-            f"drift-{view.name}-{series.feature}", f"{series.feature} drift",
-            [Line(series.feature, [(p.t, p.effect) for p in series.points], PALETTE[2], dots=True,
-                  highlight=[p.drifted for p in series.points])],
-            report.start, report.end, hlines=[HLine(last.threshold, "")], width=300, height=120,
+            f"drift-{view.name}-{series.feature}",
+            f"{series.feature} drift",
+            [
+                Line(
+                    series.feature,
+                    [(p.t, p.effect) for p in series.points],
+                    PALETTE[2],
+                    dots=True,
+                    highlight=[p.drifted for p in series.points],
+                )
+            ],
+            report.start,
+            report.end,
+            hlines=[HLine(last.threshold, "")],
+            width=300,
+            height=120,
         )
         parts.append(
             f"<figure><figcaption class='{'drifted' if drifted else ''}'>{caption}</figcaption>{chart}</figure>"
@@ -162,8 +192,14 @@ def _instances(view: EndpointView, report: ReportModel) -> str:
     ]
     markers = [m for s in view.latency for m in s.markers if m.kind in {"action", "deploy"}]
     return "<h3>Instances per variant</h3>" + line_chart(
-        f"instances-{view.name}", f"{view.name} instance count", lines, report.start, report.end,
-        y_label="instances", markers=markers, height=150,
+        f"instances-{view.name}",
+        f"{view.name} instance count",
+        lines,
+        report.start,
+        report.end,
+        y_label="instances",
+        markers=markers,
+        height=150,
     )
 
 
@@ -180,29 +216,43 @@ def _cost_chart(view: EndpointView) -> str:
         bars = [
             (
                 label(c),
-                [("per 1k input", c.usd_per_1k_input_tokens or 0.0, PALETTE[0]),
-                 ("per 1k output", c.usd_per_1k_output_tokens or 0.0, PALETTE[1])],
+                [
+                    ("per 1k input", c.usd_per_1k_input_tokens or 0.0, PALETTE[0]),
+                    ("per 1k output", c.usd_per_1k_output_tokens or 0.0, PALETTE[1]),
+                ],
             )
             for c in view.costs
         ]
-        return bar_chart(f"cost-{view.name}", f"{view.name} cost per 1k tokens", bars, unit=" $",
-                         empty="no tokens served or no price: no cost per 1k tokens")
+        return bar_chart(
+            f"cost-{view.name}",
+            f"{view.name} cost per 1k tokens",
+            bars,
+            unit=" $",
+            empty="no tokens served or no price: no cost per 1k tokens",
+        )
     priced = [c for c in view.costs if c.priced and c.cost_usd is not None]
     if not priced:
         return ""
     bars = [
         (
             label(c),
-            [("in use", max(0.0, (c.cost_usd or 0.0) - (c.idle_cost_usd or 0.0)), PALETTE[0]),
-             ("idle", c.idle_cost_usd or 0.0, PALETTE[7])],
+            [
+                ("in use", max(0.0, (c.cost_usd or 0.0) - (c.idle_cost_usd or 0.0)), PALETTE[0]),
+                ("idle", c.idle_cost_usd or 0.0, PALETTE[7]),
+            ],
         )
         for c in priced
     ]
     return (
         "<p class='note'>No token counts for this endpoint in this period (no captured requests reached the "
         "Firehose processor): no cost per 1k tokens; the instance cost, in use and idle:</p>"
-        + bar_chart(f"cost-{view.name}", f"{view.name} instance cost, in use and idle", bars, unit=" $",
-                    empty="no instance-hours in this period")
+        + bar_chart(
+            f"cost-{view.name}",
+            f"{view.name} instance cost, in use and idle",
+            bars,
+            unit=" $",
+            empty="no instance-hours in this period",
+        )
     )
 
 
@@ -221,17 +271,16 @@ def _costs(view: EndpointView) -> str:
     unpriced = [c for c in view.costs if not c.priced]
     note = (
         f"<p class='note'>No price for {', '.join(sorted({c.instance_type + ' in ' + c.region for c in unpriced}))}"
-        " in the price book.</p>" if unpriced else ""
+        " in the price book.</p>"
+        if unpriced
+        else ""
     )
     sources = sorted({c.price_source for c in view.costs if c.price_source})
     return (
         "<h3>Cost in this period</h3><table><thead><tr><th>variant</th><th>instance</th><th>$/h</th>"
         "<th>instance-h</th><th>cost</th><th>idle instance-h (cost)</th><th>tokens in / out</th>"
         "<th>$/1k in</th><th>$/1k out</th><th>$/1k blended</th></tr></thead><tbody>"
-        f"{rows}</tbody></table>"
-        + chart
-        + note
-        + "".join(f"<p class='note'>price: {escape(s)}</p>" for s in sources)
+        f"{rows}</tbody></table>" + chart + note + "".join(f"<p class='note'>price: {escape(s)}</p>" for s in sources)
     )
 
 
@@ -270,18 +319,23 @@ def _findings(findings: list[FindingRow]) -> str:
         f"<tr><td>{escape(f.severity)}</td><td class='{'ok' if f.compliant else 'bad'}'>"
         f"{'compliant' if f.compliant else 'NON-COMPLIANT'}</td><td>{escape(f.policy)}</td>"
         f"<td>{escape(f.resource)}</td><td>{escape(f.remediation or '-')}</td></tr>"
-        for f in sorted(findings, key=lambda f: (f.compliant, SEVERITIES.index(f.severity)
-                                                   if f.severity in SEVERITIES else 9, f.policy))
+        for f in sorted(
+            findings,
+            key=lambda f: (f.compliant, SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9, f.policy),
+        )
     )
     table = (
         "<input type='search' placeholder='filter findings' data-filter='findings'><table id='findings'><thead>"
         "<tr><th>severity</th><th>result</th><th>policy</th><th>resource</th><th>remediation</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>" if findings else ""
+        f"<tbody>{rows}</tbody></table>"
+        if findings
+        else ""
     )
     return (
         "<section><h2>Governance findings by severity</h2>"
         + bar_chart("findings", "findings by severity", bars, empty="no governance findings in Security Hub")
-        + table + "</section>"
+        + table
+        + "</section>"
     )
 
 
@@ -302,23 +356,31 @@ def render_html(report: ReportModel) -> str:
     body = [
         f"<header><h1>{escape(report.title)}</h1><p>{escape(report.source)} &middot; {_iso(report.start)} &ndash; "
         f"{_iso(report.end)} &middot; generated {_iso(report.generated_at)}</p></header><main>",
-        "<div class='cards'>" + "".join(f"<div class='card'><b>{escape(v)}</b><span>{escape(k)}</span></div>"
-                                        for v, k in cards) + "</div>",
+        "<div class='cards'>"
+        + "".join(f"<div class='card'><b>{escape(v)}</b><span>{escape(k)}</span></div>" for v, k in cards)
+        + "</div>",
     ]
     if report.notes:
-        body.append("<section><h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes)
-                    + "</ul></section>")
+        body.append(
+            "<section><h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul></section>"
+        )
     for view in report.endpoints:
         body.append(
             f"<section id='endpoint-{escape(view.name)}'><h2>Endpoint {escape(view.name)}</h2>"
-            + _latency(view, report) + _instances(view, report) + _drift(view, report) + _costs(view)
-            + _audit(view) + "</section>"
+            + _latency(view, report)
+            + _instances(view, report)
+            + _drift(view, report)
+            + _costs(view)
+            + _audit(view)
+            + "</section>"
         )
     body.append(_findings(report.findings))
     if report.price_book:
         body.append(f"<p class='note'>Price book: {escape(report.price_book)}</p>")
-    body.append("</main><footer><span id='chart-status'>charts not checked (JavaScript off)</span> &middot; "
-                "LLMOps Sentinel &middot; self-contained page: nothing is fetched when it opens</footer>")
+    body.append(
+        "</main><footer><span id='chart-status'>charts not checked (JavaScript off)</span> &middot; "
+        "LLMOps Sentinel &middot; self-contained page: nothing is fetched when it opens</footer>"
+    )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"

@@ -117,8 +117,9 @@ def line_chart(
     left, right, bottom = 58, 16, 28
     plot_w = width - left - right
     shown = [m for m in sorted(markers, key=lambda m: m.t) if t0 <= m.t <= t1]
-    rows = _label_rows([left + (m.t - t0) / (t1 - t0) * plot_w for m in shown], [m.label for m in shown],
-                       left + plot_w * 0.6)
+    rows = _label_rows(
+        [left + (m.t - t0) / (t1 - t0) * plot_w for m in shown], [m.label for m in shown], left + plot_w * 0.6
+    )
     n_rows = max(rows, default=-1) + 1
     height += max(0, n_rows - 3) * LABEL_ROW_H  # more label rows make the chart taller, not the plot smaller
     top = 22 + (LABEL_ROW_H * max(n_rows, 3) - 7 if shown else 0)
@@ -240,8 +241,9 @@ def bar_chart(
     ]
     for row, (label, parts) in enumerate(bars):
         y0 = 10 + row * (bar_h + 8)
-        out.append(f'<text x="{left - 8}" y="{y0 + bar_h * 0.7:.1f}" text-anchor="end" class="blabel">'
-                   f"{escape(label)}</text>")
+        out.append(
+            f'<text x="{left - 8}" y="{y0 + bar_h * 0.7:.1f}" text-anchor="end" class="blabel">{escape(label)}</text>'
+        )
         x0 = float(left)
         for name, value, colour in parts:
             if value <= 0:

@@ -57,9 +57,13 @@ BAD_FILES: dict[str, Callable[[], bytes]] = {
     "json-string": lambda: b'"just a string"',
     "json-null": lambda: b"null",
     "json-wrong-types": lambda: b'{"timestamp": [1], "value": {"a": 1}, "resourceType": 7, "configuration": "x"}',
-    "nan-inf-csv": lambda: b"timestamp,value\n" + b"".join(
-        f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z,{v}\n".encode()
-        for i, v in enumerate(["nan", "inf", "-inf", "1e999"] * 25)),
+    "nan-inf-csv": lambda: (
+        b"timestamp,value\n"
+        + b"".join(
+            f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z,{v}\n".encode()
+            for i, v in enumerate(["nan", "inf", "-inf", "1e999"] * 25)
+        )
+    ),
     "nan-json": lambda: b'{"prompt": NaN, "completion": Infinity, "latency_ms": -Infinity}\n' * 50,
     "truncated-json": lambda: CHAT[:40],
     "statistics-no-lower-bound": _statistics_without_lower_bound,
@@ -110,21 +114,39 @@ def commands(f: Path, good: dict[str, Path], out: Path) -> dict[str, list[str]]:
 
 
 ACCEPTED = {  # (option, file) pairs that are not bad input for that option: exit 0 is right
-    ("baseline-build-config", "empty"), ("baseline-build-config", "json-null"),  # no config = the defaults
-    ("drift-check-config", "empty"), ("drift-check-config", "json-null"),
+    ("baseline-build-config", "empty"),
+    ("baseline-build-config", "json-null"),  # no config = the defaults
+    ("drift-check-config", "empty"),
+    ("drift-check-config", "json-null"),
     ("baseline-build-input", "huge-line"),  # a 1 MiB prompt is data (but no feature of the chat baseline)
     # A headerless CSV, an object of odd columns or NaN/inf rows is a tabular baseline of its own columns:
     # it is only an error against data that shares none of them (drift-check-current/baseline below).
-    ("baseline-build-input", "headerless-csv"), ("baseline-build-input", "json-wrong-types"),
+    ("baseline-build-input", "headerless-csv"),
+    ("baseline-build-input", "json-wrong-types"),
     ("baseline-build-input", "nan-inf-csv"),
     # A statistics.json has the "features" list a constraints file has; its other keys are not read.
-    ("drift-check-constraints", "statistics-no-lower-bound"), ("drift-check-constraints", "statistics-bad-count"),
+    ("drift-check-constraints", "statistics-no-lower-bound"),
+    ("drift-check-constraints", "statistics-bad-count"),
     # invoke's contract is the function's answer: a handler that rejects the event ran fine.
-    *(("invoke-event", b) for b in ("huge-line", "json-list", "json-string", "json-null", "json-wrong-types",
-                                    "statistics-no-lower-bound", "statistics-bad-count")),
+    *(
+        ("invoke-event", b)
+        for b in (
+            "huge-line",
+            "json-list",
+            "json-string",
+            "json-null",
+            "json-wrong-types",
+            "statistics-no-lower-bound",
+            "statistics-bad-count",
+        )
+    ),
 }
-CASES = [(c, b) for c in commands(Path("x"), {"good": Path(), "series": Path(), "event": Path()}, Path())
-         if c != "latency-series-ok-check" for b in [*BAD_FILES, *SPECIAL]]
+CASES = [
+    (c, b)
+    for c in commands(Path("x"), {"good": Path(), "series": Path(), "event": Path()}, Path())
+    if c != "latency-series-ok-check"
+    for b in [*BAD_FILES, *SPECIAL]
+]
 OUTPUTS = {  # an --output / --plot that cannot be written
     "baseline-build-output": lambda f, d: ["baseline", "build", "--input", str(f["good"]), "--output", d],
     "latency-detect-output": lambda f, d: ["latency", "detect", "--input", str(f["series"]), "--output", d],
@@ -157,8 +179,10 @@ def _assert_one_line_exit_2(code: int, err: str) -> None:
 
 def test_corpus_size() -> None:
     total = len(CASES) + 2 * len(OUTPUTS) + len(HISTORY) + len(CLOSED)
-    print(f"CLI bad-input corpus: {total} cases ({len(CASES)} file x option, {2 * len(OUTPUTS)} unwritable outputs, "
-          f"{len(HISTORY)} AWS environment, {len(CLOSED)} closed stdout); {len(ACCEPTED)} pairs accepted by design")
+    print(
+        f"CLI bad-input corpus: {total} cases ({len(CASES)} file x option, {2 * len(OUTPUTS)} unwritable outputs, "
+        f"{len(HISTORY)} AWS environment, {len(CLOSED)} closed stdout); {len(ACCEPTED)} pairs accepted by design"
+    )
     covered = {c.split("-")[0] for c, _ in CASES} | {argv[0] for argv, _ in HISTORY.values()}
     # demo reads no file; report reads AWS or runs the demo before its --prices file: not in the corpus yet
     assert covered == set(COMMANDS) - {"demo", "report"}
@@ -193,36 +217,53 @@ def test_a_file_with_none_of_the_baselines_features_is_an_error(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Not "no drift: 0/0 features" with exit 0."""
-    code, err = _run(["drift", "check", "--baseline", str(files["good"]), "--current", str(files["headerless-csv"])],
-                     capsys)
+    code, err = _run(
+        ["drift", "check", "--baseline", str(files["good"]), "--current", str(files["headerless-csv"])], capsys
+    )
     _assert_one_line_exit_2(code, err)
     assert "none of the baseline's" in err
 
 
 # ---------------------------------------------------------------------------------------- real processes
 
+
 def _env(**changes: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SENTINEL_", "MOTO_"))}
-    env.update({"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})  # if anything were sent, it stays on this machine
+    env.update(
+        {
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        }
+    )  # if anything were sent, it stays on this machine
     env.update({k: v for k, v in changes.items() if v is not None})
     return env
 
 
 SENTINEL = [sys.executable, "-m", "sentinel_dev.cli.main"]
 HISTORY = {
-    "no-region": (["history", "--endpoint", "demo-llm-endpoint", "--table", "t"],
-                  {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}),
-    "no-region-stack": (["history", "--endpoint", "demo-llm-endpoint"],
-                        {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}),
-    "no-credentials": (["history", "--endpoint", "demo-llm-endpoint", "--table", "t"],
-                       {"AWS_DEFAULT_REGION": "us-east-1"}),
+    "no-region": (
+        ["history", "--endpoint", "demo-llm-endpoint", "--table", "t"],
+        {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+    ),
+    "no-region-stack": (
+        ["history", "--endpoint", "demo-llm-endpoint"],
+        {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+    ),
+    "no-credentials": (
+        ["history", "--endpoint", "demo-llm-endpoint", "--table", "t"],
+        {"AWS_DEFAULT_REGION": "us-east-1"},
+    ),
     "no-credentials-stack": (["history", "--endpoint", "demo-llm-endpoint"], {"AWS_DEFAULT_REGION": "us-east-1"}),
-    "redrive-no-region": (["redrive", "--queue", "sentinel-dlq", "--dry-run"],
-                          {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}),
-    "redrive-no-credentials": (["redrive", "--queue", "sentinel-dlq", "--dry-run"],
-                               {"AWS_DEFAULT_REGION": "us-east-1"}),
+    "redrive-no-region": (
+        ["redrive", "--queue", "sentinel-dlq", "--dry-run"],
+        {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+    ),
+    "redrive-no-credentials": (
+        ["redrive", "--queue", "sentinel-dlq", "--dry-run"],
+        {"AWS_DEFAULT_REGION": "us-east-1"},
+    ),
 }
 
 
@@ -234,11 +275,23 @@ def test_history_without_region_or_credentials_exits_2_with_one_line(case: str) 
 
 
 CLOSED = {
-    "drift-check-json": lambda f: ["drift", "check", "--baseline", str(f["good"]), "--current", str(f["good"]),
-                                   "--json"],
+    "drift-check-json": lambda f: [
+        "drift",
+        "check",
+        "--baseline",
+        str(f["good"]),
+        "--current",
+        str(f["good"]),
+        "--json",
+    ],
     "latency-detect-json": lambda f: ["latency", "detect", "--input", str(f["series"]), "--json"],
-    "govern-evaluate-json": lambda f: ["govern", "evaluate", "--input", str(REPO / "events/governance"
-                                       / "create_endpoint_config_no_kms.json"), "--json"],
+    "govern-evaluate-json": lambda f: [
+        "govern",
+        "evaluate",
+        "--input",
+        str(REPO / "events/governance" / "create_endpoint_config_no_kms.json"),
+        "--json",
+    ],
 }
 
 
@@ -246,8 +299,9 @@ CLOSED = {
 def test_closed_stdout_ends_quietly(case: str, files: dict[str, Path]) -> None:
     """``sentinel ... --json | head -c0``: the reader is gone before the first write. The Python docs'
     way: no traceback, nothing on stderr, exit 1 (EPIPE)."""
-    with subprocess.Popen([*SENTINEL, *CLOSED[case](files)], env=_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as proc:
+    with subprocess.Popen(
+        [*SENTINEL, *CLOSED[case](files)], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()
         err = proc.stderr.read().decode()
@@ -258,6 +312,12 @@ def test_closed_stdout_ends_quietly(case: str, files: dict[str, Path]) -> None:
 
 def test_pipe_into_head_like_a_shell(files: dict[str, Path]) -> None:
     argv = " ".join(SENTINEL + CLOSED["drift-check-json"](files))
-    done = subprocess.run(["bash", "-o", "pipefail", "-c", f"{argv} | head -c1"], env=_env(), capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{argv} | head -c1"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.stdout == "{" and "Traceback" not in done.stderr and done.stderr == ""

@@ -56,8 +56,14 @@ def test_idle_hours_are_the_periods_without_invocations() -> None:
 
 def test_cost_per_1k_tokens_splits_the_instance_cost_by_the_output_weight() -> None:
     usage = VariantUsage(
-        endpoint="e", variant="v", region="us-east-1", instance_type="ml.g5.2xlarge",
-        instance_hours=5.0, idle_instance_hours=1.0, input_tokens=400_000, output_tokens=200_000,
+        endpoint="e",
+        variant="v",
+        region="us-east-1",
+        instance_type="ml.g5.2xlarge",
+        instance_hours=5.0,
+        idle_instance_hours=1.0,
+        input_tokens=400_000,
+        output_tokens=200_000,
     )
     cost = variant_cost(usage, BOOK)
     assert cost.priced
@@ -79,8 +85,14 @@ def test_unpriced_or_tokenless_variants_have_no_per_token_cost() -> None:
     )
     assert not unpriced.priced and unpriced.cost_usd is None and unpriced.usd_per_1k_tokens is None
     idle = variant_cost(
-        VariantUsage(endpoint="e", variant="v", region="us-east-1", instance_type="ml.g5.2xlarge",
-                     instance_hours=3, idle_instance_hours=3),
+        VariantUsage(
+            endpoint="e",
+            variant="v",
+            region="us-east-1",
+            instance_type="ml.g5.2xlarge",
+            instance_hours=3,
+            idle_instance_hours=3,
+        ),
         BOOK,
     )
     assert idle.cost_usd == pytest.approx(6.0) and idle.idle_cost_usd == pytest.approx(6.0)
@@ -89,13 +101,21 @@ def test_unpriced_or_tokenless_variants_have_no_per_token_cost() -> None:
 
 def test_idle_cannot_exceed_the_instance_hours() -> None:
     with pytest.raises(ValueError, match="idle"):
-        VariantUsage(endpoint="e", variant="v", region="r", instance_type="ml.g5.xlarge",
-                     instance_hours=1, idle_instance_hours=2)
+        VariantUsage(
+            endpoint="e", variant="v", region="r", instance_type="ml.g5.xlarge", instance_hours=1, idle_instance_hours=2
+        )
 
 
 def test_emf_document_names_only_known_metrics() -> None:
-    usage = VariantUsage(endpoint="e", variant="v", region="us-east-1", instance_type="ml.g5.2xlarge",
-                         instance_hours=1, input_tokens=1000, output_tokens=0)
+    usage = VariantUsage(
+        endpoint="e",
+        variant="v",
+        region="us-east-1",
+        instance_type="ml.g5.2xlarge",
+        instance_hours=1,
+        input_tokens=1000,
+        output_tokens=0,
+    )
     doc = cost_emf(variant_cost(usage, BOOK), 1_700_000_000_000)
     names = [m["Name"] for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
     assert names == ["CostUsd", "IdleCostUsd", "CostPer1kInputTokensUsd", "CostPer1kOutputTokensUsd"]
@@ -120,10 +140,15 @@ def test_packaged_price_book_is_valid_and_sourced() -> None:
         ("prices: [", "not YAML"),
         ("- 1", "mapping"),
         ("prices: [{region: r, instance_type: g5, usd_per_hour: 1, source: s, checked: 2026-01-01}]", "instance_type"),
-        ("prices: [{region: r, instance_type: ml.g5.xlarge, usd_per_hour: 0, source: s, checked: 2026-01-01}]",
-         "usd_per_hour"),
-        ("prices:\n - {region: r, instance_type: ml.g5.xlarge, usd_per_hour: 1, source: s, checked: 2026-01-01}\n"
-         " - {region: r, instance_type: ml.g5.xlarge, usd_per_hour: 2, source: s, checked: 2026-01-01}", "two prices"),
+        (
+            "prices: [{region: r, instance_type: ml.g5.xlarge, usd_per_hour: 0, source: s, checked: 2026-01-01}]",
+            "usd_per_hour",
+        ),
+        (
+            "prices:\n - {region: r, instance_type: ml.g5.xlarge, usd_per_hour: 1, source: s, checked: 2026-01-01}\n"
+            " - {region: r, instance_type: ml.g5.xlarge, usd_per_hour: 2, source: s, checked: 2026-01-01}",
+            "two prices",
+        ),
     ],
 )
 def test_bad_price_books_are_config_errors(text: str, message: str) -> None:

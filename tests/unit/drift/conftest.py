@@ -14,9 +14,32 @@ from tests.conftest import SHARED_FIXTURES
 SHARED = SHARED_FIXTURES / "sagemaker"
 
 WORDS = [
-    "the", "model", "endpoint", "latency", "token", "prompt", "response", "customer", "order", "invoice",
-    "shipping", "return", "policy", "account", "password", "reset", "billing", "plan", "upgrade", "help",
-    "question", "answer", "summary", "detail", "please", "thanks",
+    "the",
+    "model",
+    "endpoint",
+    "latency",
+    "token",
+    "prompt",
+    "response",
+    "customer",
+    "order",
+    "invoice",
+    "shipping",
+    "return",
+    "policy",
+    "account",
+    "password",
+    "reset",
+    "billing",
+    "plan",
+    "upgrade",
+    "help",
+    "question",
+    "answer",
+    "summary",
+    "detail",
+    "please",
+    "thanks",
 ]
 
 
@@ -33,20 +56,35 @@ def chat_capture_line(rng: np.random.Generator, i: int, prompt_words: float = 60
     answer = " ".join(rng.choice(WORDS, max(1, int(rng.normal(80, 20)))))
     if rng.random() < 0.05:
         answer = "I'm sorry, but I can't help with that."
-    request = {"model": "llama-3-8b", "messages": [
-        {"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": prompt}]}
+    request = {
+        "model": "llama-3-8b",
+        "messages": [
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": prompt},
+        ],
+    }
     response = {
-        "id": f"c-{i}", "model": "llama-3-8b",
+        "id": f"c-{i}",
+        "model": "llama-3-8b",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(answer) // 4},
-        "latency_ms": float(rng.lognormal(6, 0.3)), "ttft_ms": float(rng.lognormal(4, 0.3)),
+        "latency_ms": float(rng.lognormal(6, 0.3)),
+        "ttft_ms": float(rng.lognormal(4, 0.3)),
     }
     record = {
         "captureData": {
-            "endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
-                              "data": orjson.dumps(request).decode(), "encoding": "JSON"},
-            "endpointOutput": {"observedContentType": "application/json; charset=utf-8", "mode": "OUTPUT",
-                               "data": orjson.dumps(response).decode(), "encoding": "JSON"},
+            "endpointInput": {
+                "observedContentType": "application/json",
+                "mode": "INPUT",
+                "data": orjson.dumps(request).decode(),
+                "encoding": "JSON",
+            },
+            "endpointOutput": {
+                "observedContentType": "application/json; charset=utf-8",
+                "mode": "OUTPUT",
+                "data": orjson.dumps(response).decode(),
+                "encoding": "JSON",
+            },
         },
         "eventMetadata": {"eventId": f"evt-{i}", "inferenceTime": f"2024-05-01T10:{i % 60:02d}:00Z"},
         "eventVersion": "0",

@@ -19,12 +19,20 @@ def openai_lines(rng: np.random.Generator, n: int, new_region: float = 0.0, mode
     out = []
     for i in range(n):
         region = "sa-east-1" if rng.random() < new_region else str(rng.choice(["us-east-1", "eu-west-1"]))
-        out.append(orjson.dumps({
-            "id": f"r{i}", "model": model, "region": region, "user": f"u-{i}", "tier": "paid",
-            "metadata": {"app": "chat"},
-            "messages": [{"role": "user", "content": "x" * int(rng.integers(20, 200))}],
-            "choices": [{"message": {"content": "y" * int(rng.integers(20, 200))}, "finish_reason": "stop"}],
-        }))
+        out.append(
+            orjson.dumps(
+                {
+                    "id": f"r{i}",
+                    "model": model,
+                    "region": region,
+                    "user": f"u-{i}",
+                    "tier": "paid",
+                    "metadata": {"app": "chat"},
+                    "messages": [{"role": "user", "content": "x" * int(rng.integers(20, 200))}],
+                    "choices": [{"message": {"content": "y" * int(rng.integers(20, 200))}, "finish_reason": "stop"}],
+                }
+            )
+        )
     return out
 
 
@@ -51,8 +59,12 @@ def test_a_new_region_surfaces_as_endpoint_drift() -> None:
 
 
 def test_attribute_count_is_capped() -> None:
-    line = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "choices": [
-        {"message": {"content": "yo"}}], **{f"k{j:02d}": "v" for j in range(30)}}
+    line = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "choices": [{"message": {"content": "yo"}}],
+        **{f"k{j:02d}": "v" for j in range(30)},
+    }
     table = extract_features(parse_lines([orjson.dumps(line)] * 5).records, SELECTION)
     attrs = [k for k in table.kinds if k == "model" or k.startswith("k")]
     assert len(attrs) == MAX_ATTRIBUTES and len(table.attributes_not_profiled) == 31 - MAX_ATTRIBUTES

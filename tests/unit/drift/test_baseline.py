@@ -37,8 +37,7 @@ def test_numeric_statistics_with_kll_sketch(sagemaker_fixtures: Path) -> None:
         assert p.mean == pytest.approx(data.mean(), rel=1e-12)  # std_dev is the population std
         assert p.std == pytest.approx(data.std(ddof=0), rel=1e-12)
         grid = sorted(set(data.tolist()))
-        np.testing.assert_allclose(p.sketch.get_cdf(grid, inclusive=True)[:-1],
-                                   [np.mean(data <= g) for g in grid])
+        np.testing.assert_allclose(p.sketch.get_cdf(grid, inclusive=True)[:-1], [np.mean(data <= g) for g in grid])
         # the rebuilt distribution agrees with the published buckets
         for b in stats["distribution"]["kll"]["buckets"]:
             inside = np.sum((data >= b["lower_bound"]) & (data < b["upper_bound"]))
@@ -48,14 +47,27 @@ def test_numeric_statistics_with_kll_sketch(sagemaker_fixtures: Path) -> None:
 
 
 def test_higher_kll_levels_are_weighted_by_powers_of_two() -> None:
-    doc = {"dataset": {"item_count": 7}, "features": [{"name": "x", "inferred_type": "Fractional",
-           "numerical_statistics": {"common": {"num_present": 7, "num_missing": 0}, "mean": 1.0,
-                                    "std_dev": 1.0, "min": 0.0, "max": 3.0,
-                                    "distribution": {"kll": {"sketch": {"data": [[0.0], [1.0], [3.0]]}}}}}]}
+    doc = {
+        "dataset": {"item_count": 7},
+        "features": [
+            {
+                "name": "x",
+                "inferred_type": "Fractional",
+                "numerical_statistics": {
+                    "common": {"num_present": 7, "num_missing": 0},
+                    "mean": 1.0,
+                    "std_dev": 1.0,
+                    "min": 0.0,
+                    "max": 3.0,
+                    "distribution": {"kll": {"sketch": {"data": [[0.0], [1.0], [3.0]]}}},
+                },
+            }
+        ],
+    }
     p = baseline_from_statistics(doc).features["x"]
     assert isinstance(p, NumericProfile)
     assert p.sketch.n == 1 + 2 + 4
-    assert p.sketch.get_cdf([0.5, 2.0]) [:2] == pytest.approx([1 / 7, 3 / 7])
+    assert p.sketch.get_cdf([0.5, 2.0])[:2] == pytest.approx([1 / 7, 3 / 7])
 
 
 def test_string_statistics(sagemaker_fixtures: Path) -> None:
@@ -67,8 +79,9 @@ def test_string_statistics(sagemaker_fixtures: Path) -> None:
 
 
 def test_model_quality_statistics_are_not_a_data_baseline(sagemaker_fixtures: Path) -> None:
-    doc = orjson.loads((sagemaker_fixtures / "sdk_tests_pipeline_quality_check/model_quality/statistics.json")
-                       .read_bytes())
+    doc = orjson.loads(
+        (sagemaker_fixtures / "sdk_tests_pipeline_quality_check/model_quality/statistics.json").read_bytes()
+    )
     with pytest.raises(StatisticsFormatError):
         baseline_from_statistics(doc)
 
@@ -95,8 +108,7 @@ def test_sdk_constraints_without_numbers(sagemaker_fixtures: Path) -> None:
 def test_statistics_baseline_against_its_own_data_does_not_drift(sagemaker_fixtures: Path) -> None:
     doc = orjson.loads((sagemaker_fixtures / DQ / "statistics.json").read_bytes())
     baseline = baseline_from_statistics(doc)
-    rows = np.array([f["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"][0]
-                     for f in doc["features"]]).T
+    rows = np.array([f["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"][0] for f in doc["features"]]).T
     csv = "\n".join(",".join(f"{v}" for v in row) for row in rows).encode()
     current, errors = build_baseline([csv])
     assert errors == []

@@ -46,13 +46,21 @@ def test_drift_check_human_output_and_raw_baseline(
     assert "prompt_chars" in text
 
 
-def test_drift_check_with_statistics_baseline(
-    sagemaker_fixtures: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_drift_check_with_statistics_baseline(sagemaker_fixtures: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dq = sagemaker_fixtures / "sdk_tests_pipeline_quality_check/data_quality"
-    code = main(["drift", "check", "--baseline", str(dq / "statistics.json"), "--constraints",
-                 str(dq / "good_cases/constraints.json"), "--current",
-                 str(sagemaker_fixtures / "sdk_tests_monitor/baseline_dataset.csv"), "--json"])
+    code = main(
+        [
+            "drift",
+            "check",
+            "--baseline",
+            str(dq / "statistics.json"),
+            "--constraints",
+            str(dq / "good_cases/constraints.json"),
+            "--current",
+            str(sagemaker_fixtures / "sdk_tests_monitor/baseline_dataset.csv"),
+            "--json",
+        ]
+    )
     assert code == 0
     report = orjson.loads(capsys.readouterr().out)
     assert {f["feature"] for f in report["features"]} == {f"_c{i}" for i in range(6)}
@@ -63,8 +71,11 @@ def test_drift_check_with_statistics_baseline(
     [(None, "cannot read"), (b"{not json\n{also not\n", "no usable"), (b"", "no usable")],
 )
 def test_bad_current_file_exits_2(
-    tmp_path: Path, chat_lines: Callable[[int, int], list[bytes]], capsys: pytest.CaptureFixture[str],
-    content: bytes | None, what: str,
+    tmp_path: Path,
+    chat_lines: Callable[[int, int], list[bytes]],
+    capsys: pytest.CaptureFixture[str],
+    content: bytes | None,
+    what: str,
 ) -> None:
     ref = _write(tmp_path / "ref.jsonl", chat_lines(50, 4))
     bad = tmp_path / "bad.jsonl"
@@ -91,13 +102,16 @@ def test_config_file_selects_tests(
 ) -> None:
     ref = _write(tmp_path / "ref.jsonl", chat_lines(200, 6))
     cfg = tmp_path / "monitor.yaml"
-    cfg.write_text("features: [prompt_chars, refusal_like]\noverrides:\n  - name: prompt_chars\n"
-                   "    test: {type: wasserstein, threshold: 0.2}\n")
-    assert main(["drift", "check", "--baseline", str(ref), "--current", str(ref), "--config", str(cfg),
-                 "--json"]) == 0
+    cfg.write_text(
+        "features: [prompt_chars, refusal_like]\noverrides:\n  - name: prompt_chars\n"
+        "    test: {type: wasserstein, threshold: 0.2}\n"
+    )
+    assert main(["drift", "check", "--baseline", str(ref), "--current", str(ref), "--config", str(cfg), "--json"]) == 0
     report = orjson.loads(capsys.readouterr().out)
     assert {f["feature"]: f["method"] for f in report["features"]} == {
-        "prompt_chars": "wasserstein", "refusal_like": "chisquare"}
+        "prompt_chars": "wasserstein",
+        "refusal_like": "chisquare",
+    }
 
 
 def test_drift_check_text_names_severity_and_reasons(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,10 +119,18 @@ def test_drift_check_text_names_severity_and_reasons(tmp_path: Path, capsys: pyt
 
     rng = np.random.default_rng(5)
     ref, cur = tmp_path / "ref.jsonl", tmp_path / "cur.jsonl"
-    ref.write_bytes(b"\n".join(orjson.dumps({"x": float(v), "y": float(w)})
-                               for v, w in zip(rng.normal(0, 1, 2000), rng.normal(0, 1, 2000), strict=True)))
-    cur.write_bytes(b"\n".join(orjson.dumps({"x": float(v), "y": float(w)})
-                               for v, w in zip(rng.normal(1.2, 1, 2000), rng.normal(0, 1, 2000), strict=True)))
+    ref.write_bytes(
+        b"\n".join(
+            orjson.dumps({"x": float(v), "y": float(w)})
+            for v, w in zip(rng.normal(0, 1, 2000), rng.normal(0, 1, 2000), strict=True)
+        )
+    )
+    cur.write_bytes(
+        b"\n".join(
+            orjson.dumps({"x": float(v), "y": float(w)})
+            for v, w in zip(rng.normal(1.2, 1, 2000), rng.normal(0, 1, 2000), strict=True)
+        )
+    )
     assert main(["drift", "check", "--baseline", str(ref), "--current", str(cur)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("DRIFT: 1/2 features drifted")

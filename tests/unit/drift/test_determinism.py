@@ -39,8 +39,11 @@ def test_kll_rank_error_within_the_stated_bound(layout: str) -> None:
     assert bound == pytest.approx(kll_doubles_sketch.get_normalized_rank_error(200, False))
     for _ in range(3):
         data = rng.lognormal(0.0, 1.0, 60_000)
-        parts = {"one batch": [data], "merged partials": np.array_split(data, 60),
-                 "small updates": np.array_split(data, 600)}[layout]
+        parts = {
+            "one batch": [data],
+            "merged partials": np.array_split(data, 60),
+            "small updates": np.array_split(data, 600),
+        }[layout]
         if layout == "merged partials":
             sketches = []
             for part in parts:
@@ -90,10 +93,23 @@ def test_reading_a_version_1_profile_with_a_datasketches_kll() -> None:
     old = kll_doubles_sketch(200)
     data = np.random.default_rng(3).normal(0, 1, 20_000)
     old.update(data)
-    doc = {"type": "endpoint_profile", "version": 1, "features": {"x": {
-        "kind": "numeric", "count": 20_000, "mean": float(data.mean()), "m2": float(((data - data.mean()) ** 2).sum()),
-        "min": float(data.min()), "max": float(data.max()), "missing": 0, "k": 200,
-        "sketch": base64.b64encode(old.serialize()).decode()}}}
+    doc = {
+        "type": "endpoint_profile",
+        "version": 1,
+        "features": {
+            "x": {
+                "kind": "numeric",
+                "count": 20_000,
+                "mean": float(data.mean()),
+                "m2": float(((data - data.mean()) ** 2).sum()),
+                "min": float(data.min()),
+                "max": float(data.max()),
+                "missing": 0,
+                "k": 200,
+                "sketch": base64.b64encode(old.serialize()).decode(),
+            }
+        },
+    }
     p = profile_from_dict(doc).features["x"]
     assert isinstance(p, NumericProfile) and p.sketch.n == 20_000
     # Both rank conventions, named: DataSketches defaults to exclusive, ours to inclusive, and they
@@ -102,13 +118,16 @@ def test_reading_a_version_1_profile_with_a_datasketches_kll() -> None:
     for q in (0.1, 0.5, 0.9):
         for inclusive in (True, False):
             assert p.sketch.get_quantile(q, inclusive=inclusive) == pytest.approx(
-                old.get_quantile(q, inclusive=inclusive), abs=1e-12)
+                old.get_quantile(q, inclusive=inclusive), abs=1e-12
+            )
     assert profile_to_json(profile_from_json(profile_to_json(profile_from_dict(doc)))) == profile_to_json(
-        profile_from_dict(doc))
+        profile_from_dict(doc)
+    )
 
 
-def test_baseline_and_report_byte_identical(tmp_path: Path, chat_lines: Callable[[int, int], list[bytes]],
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_baseline_and_report_byte_identical(
+    tmp_path: Path, chat_lines: Callable[[int, int], list[bytes]], capsys: pytest.CaptureFixture[str]
+) -> None:
     ref, cur = tmp_path / "ref.jsonl", tmp_path / "cur.jsonl"
     ref.write_bytes(b"\n".join(chat_lines(3000, 1)))
     cur.write_bytes(b"\n".join(chat_lines(3000, 2)))
@@ -121,8 +140,10 @@ def test_baseline_and_report_byte_identical(tmp_path: Path, chat_lines: Callable
     capsys.readouterr()
     reports = []
     for i in range(2):
-        assert main(["drift", "check", "--baseline", str(tmp_path / f"baseline{i}.json"), "--current", str(cur),
-                     "--json"]) == 0
+        assert (
+            main(["drift", "check", "--baseline", str(tmp_path / f"baseline{i}.json"), "--current", str(cur), "--json"])
+            == 0
+        )
         reports.append(capsys.readouterr().out)
     assert reports[0] == reports[1] and '"features"' in reports[0]
     base = profile_from_json(outs[0])

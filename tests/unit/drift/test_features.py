@@ -33,10 +33,17 @@ def test_token_estimate_is_flagged() -> None:
     assert table.values["input_tokens"] == [3]  # ceil(10 / 4)
     assert table.values["output_tokens"] == [3]
     assert table.values["tokens_estimated"] == [True]
-    stated = parse_record({"messages": [{"content": "a" * 10}], "choices": [{"message": {"content": "b"}}],
-                           "usage": {"prompt_tokens": 7, "completion_tokens": 1}})
+    stated = parse_record(
+        {
+            "messages": [{"content": "a" * 10}],
+            "choices": [{"message": {"content": "b"}}],
+            "usage": {"prompt_tokens": 7, "completion_tokens": 1},
+        }
+    )
     assert extract_features([stated], ["input_tokens", "tokens_estimated"]).values == {
-        "input_tokens": [7], "tokens_estimated": [False]}
+        "input_tokens": [7],
+        "tokens_estimated": [False],
+    }
 
 
 def test_tokens_per_s_derived_from_latency_and_ttft() -> None:

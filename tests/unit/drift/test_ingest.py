@@ -63,38 +63,55 @@ def check(lines: list[bytes], features: list[str] | None = None) -> None:
     result = parse_lines(lines)
     general = profile_batch(result, features=features, rng=np.random.default_rng(7))
     fast = profile_lines(lines, features=features, rng=np.random.default_rng(7))
-    assert [(type(e), e.ref, e.reason) for e in fast.errors] == [
-        (type(e), e.ref, e.reason) for e in result.errors]
+    assert [(type(e), e.ref, e.reason) for e in fast.errors] == [(type(e), e.ref, e.reason) for e in result.errors]
     assert_same_profile(fast.profile, general)
 
 
-def _capture(pin: object, pout: object, event_id: str = "e", when: object = "2024-05-01T10:00:00Z",
-             encoding: str = "JSON") -> bytes:
+def _capture(
+    pin: object, pout: object, event_id: str = "e", when: object = "2024-05-01T10:00:00Z", encoding: str = "JSON"
+) -> bytes:
     data_in = pin if isinstance(pin, str) else orjson.dumps(pin).decode()
     data_out = pout if isinstance(pout, str) else orjson.dumps(pout).decode()
-    return orjson.dumps({
-        "captureData": {"endpointInput": {"data": data_in, "encoding": encoding},
-                        "endpointOutput": {"data": data_out, "encoding": encoding}},
-        "eventMetadata": {"eventId": event_id, "inferenceTime": when},
-    })
+    return orjson.dumps(
+        {
+            "captureData": {
+                "endpointInput": {"data": data_in, "encoding": encoding},
+                "endpointOutput": {"data": data_out, "encoding": encoding},
+            },
+            "eventMetadata": {"eventId": event_id, "inferenceTime": when},
+        }
+    )
 
 
 def _chat(content: object = "hi", answer: object = "hello", usage: object = None, **extra: object) -> bytes:
-    out = {"choices": [{"message": {"content": answer}, "finish_reason": extra.pop("reason", "stop")}],
-           "usage": usage if usage is not None else {"prompt_tokens": 3, "completion_tokens": 2}, **extra}
-    return _capture({"messages": [{"role": "user", "content": content}]}, out, **{
-        k: extra.pop(k) for k in ("event_id", "when", "encoding") if k in extra})
+    out = {
+        "choices": [{"message": {"content": answer}, "finish_reason": extra.pop("reason", "stop")}],
+        "usage": usage if usage is not None else {"prompt_tokens": 3, "completion_tokens": 2},
+        **extra,
+    }
+    return _capture(
+        {"messages": [{"role": "user", "content": content}]},
+        out,
+        **{k: extra.pop(k) for k in ("event_id", "when", "encoding") if k in extra},
+    )
 
 
 _REQ = '{"messages":[{"role":"user","content":"hi"}]}'
-_RESP = ('{"choices":[{"message":{"content":"ok"},"finish_reason":"stop"}],'
-         '"usage":{"completion_tokens":1,"prompt_tokens":2}}')
+_RESP = (
+    '{"choices":[{"message":{"content":"ok"},"finish_reason":"stop"}],'
+    '"usage":{"completion_tokens":1,"prompt_tokens":2}}'
+)
 
 
 def mixed_batch(chat_lines: Callable[[int, int], list[bytes]]) -> list[bytes]:
     good = chat_lines(400, 11)
     odd = [
-        b"{broken", b"", b"   ", b"[1, 2]", b'{"nested": {"x": 1}}', b'"just a string"',
+        b"{broken",
+        b"",
+        b"   ",
+        b"[1, 2]",
+        b'{"nested": {"x": 1}}',
+        b'"just a string"',
         _chat(usage={"prompt_tokens": True, "completion_tokens": 2}),  # bool token count: error
         _chat(usage={"prompt_tokens": -1, "completion_tokens": 2}),  # negative: error
         _chat(usage={"prompt_tokens": 2.0, "completion_tokens": 2}),  # float: error
@@ -105,26 +122,55 @@ def mixed_batch(chat_lines: Callable[[int, int], list[bytes]]) -> list[bytes]:
         _chat(latencyMs=99.0, ttft_ms=9.0),  # alias key
         _chat(tokens_per_s=55.5, latency_ms=300.0),  # stated tokens/s
         _chat(latency_ms=300.0, ttft_ms=300.0),  # decode time 0: no tokens/s
-        _chat(embedding=[0.1, 0.2, 0.3]), _chat(embedding=[0.3, 0.2, 0.1]),
+        _chat(embedding=[0.1, 0.2, 0.3]),
+        _chat(embedding=[0.3, 0.2, 0.1]),
         _chat(embedding="nope"),  # error
         _chat(content=[{"type": "text", "text": "multi"}, {"type": "image"}]),
-        _chat(content=None), _chat(answer=None), _chat(answer=""), _chat(answer="  \n "),
-        _chat(answer="\u201cI cannot do that"), _chat(answer="I am sorry"), _chat(answer="Sorry!"),
-        _chat(answer="\u0131'm sorry"), _chat(answer="ask me"), _chat(answer="As an AI model"),
-        _chat(reason={"odd": 1}), _chat(reason=["x"]), _chat(reason=None), _chat(reason=3),
-        _chat(when="{%s}"), _chat(when=None), _chat(when="2023-01-01T00:00:00Z"), _chat(when="\u0663x"),
-        _chat(event_id=""), _chat(encoding="CSV"),
-        _capture("not json", {"choices": []}), _capture({"messages": "x"}, {"choices": [1]}),
+        _chat(content=None),
+        _chat(answer=None),
+        _chat(answer=""),
+        _chat(answer="  \n "),
+        _chat(answer="\u201cI cannot do that"),
+        _chat(answer="I am sorry"),
+        _chat(answer="Sorry!"),
+        _chat(answer="\u0131'm sorry"),
+        _chat(answer="ask me"),
+        _chat(answer="As an AI model"),
+        _chat(reason={"odd": 1}),
+        _chat(reason=["x"]),
+        _chat(reason=None),
+        _chat(reason=3),
+        _chat(when="{%s}"),
+        _chat(when=None),
+        _chat(when="2023-01-01T00:00:00Z"),
+        _chat(when="\u0663x"),
+        _chat(event_id=""),
+        _chat(encoding="CSV"),
+        _capture("not json", {"choices": []}),
+        _capture({"messages": "x"}, {"choices": [1]}),
         _capture({"inputs": "abc"}, {"generated_text": "de", "details": {"generated_tokens": 2}}),
         _capture({"messages": []}, {"choices": []}),
         _capture({"messages": [{"content": "q"}]}, {"choices": [{"message": {"content": "a"}}]}),  # no usage
         _capture({"messages": [{"content": "q"}]}, {"choices": [{"message": {"content": "a"}}], "usage": [1]}),
-        orjson.dumps({"captureData": {"endpointInput": {"data": base64.b64encode(b"1,2,3").decode(),
-                                                        "encoding": "BASE64", "observedContentType": "text/csv"},
-                                      "endpointOutput": {"data": "0.7", "encoding": "CSV"}},
-                      "eventMetadata": {"eventId": "csv-1"}}),
-        orjson.dumps({"captureData": {"endpointInput": {"data": "%%%", "encoding": "BASE64"}},
-                      "eventMetadata": {"eventId": "b64-bad"}}),
+        orjson.dumps(
+            {
+                "captureData": {
+                    "endpointInput": {
+                        "data": base64.b64encode(b"1,2,3").decode(),
+                        "encoding": "BASE64",
+                        "observedContentType": "text/csv",
+                    },
+                    "endpointOutput": {"data": "0.7", "encoding": "CSV"},
+                },
+                "eventMetadata": {"eventId": "csv-1"},
+            }
+        ),
+        orjson.dumps(
+            {
+                "captureData": {"endpointInput": {"data": "%%%", "encoding": "BASE64"}},
+                "eventMetadata": {"eventId": "b64-bad"},
+            }
+        ),
         orjson.dumps({"captureData": {"endpointInput": {"data": "1,2", "encoding": "XML"}}}),
         orjson.dumps({"age": 3, "country": "FR", "latency_ms": 2.5}),
         orjson.dumps({"prompt": "hello", "response": "I'm sorry", "input_tokens": 2}),
@@ -138,14 +184,24 @@ def mixed_batch(chat_lines: Callable[[int, int], list[bytes]]) -> list[bytes]:
         _chat(usage={"prompt_tokens": None, "completion_tokens": 2}),
         _chat(latency_ms=2**64 - 1, ttft_ms=-0.0),  # int beyond int64 as a float, negative zero
         _chat(latency_ms=None, ttft_ms=None, tokens_per_s=None),
-        _chat(tokens_per_second=12.0), _chat(time_to_first_token_ms=None), _chat(embedding=None),
+        _chat(tokens_per_second=12.0),
+        _chat(time_to_first_token_ms=None),
+        _chat(embedding=None),
         _chat(content=["a", {"type": "text", "text": "bc"}, {"text": None}, {"type": "image_url"}]),
-        _chat(content=[{"text": 5}]), _chat(content=[3]), _chat(content={"text": "x"}),
-        _chat(answer=["a"]), _chat(when=5), _chat(reason=""),
+        _chat(content=[{"text": 5}]),
+        _chat(content=[3]),
+        _chat(content={"text": "x"}),
+        _chat(answer=["a"]),
+        _chat(when=5),
+        _chat(reason=""),
         _capture({"messages": [{"content": "q"}, "not an object"]}, {"choices": []}),
-        _capture({"messages": [{"content": "q"}]}, {"choices": [{"message": {"content": "a"}, "finish_reason": "stop"}],
-                                                   "usage": {"prompt_tokens": 1, "completion_tokens": 1}}).replace(
-            b'"eventMetadata":{"eventId":"e","inferenceTime":"2024-05-01T10:00:00Z"}', b'"eventMetadata":null'),
+        _capture(
+            {"messages": [{"content": "q"}]},
+            {
+                "choices": [{"message": {"content": "a"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+            },
+        ).replace(b'"eventMetadata":{"eventId":"e","inferenceTime":"2024-05-01T10:00:00Z"}', b'"eventMetadata":null'),
         orjson.dumps({"captureData": orjson.loads(_chat())["captureData"]}),  # no eventMetadata
         _chat().replace(b'{"captureData"', b'{"captureData":{},"captureData"', 1),  # duplicate key: last wins
         _capture(_REQ, _RESP.replace('"usage":{', '"usage":{"prompt_tokens":-5,')),  # duplicate, first bad

@@ -48,11 +48,13 @@ def test_invalid_monitors_are_reported_with_their_line(text: str, message: str) 
 
 
 def test_an_entry_replaces_only_the_keys_it_names() -> None:
-    monitors = load_monitors(text=(
-        "version: 1\ndefaults:\n  window_minutes: 30\n  monitor: {alpha: 0.01, share_threshold: 0.5}\n"
-        "monitors:\n  - endpoint: a\n    settle_minutes: 0\n    monitor: {share_threshold: 0.3}\n"
-        "  - endpoint: b\n    enabled: false\n"
-    ))
+    monitors = load_monitors(
+        text=(
+            "version: 1\ndefaults:\n  window_minutes: 30\n  monitor: {alpha: 0.01, share_threshold: 0.5}\n"
+            "monitors:\n  - endpoint: a\n    settle_minutes: 0\n    monitor: {share_threshold: 0.3}\n"
+            "  - endpoint: b\n    enabled: false\n"
+        )
+    )
     (a,) = monitors.resolved()
     assert (a.window_minutes, a.settle_minutes) == (30, 0)
     assert (a.config.alpha, a.config.share_threshold) == (0.01, 0.3)
@@ -70,20 +72,23 @@ def test_profile_keys_carry_their_time_and_windows_list_the_hours_they_touch() -
     key = profile_key("llm-prod", at, "2b4d1ad9/../x")
     assert key == "profiles/llm-prod/2026/11/26/09/20261126T095930Z-2b4d1ad9-..-x.json"
     assert profile_time(key) == at and profile_time("profiles/llm-prod/readme.txt") is None
-    assert hour_prefixes("llm-prod", datetime(2026, 11, 26, 9, 58, tzinfo=UTC), datetime(2026, 11, 26, 10, 13,
-                                                                                        tzinfo=UTC)) == [
-        "profiles/llm-prod/2026/11/26/09/", "profiles/llm-prod/2026/11/26/10/"]
+    assert hour_prefixes(
+        "llm-prod", datetime(2026, 11, 26, 9, 58, tzinfo=UTC), datetime(2026, 11, 26, 10, 13, tzinfo=UTC)
+    ) == ["profiles/llm-prod/2026/11/26/09/", "profiles/llm-prod/2026/11/26/10/"]
     assert baseline_key("llm-prod") == "baselines/llm-prod.json"
     assert report_key("llm-prod", datetime(2026, 11, 26, 10, 13, tzinfo=UTC)) == "reports/llm-prod/20261126T1013Z.json"
 
 
 def test_data_capture_keys_name_endpoint_and_variant() -> None:
     assert capture_location("datacapture/llm-prod/AllTraffic/2026/11/26/10/05-123-abc.jsonl") == (
-        "llm-prod", "AllTraffic")
+        "llm-prod",
+        "AllTraffic",
+    )
     assert capture_location("IMG_m7fzo3.jpg") is None
     assert capture_location("datacapture/llm-prod/AllTraffic/2026/11/xx/10/a.jsonl") is None
     assert stream_name("arn:aws:firehose:us-east-2:123456789012:deliverystream/delivery-stream-name") == (
-        "delivery-stream-name")
+        "delivery-stream-name"
+    )
     assert stream_name("arn:aws:kinesis:EXAMPLE") is None and stream_name(None) is None
 
 

@@ -30,8 +30,11 @@ def _parts(seed: int) -> list[np.ndarray]:
 def test_numeric_merge_matches_concatenation() -> None:
     parts = _parts(1)
     parts[1][::97] = np.nan  # missing values
-    merged = NumericProfile.from_values(parts[0]).merge(NumericProfile.from_values(parts[1])).merge(
-        NumericProfile.from_values(parts[2]))
+    merged = (
+        NumericProfile.from_values(parts[0])
+        .merge(NumericProfile.from_values(parts[1]))
+        .merge(NumericProfile.from_values(parts[2]))
+    )
     data = np.concatenate(parts)
     x = data[np.isfinite(data)]
     assert merged.count == x.size
@@ -111,11 +114,17 @@ def _endpoint(seed: int, n: int) -> EndpointProfile:
     emb = EmbeddingProfile(3, capacity=50)
     emb.update(rng.normal(size=(n, 3)), rng)
     return EndpointProfile(
-        {"latency_ms": NumericProfile.from_values(rng.lognormal(5, 0.5, size=n)),
-         "finish_reason": CategoricalProfile.from_values(rng.choice(["stop", "length"], size=n)),
-         "refusal_like": CategoricalProfile.from_values(list(rng.random(n) < 0.1), kind="boolean"),
-         "embedding": emb},
-        "ep", f"2024-01-0{seed}T00:00:00Z", f"2024-01-0{seed}T00:10:00Z", n, seed,
+        {
+            "latency_ms": NumericProfile.from_values(rng.lognormal(5, 0.5, size=n)),
+            "finish_reason": CategoricalProfile.from_values(rng.choice(["stop", "length"], size=n)),
+            "refusal_like": CategoricalProfile.from_values(list(rng.random(n) < 0.1), kind="boolean"),
+            "embedding": emb,
+        },
+        "ep",
+        f"2024-01-0{seed}T00:00:00Z",
+        f"2024-01-0{seed}T00:10:00Z",
+        n,
+        seed,
     )
 
 
@@ -158,8 +167,7 @@ def test_endpoint_merge_windows_counts_and_absent_features() -> None:
     [
         ({"type": "endpoint_profile", "version": 3, "features": {}}, "version"),
         ({"version": 1, "features": {}}, "endpoint_profile"),
-        ({"type": "endpoint_profile", "version": 1, "features": {"x": {"kind": "numeric", "sketch": "%%"}}},
-         "x"),
+        ({"type": "endpoint_profile", "version": 1, "features": {"x": {"kind": "numeric", "sketch": "%%"}}}, "x"),
         ({"type": "endpoint_profile", "version": 1, "features": {"x": {"kind": "weird"}}}, "weird"),
     ],
 )

@@ -140,12 +140,18 @@ def test_anthropic_body_gives_answer_tokens_and_model() -> None:
     obj["captureData"]["endpointOutput"]["data"] = orjson.dumps(body).decode()
     rec = parse_record(obj)
     assert (rec.response, rec.finish_reason, rec.input_tokens, rec.output_tokens, rec.model) == (
-        "I'm sorry, no.", "max_tokens", 12, 64, "claude-3-haiku-20240307"
+        "I'm sorry, no.",
+        "max_tokens",
+        12,
+        64,
+        "claude-3-haiku-20240307",
     )
     assert rec.prompt_chars == 2
     table = extract_features([rec], ["truncated", "refusal_like", "tokens_estimated"])
     assert {name: col[0] for name, col in table.values.items()} == {
-        "truncated": True, "refusal_like": True, "tokens_estimated": False
+        "truncated": True,
+        "refusal_like": True,
+        "tokens_estimated": False,
     }
 
 

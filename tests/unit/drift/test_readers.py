@@ -78,8 +78,9 @@ def _csv_text(n: int, rng: np.random.Generator) -> str:
         late = "n/a" if i == n - 5 else str(int(rng.integers(0, 9)))  # a string only near the end
         sparse = "" if i % 3 else f"{rng.normal():.6g}"
         quoted = '"two\nlines"' if i % 17 == 0 else f'"a, {i % 4}"'
-        lines.append(f"{rng.normal(3, 2):.9g}, {rng.lognormal():.6g} ,{rng.choice(['a', ' b', 'c '])},{late},"
-                     f"{sparse},{quoted}")
+        lines.append(
+            f"{rng.normal(3, 2):.9g}, {rng.lognormal():.6g} ,{rng.choice(['a', ' b', 'c '])},{late},{sparse},{quoted}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -131,7 +132,8 @@ def test_csv_with_llm_columns_goes_through_the_record_path(tmp_path: Path, small
     rng = np.random.default_rng(2)
     lines = ["prompt,response,latency_ms,tier"] + [
         f"{'q' * int(rng.integers(1, 40))},{'a' * int(rng.integers(1, 60))},{rng.lognormal(5):.4f},"
-        f"{rng.choice(['free', 'pro'])}" for _ in range(300)
+        f"{rng.choice(['free', 'pro'])}"
+        for _ in range(300)
     ]
     text = "\n".join(lines) + "\n"
     path = tmp_path / "llm.csv"
@@ -142,8 +144,9 @@ def test_csv_with_llm_columns_goes_through_the_record_path(tmp_path: Path, small
     assert_same(got.profile, want)
 
 
-def test_jsonl_chunks_equal_one_pass(tmp_path: Path, small_blocks: None,
-                                     chat_lines: Callable[[int, int], list[bytes]]) -> None:
+def test_jsonl_chunks_equal_one_pass(
+    tmp_path: Path, small_blocks: None, chat_lines: Callable[[int, int], list[bytes]]
+) -> None:
     lines = chat_lines(250, 3)
     lines.insert(40, b"{not json")
     path = tmp_path / "capture.jsonl"
@@ -158,13 +161,15 @@ def test_jsonl_chunks_equal_one_pass(tmp_path: Path, small_blocks: None,
 def _table(n: int, rng: np.random.Generator) -> Any:
     nums = rng.normal(0, 1, n)
     nums[::11] = np.nan
-    return pa.table({
-        "x": pa.array(nums, mask=np.isnan(nums)),
-        "k": pa.array(rng.integers(0, 50, n)),
-        "flag": pa.array(rng.random(n) < 0.3),
-        "tier": pa.array(rng.choice(["free", "pro", "team"], n)).dictionary_encode(),
-        "nested": pa.array([[1, 2]] * n),
-    })
+    return pa.table(
+        {
+            "x": pa.array(nums, mask=np.isnan(nums)),
+            "k": pa.array(rng.integers(0, 50, n)),
+            "flag": pa.array(rng.random(n) < 0.3),
+            "tier": pa.array(rng.choice(["free", "pro", "team"], n)).dictionary_encode(),
+            "nested": pa.array([[1, 2]] * n),
+        }
+    )
 
 
 def test_parquet_equals_the_same_rows_as_json_objects(tmp_path: Path, small_blocks: None) -> None:
@@ -225,13 +230,23 @@ def test_one_file_profiles_the_same_through_firehose_data_capture_and_the_cli(
 
     settings = DriftSettings(bucket="b", kms_key_id="k", monitors=load_monitors())
     firehose_store = _BlobStore(blob)
-    records = [FirehoseRecordIn(f"r{i}", base64.b64encode(line).decode(), 1714557600000) for i, line in
-               enumerate(lines)]
-    ingest_firehose(records, settings.model_copy(update={"stream_endpoints": {"s": "ep"}}),
-                    delivery_stream_arn="arn:aws:firehose:us-east-1:1:deliverystream/s", store=firehose_store)  # type: ignore[arg-type]
+    records = [
+        FirehoseRecordIn(f"r{i}", base64.b64encode(line).decode(), 1714557600000) for i, line in enumerate(lines)
+    ]
+    ingest_firehose(
+        records,
+        settings.model_copy(update={"stream_endpoints": {"s": "ep"}}),
+        delivery_stream_arn="arn:aws:firehose:us-east-1:1:deliverystream/s",
+        store=firehose_store,
+    )  # type: ignore[arg-type]
     capture_store = _BlobStore(blob)
-    event = {"id": "e", "detail-type": "Object Created", "source": "aws.s3", "time": "2024-05-01T10:00:00Z",
-             "detail": {"bucket": {"name": "cap"}, "object": {"key": "c/ep/AllTraffic/2024/05/01/10/x.jsonl"}}}
+    event = {
+        "id": "e",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "time": "2024-05-01T10:00:00Z",
+        "detail": {"bucket": {"name": "cap"}, "object": {"key": "c/ep/AllTraffic/2024/05/01/10/x.jsonl"}},
+    }
     profile_data_capture(event, settings, store=capture_store)  # type: ignore[arg-type]
     (firehose_blob,) = firehose_store.objects.values()
     (capture_blob,) = capture_store.objects.values()
@@ -267,7 +282,7 @@ def _stub_comprehend(answers: list[str], stub: Stubber) -> None:
 
 
 def test_sampled_quality_features_profile_the_same_through_firehose_and_data_capture(
-    chat_lines: Callable[[int, int], list[bytes]]
+    chat_lines: Callable[[int, int], list[bytes]],
 ) -> None:
     """The Comprehend features of a file: the same records sampled (by event id), the same calls, the same
     profile, whichever path the file takes. moto lacks DetectToxicContent: a botocore Stubber answers."""
@@ -288,16 +303,25 @@ def test_sampled_quality_features_profile_the_same_through_firehose_and_data_cap
     firehose_store, capture_store = _BlobStore(blob), _BlobStore(blob)
     with Stubber(client) as stub:
         _stub_comprehend(answers, stub)
-        records = [FirehoseRecordIn(f"r{i}", base64.b64encode(line).decode(), 1714557600000)
-                   for i, line in enumerate(lines)]
+        records = [
+            FirehoseRecordIn(f"r{i}", base64.b64encode(line).decode(), 1714557600000) for i, line in enumerate(lines)
+        ]
         via_firehose = ingest_firehose(
-            records, settings, delivery_stream_arn="arn:aws:firehose:us-east-1:1:deliverystream/s",
-            store=firehose_store, comprehend=Comprehend(client),  # type: ignore[arg-type]
+            records,
+            settings,
+            delivery_stream_arn="arn:aws:firehose:us-east-1:1:deliverystream/s",
+            store=firehose_store,
+            comprehend=Comprehend(client),  # type: ignore[arg-type]
         )
         stub.assert_no_pending_responses()
         _stub_comprehend(answers, stub)
-        event = {"id": "e", "detail-type": "Object Created", "source": "aws.s3", "time": "2024-05-01T10:00:00Z",
-                 "detail": {"bucket": {"name": "cap"}, "object": {"key": "c/ep/AllTraffic/2024/05/01/10/x.jsonl"}}}
+        event = {
+            "id": "e",
+            "detail-type": "Object Created",
+            "source": "aws.s3",
+            "time": "2024-05-01T10:00:00Z",
+            "detail": {"bucket": {"name": "cap"}, "object": {"key": "c/ep/AllTraffic/2024/05/01/10/x.jsonl"}},
+        }
         via_capture = profile_data_capture(event, settings, store=capture_store, comprehend=Comprehend(client))  # type: ignore[arg-type]
         stub.assert_no_pending_responses()
     (firehose_blob,) = firehose_store.objects.values()
@@ -319,8 +343,12 @@ def test_data_capture_samples_a_line_by_the_key_the_record_path_gives_it() -> No
     from llmops_sentinel.domain.quality import QualityConfig, sample_key
     from llmops_sentinel.services.quality import new_budget, score_capture_lines
 
-    capture = {"captureData": {"endpointOutput": {"data": '{"generated_text": "hi"}', "encoding": "JSON"},
-                               "endpointInput": {"data": '{"inputs": "q"}', "encoding": "JSON"}}}
+    capture = {
+        "captureData": {
+            "endpointOutput": {"data": '{"generated_text": "hi"}', "encoding": "JSON"},
+            "endpointInput": {"data": '{"inputs": "q"}', "encoding": "JSON"},
+        }
+    }
     lines: list[bytes] = []
     for i in range(400):
         kind = i % 5
@@ -471,7 +499,7 @@ def _reference_blocks(data: bytes, has_header: bool, size: int) -> list[bytes]:
     out: list[bytes] = []
     carry, first, pos = b"", True, 0
     while True:
-        chunk, pos = data[pos: pos + size], pos + size
+        chunk, pos = data[pos : pos + size], pos + size
         if first:
             first = False
             chunk = (chunk[3:] if chunk.startswith(b"\xef\xbb\xbf") else chunk).lstrip(b"\r\n")
@@ -479,7 +507,7 @@ def _reference_blocks(data: bytes, has_header: bool, size: int) -> list[bytes]:
                 end = readers._first_record_end(chunk)
                 if end < 0:
                     return out
-                chunk = chunk[end + 1:]
+                chunk = chunk[end + 1 :]
         if not chunk:
             return [*out, carry] if carry.strip() else out
         buf = carry + chunk
@@ -488,13 +516,11 @@ def _reference_blocks(data: bytes, has_header: bool, size: int) -> list[bytes]:
             carry = buf
             continue
         out.append(buf[: end + 1])
-        carry = buf[end + 1:]
+        carry = buf[end + 1 :]
 
 
 @pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf", b"\r\n\n"])
-def test_csv_blocks_from_the_reused_buffer_are_the_file_cut_at_record_ends(
-    prefix: bytes, small_blocks: None
-) -> None:
+def test_csv_blocks_from_the_reused_buffer_are_the_file_cut_at_record_ends(prefix: bytes, small_blocks: None) -> None:
     rng = np.random.default_rng(5)
     rows = [b'x,"text"']
     for i in range(400):
@@ -518,8 +544,11 @@ def test_arrow_copies_what_it_parses_so_the_block_buffer_can_be_reused() -> None
 
     buf = bytearray(b"".join(b'%d,"cat_%d",%d.5\n' % (i, i % 5, i) for i in range(2000)))
     convert = pacsv.ConvertOptions(column_types={"a": pa.string(), "b": pa.string(), "c": pa.float64()})
-    table = pacsv.read_csv(pa.py_buffer(memoryview(buf)), convert_options=convert,
-                           read_options=pacsv.ReadOptions(column_names=["a", "b", "c"], use_threads=False))
+    table = pacsv.read_csv(
+        pa.py_buffer(memoryview(buf)),
+        convert_options=convert,
+        read_options=pacsv.ReadOptions(column_names=["a", "b", "c"], use_threads=False),
+    )
     before = table.to_pydict()
     buf[:] = b"#" * len(buf)
     assert table.to_pydict() == before

@@ -32,9 +32,7 @@ def _lines(path: Path) -> list[bytes]:
         ("awsdocs/data_capture_realtime_csv_sample.jsonl", "capture"),
     ],
 )
-def test_every_jsonl_fixture_parses_one_record_per_line(
-    sagemaker_fixtures: Path, relpath: str, source: str
-) -> None:
+def test_every_jsonl_fixture_parses_one_record_per_line(sagemaker_fixtures: Path, relpath: str, source: str) -> None:
     path = sagemaker_fixtures / relpath
     result = parse_lines(_lines(path))
     assert result.errors == []
@@ -78,10 +76,13 @@ def test_headerless_baseline_csv_fixture(sagemaker_fixtures: Path) -> None:
 def _capture(data: str, encoding: str, content_type: str, out: str = '{"predictions": [1]}') -> dict[str, object]:
     return {
         "captureData": {
-            "endpointInput": {"observedContentType": content_type, "mode": "INPUT", "data": data,
-                              "encoding": encoding},
-            "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT", "data": out,
-                               "encoding": "JSON"},
+            "endpointInput": {"observedContentType": content_type, "mode": "INPUT", "data": data, "encoding": encoding},
+            "endpointOutput": {
+                "observedContentType": "application/json",
+                "mode": "OUTPUT",
+                "data": out,
+                "encoding": "JSON",
+            },
         },
         "eventMetadata": {"eventId": "e-42", "inferenceTime": "2024-01-01T00:00:00Z"},
     }
@@ -110,12 +111,21 @@ def test_base64_csv_payload_is_decoded() -> None:
         (_capture("{not json", "JSON", "application/json"), "not JSON"),
         (_capture("%%%", "BASE64", "application/json"), "base64"),
         (_capture("1,2", "UTF-16", "text/csv"), "encoding"),
-        ({"captureData": {"endpointInput": {"data": 7, "encoding": "JSON"}}, "eventMetadata": {"eventId": "e-42"}},
-         "not a string"),
+        (
+            {"captureData": {"endpointInput": {"data": 7, "encoding": "JSON"}}, "eventMetadata": {"eventId": "e-42"}},
+            "not a string",
+        ),
         ({"captureData": {}, "eventMetadata": {"eventId": "e-42"}}, "neither"),
         ({"messages": "hi", "eventId": "e-42"}, "messages"),
-        ({"messages": [], "choices": [{"message": {"content": "x"}}], "usage": {"prompt_tokens": -3},
-          "eventId": "e-42"}, "prompt_tokens"),
+        (
+            {
+                "messages": [],
+                "choices": [{"message": {"content": "x"}}],
+                "usage": {"prompt_tokens": -3},
+                "eventId": "e-42",
+            },
+            "prompt_tokens",
+        ),
         ({"latency_ms": "fast", "x": 1, "eventId": "e-42"}, "latency_ms"),
         ({"embedding": ["a"], "x": 1, "eventId": "e-42"}, "embedding"),
     ],
@@ -151,23 +161,44 @@ def test_fast_path_equals_general_path(chat_lines: Callable[[int, int], list[byt
     general = [parse_record(orjson.loads(line), i) for i, line in enumerate(lines)]
     assert fast == general
     assert fast[0].latency_ms is not None
-    assert fast[0].input_tokens == orjson.loads(
-        orjson.loads(lines[0])["captureData"]["endpointOutput"]["data"])["usage"]["prompt_tokens"]
+    assert (
+        fast[0].input_tokens
+        == orjson.loads(orjson.loads(lines[0])["captureData"]["endpointOutput"]["data"])["usage"]["prompt_tokens"]
+    )
 
 
 def test_flat_shapes() -> None:
-    chat = parse_record({
-        "messages": [{"role": "user", "content": [{"type": "text", "text": "abcd"}]}],
-        "choices": [{"message": {"content": "xy"}, "finish_reason": "length"}], "ttft_ms": 12,
-    })
+    chat = parse_record(
+        {
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "abcd"}]}],
+            "choices": [{"message": {"content": "xy"}, "finish_reason": "length"}],
+            "ttft_ms": 12,
+        }
+    )
     assert (chat.source, chat.prompt_chars, chat.response, chat.ttft_ms, chat.finish_reason) == (
-        "openai", 4, "xy", 12.0, "length")
+        "openai",
+        4,
+        "xy",
+        12.0,
+        "length",
+    )
     tgi = parse_record({"inputs": "abc", "generated_text": "de", "details": {"tokens": [1, 2, 3]}})
     assert (tgi.source, tgi.prompt_chars, tgi.response, tgi.output_tokens) == ("tgi", 3, "de", 3)
-    log = parse_record({"request": {"prompt": "hello"}, "response": {"choices": [{"text": "hi"}]},
-                        "latency_ms": 5, "embedding": [0.1, 0.2]})
+    log = parse_record(
+        {
+            "request": {"prompt": "hello"},
+            "response": {"choices": [{"text": "hi"}]},
+            "latency_ms": 5,
+            "embedding": [0.1, 0.2],
+        }
+    )
     assert (log.source, log.prompt_chars, log.response, log.latency_ms, log.embedding) == (
-        "log", 5, "hi", 5.0, [0.1, 0.2])
+        "log",
+        5,
+        "hi",
+        5.0,
+        [0.1, 0.2],
+    )
     flat = parse_record({"age": 3, "country": "FR", "ok": True, "latency_ms": 2.5})
     assert flat.rows == [{"age": 3.0, "country": "FR", "ok": True}]
     assert flat.latency_ms == 2.5
@@ -184,12 +215,15 @@ _HUGE_QUOTED = '"' + "x" * 140_000 + '",1'  # one quoted field over the csv modu
 
 
 def _csv_capture(event_id: str, data: str) -> bytes:
-    return orjson.dumps({
-        "captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": data,
-                                          "encoding": "CSV"}},
-        "eventMetadata": {"eventId": event_id, "inferenceTime": "2024-01-01T00:00:00Z"},
-        "eventVersion": "0",
-    })
+    return orjson.dumps(
+        {
+            "captureData": {
+                "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": data, "encoding": "CSV"}
+            },
+            "eventMetadata": {"eventId": event_id, "inferenceTime": "2024-01-01T00:00:00Z"},
+            "eventVersion": "0",
+        }
+    )
 
 
 def test_capture_csv_field_over_the_csv_limit_fails_that_record_only() -> None:

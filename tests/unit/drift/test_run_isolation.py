@@ -72,7 +72,9 @@ def bad_statistics(sagemaker_fixtures: Path) -> bytes:
 
 
 def test_one_bad_baseline_does_not_blind_the_other_endpoints(
-    sagemaker_fixtures: Path, chat_lines: Callable[[int, int], list[bytes]], capsys: pytest.CaptureFixture[str],
+    sagemaker_fixtures: Path,
+    chat_lines: Callable[[int, int], list[bytes]],
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "LLMOpsSentinel")
@@ -112,14 +114,29 @@ def _numeric(buckets: list[dict[str, Any]] | None = None, levels: list[Any] | No
     kll: dict[str, Any] = {"buckets": buckets or []}
     if levels is not None:
         kll["sketch"] = {"data": levels}
-    return {"features": [{"name": "x", "inferred_type": "Fractional", "numerical_statistics": {
-        "common": {"num_present": 300_000_000, "num_missing": 0}, "mean": 0.5, "std_dev": 0.1, "min": 0.0,
-        "max": 1.0, "distribution": {"kll": kll}}}]}
+    return {
+        "features": [
+            {
+                "name": "x",
+                "inferred_type": "Fractional",
+                "numerical_statistics": {
+                    "common": {"num_present": 300_000_000, "num_missing": 0},
+                    "mean": 0.5,
+                    "std_dev": 0.1,
+                    "min": 0.0,
+                    "max": 1.0,
+                    "distribution": {"kll": kll},
+                },
+            }
+        ]
+    }
 
 
 def test_a_bucket_count_of_3e8_is_imported_in_bounded_memory() -> None:
-    buckets = [{"lower_bound": 0.0, "upper_bound": 0.5, "count": 3e8}, {"lower_bound": 0.5, "upper_bound": 1.0,
-                                                                         "count": 1e8}]
+    buckets = [
+        {"lower_bound": 0.0, "upper_bound": 0.5, "count": 3e8},
+        {"lower_bound": 0.5, "upper_bound": 1.0, "count": 1e8},
+    ]
     tracemalloc.start()
     try:
         profile = baseline_from_statistics(_numeric(buckets)).features["x"]
@@ -144,23 +161,29 @@ def test_kll_levels_are_thinned_to_the_cap() -> None:
     assert profile.sketch.n <= MAX_REBUILT_ITEMS + 10
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].pop("lower_bound"),
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].update(count="many"),
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].update(count=-3),
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].update(count="NaN"),
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].update(upper_bound=1e999),
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"].update(buckets=[1, 2]),
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"].update(kll=[]),
-    lambda d: d["features"][0]["numerical_statistics"].update(distribution="kll"),
-    lambda d: d["features"][0]["numerical_statistics"].update(common=7),
-    lambda d: d["features"][0]["numerical_statistics"]["common"].update(num_present=None),
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"].update(sketch={"data": [["a"]]}),
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"].update(sketch={"data": [1, 2]}),
-    lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"].update(sketch={"data": [[1.0]] * 99}),
-    lambda d: d.update(dataset={"item_count": "lots"}),
-    lambda d: d.update(dataset=[]),
-], ids=lambda f: "")
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].pop("lower_bound"),
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].update(count="many"),
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].update(count=-3),
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].update(count="NaN"),
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0].update(
+            upper_bound=1e999
+        ),
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"].update(buckets=[1, 2]),
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"].update(kll=[]),
+        lambda d: d["features"][0]["numerical_statistics"].update(distribution="kll"),
+        lambda d: d["features"][0]["numerical_statistics"].update(common=7),
+        lambda d: d["features"][0]["numerical_statistics"]["common"].update(num_present=None),
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"].update(sketch={"data": [["a"]]}),
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"].update(sketch={"data": [1, 2]}),
+        lambda d: d["features"][0]["numerical_statistics"]["distribution"]["kll"].update(sketch={"data": [[1.0]] * 99}),
+        lambda d: d.update(dataset={"item_count": "lots"}),
+        lambda d: d.update(dataset=[]),
+    ],
+    ids=lambda f: "",
+)
 def test_malformed_statistics_raise_a_typed_error(mutate: Callable[[dict[str, Any]], Any]) -> None:
     doc = copy.deepcopy(_numeric([{"lower_bound": 0.0, "upper_bound": 1.0, "count": 10}]))
     mutate(doc)

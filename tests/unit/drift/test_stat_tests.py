@@ -144,8 +144,11 @@ def test_chisquare_matches_scipy_contingency() -> None:
 def test_chisquare_from_profiles_equals_raw_below_capacity() -> None:
     a, b = _cats(3, 2_000, [0.2] * 5), _cats(4, 2_000, [0.3, 0.2, 0.2, 0.2, 0.1])
     raw = run_test(ChiSquareSpec(), view_of_values(a, "categorical"), view_of_values(b, "categorical"))
-    prof = run_test(ChiSquareSpec(), view_of_profile(CategoricalProfile.from_values(a)),
-                    view_of_profile(CategoricalProfile.from_values(b)))
+    prof = run_test(
+        ChiSquareSpec(),
+        view_of_profile(CategoricalProfile.from_values(a)),
+        view_of_profile(CategoricalProfile.from_values(b)),
+    )
     assert prof.statistic == pytest.approx(raw.statistic, rel=1e-12)
 
 
@@ -155,7 +158,8 @@ def test_jensenshannon_matches_scipy() -> None:
     out = run_test(JensenShannonSpec(), view_of_values(a, "categorical"), view_of_values(b, "categorical"))
     keys = sorted(set(a) | set(b))
     assert out.statistic == pytest.approx(
-        jensenshannon([a.count(k) for k in keys], [b.count(k) for k in keys], base=2), rel=1e-10)
+        jensenshannon([a.count(k) for k in keys], [b.count(k) for k in keys], base=2), rel=1e-10
+    )
 
 
 def test_mmd_statistic_and_permutation_p_value_against_scipy() -> None:
@@ -175,9 +179,13 @@ def test_mmd_statistic_and_permutation_p_value_against_scipy() -> None:
     out = run_test(MMDSpec(permutations=2_000), EmbeddingView(x, 60), EmbeddingView(y, 50), rng)
     assert out.statistic == pytest.approx(biased(np.arange(60), np.arange(60, 110)), rel=1e-9)
     ref = stats.permutation_test(
-        (np.arange(60), np.arange(60, 110)), lambda i, j: biased(i.astype(int), j.astype(int)),
-        permutation_type="independent", n_resamples=2_000, alternative="greater",
-        rng=np.random.default_rng(13), vectorized=False,
+        (np.arange(60), np.arange(60, 110)),
+        lambda i, j: biased(i.astype(int), j.astype(int)),
+        permutation_type="independent",
+        n_resamples=2_000,
+        alternative="greater",
+        rng=np.random.default_rng(13),
+        vectorized=False,
     )
     assert out.p_value is not None
     assert abs(out.p_value - ref.pvalue) <= 0.01 + 3 * math.sqrt(ref.pvalue * (1 - ref.pvalue) / 2_000)
@@ -188,14 +196,30 @@ def test_mmd_statistic_and_permutation_p_value_against_scipy() -> None:
 
 def test_benjamini_hochberg_published_example() -> None:
     # Benjamini & Hochberg (1995), JRSS-B 57(1), section 4.1: 15 p-values, q = 0.05 -> 4 rejections.
-    p = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719,
-         0.6528, 0.7590, 1.000]
+    p = [
+        0.0001,
+        0.0004,
+        0.0019,
+        0.0095,
+        0.0201,
+        0.0278,
+        0.0298,
+        0.0344,
+        0.0459,
+        0.3240,
+        0.4262,
+        0.5719,
+        0.6528,
+        0.7590,
+        1.000,
+    ]
     adjusted = benjamini_hochberg(p)
     assert [a <= 0.05 for a in adjusted] == [True] * 4 + [False] * 11
     assert adjusted == pytest.approx(list(stats.false_discovery_control(p, method="bh")), rel=1e-12)
     shuffled = [p[i] for i in (3, 14, 0, 9, 7, 1, 2, 4, 5, 6, 8, 10, 11, 12, 13)]
     assert benjamini_hochberg(shuffled) == pytest.approx(
-        list(stats.false_discovery_control(shuffled, method="bh")), rel=1e-12)
+        list(stats.false_discovery_control(shuffled, method="bh")), rel=1e-12
+    )
 
 
 def _table(columns: dict[str, list[Any]], kinds: dict[str, str]) -> FeatureTable:
@@ -206,8 +230,10 @@ def _table(columns: dict[str, list[Any]], kinds: dict[str, str]) -> FeatureTable
 def test_effect_floor_stops_alarms_on_negligible_shifts_in_huge_windows() -> None:
     rng = np.random.default_rng(14)
     a, b = rng.normal(size=1_000_000), rng.normal(0.02, 1.0, size=1_000_000)  # 0.02 SD: significant, tiny
-    report = check_drift(EndpointProfile({"x": NumericProfile.from_values(a)}, records_ok=a.size),
-                         EndpointProfile({"x": NumericProfile.from_values(b)}, records_ok=b.size))
+    report = check_drift(
+        EndpointProfile({"x": NumericProfile.from_values(a)}, records_ok=a.size),
+        EndpointProfile({"x": NumericProfile.from_values(b)}, records_ok=b.size),
+    )
     f = report.features[0]
     assert f.p_value is not None and f.p_value < 1e-6
     assert f.effect_size < 0.05
@@ -230,8 +256,9 @@ def test_verdict_share_and_critical() -> None:
     assert plain.reasons == [f"f0: medium effect (tv {plain.features[0].effect:.3g} >= small)"]
     strict = MonitorConfig(endpoint_severity="large")
     assert not check_drift(base, now, strict).drifted  # share alone (the old rule): 12.5 % < 25 %
-    critical = check_drift(base, now, strict.model_copy(
-        update={"overrides": [FeatureMonitor(name="f0", critical=True)]}))
+    critical = check_drift(
+        base, now, strict.model_copy(update={"overrides": [FeatureMonitor(name="f0", critical=True)]})
+    )
     assert critical.drifted and critical.critical_drifted == ["f0"]
     assert critical.reasons == ["f0: critical feature drifted"]
     low = check_drift(base, now, strict.model_copy(update={"share_threshold": 0.1}))
@@ -246,8 +273,10 @@ def test_defaults_by_kind_and_size() -> None:
     rng = np.random.default_rng(16)
     many = [f"c{i}" for i in rng.integers(0, 400, size=600)]  # sparse: chi-square unreliable
     few = list(rng.choice(["a", "b"], size=600))
-    base = _table({"many": many, "few": few, "small": [1.0] * 10 + [None] * 590},
-                  {"many": "categorical", "few": "categorical", "small": "numeric"})
+    base = _table(
+        {"many": many, "few": few, "small": [1.0] * 10 + [None] * 590},
+        {"many": "categorical", "few": "categorical", "small": "numeric"},
+    )
     report = check_drift(base, base)
     methods = {f.feature: f.method for f in report.features}
     assert methods == {"many": "jensenshannon", "few": "chisquare"}
@@ -298,21 +327,47 @@ def test_reports_are_what_validation_gives_and_as_dict_is_model_dump() -> None:
     # field must be the value and the builtin type validation would give, and as_dict the JSON dump
     rng = np.random.default_rng(17)
     n = 2_000
-    ref = {"x": list(rng.normal(size=n)), "y": list(rng.gamma(2.0, size=n)), "w": list(rng.normal(size=n)),
-           "c": list(rng.choice(["a", "b", "c"], size=n)), "sparse": [f"s{i}" for i in rng.integers(0, 900, n)],
-           "small": [1.0] * 10 + [None] * (n - 10), "only_ref": list(rng.normal(size=n)),
-           "e": [list(v) for v in rng.normal(size=(n, 4))]}
+    ref = {
+        "x": list(rng.normal(size=n)),
+        "y": list(rng.gamma(2.0, size=n)),
+        "w": list(rng.normal(size=n)),
+        "c": list(rng.choice(["a", "b", "c"], size=n)),
+        "sparse": [f"s{i}" for i in rng.integers(0, 900, n)],
+        "small": [1.0] * 10 + [None] * (n - 10),
+        "only_ref": list(rng.normal(size=n)),
+        "e": [list(v) for v in rng.normal(size=(n, 4))],
+    }
     cur = {k: v for k, v in ref.items() if k != "only_ref"}
     cur = {**cur, "x": list(rng.normal(0.4, 1.0, size=n)), "c": list(rng.choice(["a", "b", "d"], size=n))}
-    kinds = {"x": "numeric", "y": "numeric", "w": "numeric", "c": "categorical", "sparse": "categorical",
-             "small": "numeric", "only_ref": "numeric", "e": "embedding"}
-    config = MonitorConfig(overrides=[
-        FeatureMonitor(name="y", test=WassersteinSpec()), FeatureMonitor(name="w", test=PSISpec(), weight=2.0),
-        FeatureMonitor(name="x", critical=True)])
-    reports = [check_drift(_table(ref, kinds), _table(cur, {k: v for k, v in kinds.items() if k != "only_ref"}),
-                           config, rng=np.random.default_rng(1)),
-               check_drift(EndpointProfile({"x": NumericProfile.from_values(np.asarray(ref["x"]))}, records_ok=n),
-                           EndpointProfile({"x": NumericProfile.from_values(np.asarray(cur["x"]))}, records_ok=n))]
+    kinds = {
+        "x": "numeric",
+        "y": "numeric",
+        "w": "numeric",
+        "c": "categorical",
+        "sparse": "categorical",
+        "small": "numeric",
+        "only_ref": "numeric",
+        "e": "embedding",
+    }
+    config = MonitorConfig(
+        overrides=[
+            FeatureMonitor(name="y", test=WassersteinSpec()),
+            FeatureMonitor(name="w", test=PSISpec(), weight=2.0),
+            FeatureMonitor(name="x", critical=True),
+        ]
+    )
+    reports = [
+        check_drift(
+            _table(ref, kinds),
+            _table(cur, {k: v for k, v in kinds.items() if k != "only_ref"}),
+            config,
+            rng=np.random.default_rng(1),
+        ),
+        check_drift(
+            EndpointProfile({"x": NumericProfile.from_values(np.asarray(ref["x"]))}, records_ok=n),
+            EndpointProfile({"x": NumericProfile.from_values(np.asarray(cur["x"]))}, records_ok=n),
+        ),
+    ]
     methods = {f.method for f in reports[0].features}
     assert methods == {"ks", "wasserstein", "psi", "chisquare", "jensenshannon", "mmd"}
     assert reports[0].skipped and reports[0].drifted

@@ -29,8 +29,7 @@ from llmops_sentinel.errors import ConfigError
 
 TOPICS = ["code", "chat", "summarise", "translate", "math"]
 MIX = np.array([0.40, 0.25, 0.15, 0.12, 0.08])
-CHANGES = ("mean +0.5 sd", "spread x1.5", "latency spread x1.5", "prompts x1.4", "10% new region",
-           "topic mix swapped")
+CHANGES = ("mean +0.5 sd", "spread x1.5", "latency spread x1.5", "prompts x1.4", "10% new region", "topic mix swapped")
 
 
 def window(rng: np.random.Generator, n: int, change: str | None = None) -> EndpointProfile:
@@ -107,8 +106,13 @@ def test_seven_of_twenty_five_mixed_shifts_all_flagged() -> None:
         out: dict[str, np.ndarray] = {}
         for j in range(25):
             kind = j % 5
-            x = [rng.normal(0, 1, n), rng.lognormal(3, 0.5, n), rng.poisson(20, n).astype(np.float64),
-                 rng.gamma(2, 50, n), rng.standard_t(3, n)][kind]
+            x = [
+                rng.normal(0, 1, n),
+                rng.lognormal(3, 0.5, n),
+                rng.poisson(20, n).astype(np.float64),
+                rng.gamma(2, 50, n),
+                rng.standard_t(3, n),
+            ][kind]
             if change and j < 7:  # location, scale and multiplicative shifts on every kind of shape
                 x = [x + 0.5, x * 1.4, x + 2.0, 100 + (x - 100) * 1.5, x * 1.5, x - 0.5, x * 1.3][j]
             out[f"f{j:02d}"] = x
@@ -137,8 +141,9 @@ def test_tv_binned_against_scipy_histogram() -> None:
     a, b = rng.normal(0, 1, 50_000), rng.normal(0, 1.5, 50_000)
     ref, cur = view_of_values(a, "numeric"), view_of_values(b, "numeric")
     got = tv_binned(ref, cur, TV_BINS)  # type: ignore[arg-type]
-    edges = np.concatenate(([-np.inf], np.unique(np.quantile(a, np.arange(1, TV_BINS) / TV_BINS,
-                                                             method="inverted_cdf")), [np.inf]))
+    edges = np.concatenate(
+        ([-np.inf], np.unique(np.quantile(a, np.arange(1, TV_BINS) / TV_BINS, method="inverted_cdf")), [np.inf])
+    )
     pa = stats.binned_statistic(a, a, "count", bins=edges).statistic / a.size
     pb = stats.binned_statistic(b, b, "count", bins=edges).statistic / b.size
     assert got == pytest.approx(0.5 * np.abs(pa - pb).sum(), abs=1e-9)
@@ -155,10 +160,20 @@ def test_cohens_h_published_values() -> None:
 def test_effect_scale_validation_and_bands() -> None:
     scale = EffectScale(small=0.1, medium=0.3, large=0.5)
     assert [scale.severity(x) for x in (0.05, 0.1, 0.4, 0.9, math.nan)] == [
-        "negligible", "small", "medium", "large", "negligible"]
+        "negligible",
+        "small",
+        "medium",
+        "large",
+        "negligible",
+    ]
     with pytest.raises(ConfigError, match="small < medium < large"):
-        load_monitor_config({"defaults": {"numeric": {"type": "ks", "scale": {"small": 0.3, "medium": 0.2,
-                                                                              "large": 0.5}}}})
-    cfg = MonitorConfig.model_validate({"endpoint_severity": "medium", "overrides": [
-        {"name": "score", "weight": 2, "endpoint_severity": "large", "critical": False}]})
+        load_monitor_config(
+            {"defaults": {"numeric": {"type": "ks", "scale": {"small": 0.3, "medium": 0.2, "large": 0.5}}}}
+        )
+    cfg = MonitorConfig.model_validate(
+        {
+            "endpoint_severity": "medium",
+            "overrides": [{"name": "score", "weight": 2, "endpoint_severity": "large", "critical": False}],
+        }
+    )
     assert cfg.endpoint_severity == "medium" and cfg.overrides[0].weight == 2

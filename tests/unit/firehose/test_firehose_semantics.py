@@ -51,8 +51,9 @@ class MemoryStore:
 
 
 def settings() -> DriftSettings:
-    return DriftSettings(bucket="b", kms_key_id="k", stream_endpoints={"sentinel-inference": ENDPOINT},
-                         monitors=load_monitors())
+    return DriftSettings(
+        bucket="b", kms_key_id="k", stream_endpoints={"sentinel-inference": ENDPOINT}, monitors=load_monitors()
+    )
 
 
 def batch(records: list[dict[str, Any]], invocation: str = "inv-1") -> dict[str, Any]:
@@ -60,9 +61,11 @@ def batch(records: list[dict[str, Any]], invocation: str = "inv-1") -> dict[str,
 
 
 def record(i: int, raw: bytes, arrival: Any = None) -> dict[str, Any]:
-    return {"recordId": f"{49546986683135544286507457936321625675700192471156785154 + i}",
-            "approximateArrivalTimestamp": 1795687500000 + i if arrival is None else arrival,
-            "data": base64.b64encode(raw).decode()}
+    return {
+        "recordId": f"{49546986683135544286507457936321625675700192471156785154 + i}",
+        "approximateArrivalTimestamp": 1795687500000 + i if arrival is None else arrival,
+        "data": base64.b64encode(raw).decode(),
+    }
 
 
 def buffer_hint_bytes() -> int:
@@ -107,8 +110,13 @@ def test_every_record_is_answered_whatever_its_fields() -> None:
     result = ingest_firehose_event(batch(records), settings(), store=MemoryStore())  # type: ignore[arg-type]
     answer = firehose_response(result)["records"]
     assert [(r["recordId"], r["result"]) for r in answer] == [
-        ("a", "Ok"), ("b", "ProcessingFailed"), ("c", "Ok"), ("d", "Ok"), ("e", "ProcessingFailed"),
-        ("f", "ProcessingFailed"), ("g", "ProcessingFailed"),
+        ("a", "Ok"),
+        ("b", "ProcessingFailed"),
+        ("c", "Ok"),
+        ("d", "Ok"),
+        ("e", "ProcessingFailed"),
+        ("f", "ProcessingFailed"),
+        ("g", "ProcessingFailed"),
     ]
     assert result.unanswerable == 4
     for out in answer:
@@ -132,25 +140,39 @@ def test_worst_case_response_stays_under_lambdas_limit(kind: str, bounded_by: st
     over = result.failures.get("ResponseBudgetError", 0)
     assert result.ok + over == len(event["records"])  # only the budget failed any
     assert result.endpoints[0].records_ok == len(event["records"])  # the profile still has them all
-    print(f"{kind} {bounded_by}: request {len(json.dumps(event))} B, {len(event['records'])} records, "
-          f"response {size} B, {over} over budget")
+    print(
+        f"{kind} {bounded_by}: request {len(json.dumps(event))} B, {len(event['records'])} records, "
+        f"response {size} B, {over} over budget"
+    )
 
 
 def test_without_the_budget_the_worst_case_would_exceed_the_limit() -> None:
     """The test above can fail: unbounded, the same batch answers with more than 6 MiB."""
     event = largest_request(SMALLEST["llm"], FIREHOSE_RESPONSE_LIMIT)
     parsed = parse_firehose_event(event)
-    free = ingest_firehose(parsed.records, settings(), delivery_stream_arn=STREAM, store=MemoryStore(),  # type: ignore[arg-type]
-                           budget=10**12)
+    free = ingest_firehose(
+        parsed.records,
+        settings(),
+        delivery_stream_arn=STREAM,
+        store=MemoryStore(),  # type: ignore[arg-type]
+        budget=10**12,
+    )
     assert "ResponseBudgetError" not in free.failures
     assert response_bytes(firehose_response(free)) > 2 * FIREHOSE_RESPONSE_LIMIT
 
 
-@pytest.mark.parametrize("raw", [
-    b'{"prompt":"What is the refund policy?","completion":"Refunds take 5 days.","latency_ms":412.5}',
-    base64.b64decode(load_json(REPO / "events" / "firehose_processor" / "capture_batch_with_bad_records.json")
-                     ["records"][0]["data"]),
-], ids=["short-94B", "capture-1.7KB"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"prompt":"What is the refund policy?","completion":"Refunds take 5 days.","latency_ms":412.5}',
+        base64.b64decode(
+            load_json(REPO / "events" / "firehose_processor" / "capture_batch_with_bad_records.json")["records"][0][
+                "data"
+            ]
+        ),
+    ],
+    ids=["short-94B", "capture-1.7KB"],
+)
 def test_at_the_buffer_hint_ordinary_records_never_touch_the_budget(raw: bytes) -> None:
     """What the buffer hint is for: a full buffer of records of ordinary size (a 94-byte prompt/completion
     pair up) answers every record Ok, within the limit (with BufferSizeInMBs=3 the 94-byte batch was an

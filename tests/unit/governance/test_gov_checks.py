@@ -196,7 +196,8 @@ def test_public_trust_needs_the_trust_policy() -> None:
 
 def test_default_policies_flag_public_trust_as_critical(fixture_json: Loader, default_policies: Any) -> None:
     findings = [
-        f for f in evaluate(normalise_document(fixture_json("config_role_public_trust")), default_policies)
+        f
+        for f in evaluate(normalise_document(fixture_json("config_role_public_trust")), default_policies)
         if f.check == "iam-role-trust-not-public"
     ]
     assert [(f.status, f.severity.value) for f in findings] == [(Status.NON_COMPLIANT, "CRITICAL")]

@@ -85,9 +85,7 @@ def test_create_star_is_not_service_admin() -> None:
 
 def test_not_action_with_allow_on_star_is_admin_equivalent() -> None:
     # AWS' PowerUserAccess shape: everything except IAM/Organizations.
-    power_user = doc(
-        {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}
-    )
+    power_user = doc({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"})
     grants = broad_grants(power_user)
     assert [g.kind for g in grants] == [GrantKind.NOT_ACTION]
     assert is_allowed(power_user, "sagemaker:DeleteEndpoint")
@@ -128,9 +126,7 @@ def test_conditional_grants_are_flagged_unless_excluded() -> None:
 
 
 def test_string_or_list_and_single_statement_object() -> None:
-    single = parse_policy_document(
-        {"Statement": {"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}}
-    )
+    single = parse_policy_document({"Statement": {"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}})
     assert single.statements[0].action == ("sagemaker:*",)
     assert single.statements[0].resource == ("*",)
 

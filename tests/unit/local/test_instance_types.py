@@ -17,16 +17,20 @@ from sentinel_dev.local.sagemaker import api_instance_types, production_variant_
 def sagemaker() -> Iterator[object]:
     with mock_aws():
         sm = boto3.client("sagemaker", region_name="us-east-1")
-        sm.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
-                        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1"})
+        sm.create_model(
+            ModelName="m",
+            ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+            PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1"},
+        )
         yield sm
 
 
 def _config(sm: object, name: str, instance_type: str) -> None:
     sm.create_endpoint_config(  # type: ignore[attr-defined]
         EndpointConfigName=name,
-        ProductionVariants=[{"VariantName": "v", "ModelName": "m", "InitialInstanceCount": 1,
-                             "InstanceType": instance_type}],
+        ProductionVariants=[
+            {"VariantName": "v", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": instance_type}
+        ],
     )
 
 

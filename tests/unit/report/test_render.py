@@ -61,36 +61,77 @@ class _Page(HTMLParser):
 def _model(with_data: bool = True) -> ReportModel:
     minutes = range(120)
     audit = AuditRow(
-        anchor="decision-ep-1", occurred_at="2025-12-03T00:50:00Z", signal="latency-regression",
-        summary="p99 +200%", decision="started", reason="rule 0", action="rollback", workflow="rollback-ep-1",
-        status="SUCCEEDED", deliveries=2,
+        anchor="decision-ep-1",
+        occurred_at="2025-12-03T00:50:00Z",
+        signal="latency-regression",
+        summary="p99 +200%",
+        decision="started",
+        reason="rule 0",
+        action="rollback",
+        workflow="rollback-ep-1",
+        status="SUCCEEDED",
+        deliveries=2,
     )
-    cost = variant_cost(VariantUsage(endpoint="ep", variant="AllTraffic", region="us-east-1",
-                                     instance_type="ml.g5.2xlarge", instance_hours=2, idle_instance_hours=0.5,
-                                     input_tokens=10_000, output_tokens=5_000), BOOK)
+    cost = variant_cost(
+        VariantUsage(
+            endpoint="ep",
+            variant="AllTraffic",
+            region="us-east-1",
+            instance_type="ml.g5.2xlarge",
+            instance_hours=2,
+            idle_instance_hours=0.5,
+            input_tokens=10_000,
+            output_tokens=5_000,
+        ),
+        BOOK,
+    )
     view = EndpointView(
         name="ep",
-        latency=[LatencySeries(
-            variant="AllTraffic",
-            p99_ms=[Point(t=T0 + 60 * m, v=1000 + (2000 if m > 100 else 0)) for m in minutes],
-            score=[Point(t=T0 + 60 * m, v=min(1.0, max(0, m - 100) / 5)) for m in minutes],
-            threshold_ms=2000,
-            markers=[Marker(t=T0 + 6000, label="onset +200%", kind="onset"),
-                     Marker(t=T0 + 6600, label="rollback started", kind="action", link="decision-ep-1")],
-        )] if with_data else [],
-        instances=[InstanceSeries(variant="AllTraffic", instance_type="ml.g5.2xlarge",
-                                  steps=[Point(t=T0, v=1), Point(t=T0 + 3000, v=2)])],
-        drift=[FeatureDriftSeries(feature="input_tokens", method="ks", points=[
-            DriftPoint(t=T0 + 1800, effect=0.01, threshold=0.05, drifted=False),
-            DriftPoint(t=T0 + 5400, effect=0.4, threshold=0.05, drifted=True)])] if with_data else [],
+        latency=[
+            LatencySeries(
+                variant="AllTraffic",
+                p99_ms=[Point(t=T0 + 60 * m, v=1000 + (2000 if m > 100 else 0)) for m in minutes],
+                score=[Point(t=T0 + 60 * m, v=min(1.0, max(0, m - 100) / 5)) for m in minutes],
+                threshold_ms=2000,
+                markers=[
+                    Marker(t=T0 + 6000, label="onset +200%", kind="onset"),
+                    Marker(t=T0 + 6600, label="rollback started", kind="action", link="decision-ep-1"),
+                ],
+            )
+        ]
+        if with_data
+        else [],
+        instances=[
+            InstanceSeries(
+                variant="AllTraffic", instance_type="ml.g5.2xlarge", steps=[Point(t=T0, v=1), Point(t=T0 + 3000, v=2)]
+            )
+        ],
+        drift=[
+            FeatureDriftSeries(
+                feature="input_tokens",
+                method="ks",
+                points=[
+                    DriftPoint(t=T0 + 1800, effect=0.01, threshold=0.05, drifted=False),
+                    DriftPoint(t=T0 + 5400, effect=0.4, threshold=0.05, drifted=True),
+                ],
+            )
+        ]
+        if with_data
+        else [],
         drift_share=[DriftPoint(t=T0 + 5400, effect=0.6, threshold=0.25, drifted=True)] if with_data else [],
         costs=[cost],
         audit=[audit],
     )
     return ReportModel(
-        source="test <b>escaped</b>", generated_at=T0 + 7200, start=T0, end=T0 + 7200, endpoints=[view],
-        findings=[FindingRow(severity="HIGH", policy="endpoint-kms", resource="arn:x", compliant=False),
-                  FindingRow(severity="LOW", policy="tags", resource="arn:y", compliant=True)],
+        source="test <b>escaped</b>",
+        generated_at=T0 + 7200,
+        start=T0,
+        end=T0 + 7200,
+        endpoints=[view],
+        findings=[
+            FindingRow(severity="HIGH", policy="endpoint-kms", resource="arn:x", compliant=False),
+            FindingRow(severity="LOW", policy="tags", resource="arn:y", compliant=True),
+        ],
     )
 
 
@@ -98,8 +139,15 @@ def test_every_chart_draws_marks_or_says_it_has_no_data() -> None:
     page = _Page()
     page.feed(render_html(_model()))
     ids = [c["id"] for c in page.charts]
-    for expected in ("latency-ep-AllTraffic", "score-ep-AllTraffic", "instances-ep", "drift-share-ep",
-                     "drift-ep-input_tokens", "cost-ep", "findings"):
+    for expected in (
+        "latency-ep-AllTraffic",
+        "score-ep-AllTraffic",
+        "instances-ep",
+        "drift-share-ep",
+        "drift-ep-input_tokens",
+        "cost-ep",
+        "findings",
+    ):
         assert expected in ids, ids
     assert len(set(ids)) == len(ids), "chart ids are unique"
     for chart in page.charts:
@@ -136,8 +184,17 @@ def test_cost_table_shows_the_per_1k_split_and_the_price_source() -> None:
 
 def _idle_view(instance_type: str) -> ReportModel:
     """An endpoint that served no captured tokens (e.g. no data capture): 2 instance-hours, 1.5 of them idle."""
-    cost = variant_cost(VariantUsage(endpoint="quiet", variant="AllTraffic", region="us-east-1",
-                                     instance_type=instance_type, instance_hours=2, idle_instance_hours=1.5), BOOK)
+    cost = variant_cost(
+        VariantUsage(
+            endpoint="quiet",
+            variant="AllTraffic",
+            region="us-east-1",
+            instance_type=instance_type,
+            instance_hours=2,
+            idle_instance_hours=1.5,
+        ),
+        BOOK,
+    )
     view = EndpointView(name="quiet", costs=[cost])
     return ReportModel(source="t", generated_at=T0 + 7200, start=T0, end=T0 + 7200, endpoints=[view])
 
@@ -163,12 +220,29 @@ def test_without_tokens_or_price_no_cost_chart_is_drawn_and_the_note_says_why() 
 
 def test_a_variant_that_ran_on_two_instance_types_has_a_labelled_cost_bar_for_each() -> None:
     costs = [
-        variant_cost(VariantUsage(endpoint="ep", variant="AllTraffic", region="us-east-1", instance_type=kind,
-                                  instance_hours=1, input_tokens=1000, output_tokens=100), BOOK)
+        variant_cost(
+            VariantUsage(
+                endpoint="ep",
+                variant="AllTraffic",
+                region="us-east-1",
+                instance_type=kind,
+                instance_hours=1,
+                input_tokens=1000,
+                output_tokens=100,
+            ),
+            BOOK,
+        )
         for kind in ("ml.g5.2xlarge", "ml.g5.xlarge")
     ]
-    html = render_html(ReportModel(source="t", generated_at=T0 + 3600, start=T0, end=T0 + 3600,
-                                   endpoints=[EndpointView(name="ep", costs=costs)]))
+    html = render_html(
+        ReportModel(
+            source="t",
+            generated_at=T0 + 3600,
+            start=T0,
+            end=T0 + 3600,
+            endpoints=[EndpointView(name="ep", costs=costs)],
+        )
+    )
     assert "AllTraffic on g5.2xlarge</text>" in html and "AllTraffic on g5.xlarge</text>" in html
 
 

@@ -246,10 +246,7 @@ def run(cloud: LocalCloud, echo: Echo, rng: np.random.Generator) -> SceneReport:
     routed = [r for a in answers if a for r in a.get("results", [a])]  # a Governance Findings event: many
     governance_routed = [r for r in routed if r.get("signal") == "governance-finding"]
     failed = [f for f in hub.get_findings()["Findings"] if f["Compliance"]["Status"] == "FAILED"]
-    log(
-        f"Security Hub: {len(failed)} FAILED findings; "
-        f"router handled {len(governance_routed)} governance findings"
-    )
+    log(f"Security Hub: {len(failed)} FAILED findings; router handled {len(governance_routed)} governance findings")
     new_config = facts["enforce"]["endpoint_config"]
     described = sm.describe_endpoint_config(EndpointConfigName=new_config)
     ok = (

@@ -577,7 +577,6 @@ def _float_or_none(value: Any) -> float | None:
 
 
 class FeatureDrift(_Result):
-
     feature: str
     kind: FeatureKind
     method: str
@@ -598,13 +597,11 @@ class FeatureDrift(_Result):
 
 
 class SkippedFeature(_Result):
-
     feature: str
     reason: str
 
 
 class DriftReport(_Result):
-
     drifted: bool
     share_drifted: float
     share_threshold: float
