@@ -47,38 +47,9 @@ from llmops_sentinel.domain.drift.profiles import (
 )
 from llmops_sentinel.domain.drift.records import parse_lines
 from llmops_sentinel.domain.drift.stat_tests import check_drift
+from sentinel_dev.local.traffic import WORDS as TRAFFIC_WORDS
 
-WORDS = [
-    "the",
-    "model",
-    "endpoint",
-    "latency",
-    "token",
-    "prompt",
-    "response",
-    "customer",
-    "order",
-    "invoice",
-    "shipping",
-    "return",
-    "policy",
-    "account",
-    "password",
-    "reset",
-    "billing",
-    "plan",
-    "upgrade",
-    "help",
-    "question",
-    "answer",
-    "summary",
-    "detail",
-    "please",
-    "thanks",
-    "refund",
-    "delivery",
-    "warranty",
-]
+WORDS = [*TRAFFIC_WORDS, "refund", "delivery", "warranty"]
 
 
 def chat_capture_lines(n: int, rng: np.random.Generator) -> list[bytes]:

@@ -29,22 +29,9 @@ from llmops_sentinel.domain.drift.profiles import profile_batch
 from llmops_sentinel.domain.drift.records import parse_lines
 from llmops_sentinel.domain.quality import PiiEntity, QualityConfig, sample_key
 from llmops_sentinel.services.quality import add_quality_profiles, new_budget, score_capture_lines, score_quality
+from sentinel_dev.local.traffic import WORDS as TRAFFIC_WORDS
 
-WORDS = [
-    "the",
-    "model",
-    "endpoint",
-    "latency",
-    "token",
-    "prompt",
-    "response",
-    "customer",
-    "order",
-    "invoice",
-    "shipping",
-    "return",
-    "policy",
-]
+WORDS = TRAFFIC_WORDS[:13]  # the 13-word vocabulary this bench has always drawn from
 
 
 class Instant:

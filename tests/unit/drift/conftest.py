@@ -9,38 +9,10 @@ import numpy as np
 import orjson
 import pytest
 
+from sentinel_dev.local.traffic import WORDS
 from tests.conftest import SHARED_FIXTURES
 
 SHARED = SHARED_FIXTURES / "sagemaker"
-
-WORDS = [
-    "the",
-    "model",
-    "endpoint",
-    "latency",
-    "token",
-    "prompt",
-    "response",
-    "customer",
-    "order",
-    "invoice",
-    "shipping",
-    "return",
-    "policy",
-    "account",
-    "password",
-    "reset",
-    "billing",
-    "plan",
-    "upgrade",
-    "help",
-    "question",
-    "answer",
-    "summary",
-    "detail",
-    "please",
-    "thanks",
-]
 
 
 @pytest.fixture(scope="session")
