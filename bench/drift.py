@@ -48,6 +48,7 @@ from llmops_sentinel.domain.drift.profiles import (
 from llmops_sentinel.domain.drift.records import parse_lines
 from llmops_sentinel.domain.drift.stat_tests import check_drift
 from sentinel_dev.local.traffic import WORDS as TRAFFIC_WORDS
+from sentinel_dev.local.traffic import capture_record
 
 WORDS = [*TRAFFIC_WORDS, "refund", "delivery", "warranty"]
 
@@ -89,29 +90,12 @@ def chat_capture_lines(n: int, rng: np.random.Generator) -> list[bytes]:
             "latency_ms": round(float(rng.lognormal(6.5, 0.3)), 3),
             "ttft_ms": round(float(rng.lognormal(4, 0.3)), 3),
         }
-        record = {
-            "captureData": {
-                "endpointInput": {
-                    "observedContentType": "application/json",
-                    "mode": "INPUT",
-                    "data": orjson.dumps(request).decode(),
-                    "encoding": "JSON",
-                },
-                "endpointOutput": {
-                    "observedContentType": "application/json",
-                    "mode": "OUTPUT",
-                    "data": orjson.dumps(response).decode(),
-                    "encoding": "JSON",
-                },
-            },
-            "eventMetadata": {
-                "eventId": f"{i:08d}-5e1c-4b8e-9d7a-3f0c2a1b4d6e",
-                "inferenceId": f"inf-{i}",
-                "inferenceTime": "2024-05-01T10:00:00Z",
-            },
-            "eventVersion": "0",
+        metadata = {
+            "eventId": f"{i:08d}-5e1c-4b8e-9d7a-3f0c2a1b4d6e",
+            "inferenceId": f"inf-{i}",
+            "inferenceTime": "2024-05-01T10:00:00Z",
         }
-        out.append(orjson.dumps(record))
+        out.append(orjson.dumps(capture_record(request, response, metadata, output_content_type="application/json")))
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import orjson
@@ -76,29 +77,35 @@ def chat_capture(rng: np.random.Generator, i: int, at: datetime, traffic: Traffi
         "latency_ms": round(float(rng.lognormal(traffic.latency_log_ms, 0.3)), 1),
         "ttft_ms": round(float(rng.lognormal(4, 0.3)), 1),
     }
-    return orjson.dumps(
-        {
-            "captureData": {
-                "endpointInput": {
-                    "observedContentType": "application/json",
-                    "mode": "INPUT",
-                    "data": orjson.dumps(request).decode(),
-                    "encoding": "JSON",
-                },
-                "endpointOutput": {
-                    "observedContentType": "application/json; charset=utf-8",
-                    "mode": "OUTPUT",
-                    "data": orjson.dumps(response).decode(),
-                    "encoding": "JSON",
-                },
+    inference_time = (at + timedelta(milliseconds=i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return orjson.dumps(capture_record(request, response, {"eventId": f"evt-{i}", "inferenceTime": inference_time}))
+
+
+def capture_record(
+    request: dict[str, Any],
+    response: dict[str, Any],
+    event_metadata: dict[str, Any],
+    output_content_type: str = "application/json; charset=utf-8",
+) -> dict[str, Any]:
+    """A SageMaker data-capture record (the published JSONL shape) of one JSON request and its JSON answer."""
+    return {
+        "captureData": {
+            "endpointInput": {
+                "observedContentType": "application/json",
+                "mode": "INPUT",
+                "data": orjson.dumps(request).decode(),
+                "encoding": "JSON",
             },
-            "eventMetadata": {
-                "eventId": f"evt-{i}",
-                "inferenceTime": (at + timedelta(milliseconds=i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "endpointOutput": {
+                "observedContentType": output_content_type,
+                "mode": "OUTPUT",
+                "data": orjson.dumps(response).decode(),
+                "encoding": "JSON",
             },
-            "eventVersion": "0",
-        }
-    )
+        },
+        "eventMetadata": event_metadata,
+        "eventVersion": "0",
+    }
 
 
 def records(rng: np.random.Generator, n: int, at: datetime, traffic: Traffic = NORMAL) -> list[bytes]:

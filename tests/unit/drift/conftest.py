@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 import pytest
 
-from sentinel_dev.local.traffic import WORDS
+from sentinel_dev.local.traffic import WORDS, capture_record
 from tests.conftest import SHARED_FIXTURES
 
 SHARED = SHARED_FIXTURES / "sagemaker"
@@ -43,25 +43,8 @@ def chat_capture_line(rng: np.random.Generator, i: int, prompt_words: float = 60
         "latency_ms": float(rng.lognormal(6, 0.3)),
         "ttft_ms": float(rng.lognormal(4, 0.3)),
     }
-    record = {
-        "captureData": {
-            "endpointInput": {
-                "observedContentType": "application/json",
-                "mode": "INPUT",
-                "data": orjson.dumps(request).decode(),
-                "encoding": "JSON",
-            },
-            "endpointOutput": {
-                "observedContentType": "application/json; charset=utf-8",
-                "mode": "OUTPUT",
-                "data": orjson.dumps(response).decode(),
-                "encoding": "JSON",
-            },
-        },
-        "eventMetadata": {"eventId": f"evt-{i}", "inferenceTime": f"2024-05-01T10:{i % 60:02d}:00Z"},
-        "eventVersion": "0",
-    }
-    return orjson.dumps(record)
+    metadata = {"eventId": f"evt-{i}", "inferenceTime": f"2024-05-01T10:{i % 60:02d}:00Z"}
+    return orjson.dumps(capture_record(request, response, metadata))
 
 
 @pytest.fixture
