@@ -205,6 +205,15 @@ def test_s3_parquet_and_csv_read_like_local_files(tmp_path: Path, small_blocks: 
     assert_same(remote_csv.profile, profile_batch(parse_csv(text)))
 
 
+CAPTURE_FILE_CREATED = {  # EventBridge's S3 "Object Created" for one data-capture file of endpoint "ep"
+    "id": "e",
+    "detail-type": "Object Created",
+    "source": "aws.s3",
+    "time": "2024-05-01T10:00:00Z",
+    "detail": {"bucket": {"name": "cap"}, "object": {"key": "c/ep/AllTraffic/2024/05/01/10/x.jsonl"}},
+}
+
+
 class _BlobStore:
     """The data bucket as the drift services use it: every object is ``blob``; profiles are kept by key."""
 
@@ -240,14 +249,7 @@ def test_one_file_profiles_the_same_through_firehose_data_capture_and_the_cli(
         store=firehose_store,
     )  # type: ignore[arg-type]
     capture_store = _BlobStore(blob)
-    event = {
-        "id": "e",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "time": "2024-05-01T10:00:00Z",
-        "detail": {"bucket": {"name": "cap"}, "object": {"key": "c/ep/AllTraffic/2024/05/01/10/x.jsonl"}},
-    }
-    profile_data_capture(event, settings, store=capture_store)  # type: ignore[arg-type]
+    profile_data_capture(CAPTURE_FILE_CREATED, settings, store=capture_store)  # type: ignore[arg-type]
     (firehose_blob,) = firehose_store.objects.values()
     (capture_blob,) = capture_store.objects.values()
     cli = profile_source(path).profile
@@ -315,14 +317,9 @@ def test_sampled_quality_features_profile_the_same_through_firehose_and_data_cap
         )
         stub.assert_no_pending_responses()
         _stub_comprehend(answers, stub)
-        event = {
-            "id": "e",
-            "detail-type": "Object Created",
-            "source": "aws.s3",
-            "time": "2024-05-01T10:00:00Z",
-            "detail": {"bucket": {"name": "cap"}, "object": {"key": "c/ep/AllTraffic/2024/05/01/10/x.jsonl"}},
-        }
-        via_capture = profile_data_capture(event, settings, store=capture_store, comprehend=Comprehend(client))  # type: ignore[arg-type]
+        via_capture = profile_data_capture(
+            CAPTURE_FILE_CREATED, settings, store=capture_store, comprehend=Comprehend(client)
+        )  # type: ignore[arg-type]
         stub.assert_no_pending_responses()
     (firehose_blob,) = firehose_store.objects.values()
     (capture_blob,) = capture_store.objects.values()
