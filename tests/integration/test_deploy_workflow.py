@@ -90,7 +90,7 @@ def test_an_approved_package_is_deployed_with_canary_guardrails(cloud: LocalClou
     create_endpoint(cloud)
     package = approved_package(cloud)
     execution = deploy(cloud, package)
-    assert execution["status"] == "SUCCEEDED", cloud.execution_history(execution["executionArn"])[-3:]
+    assert execution["status"] == "SUCCEEDED", cloud.describe_history(execution["executionArn"], 12)
     output = json.loads(execution["output"])
     assert (output["outcome"], output["from_config"]) == ("deployed", f"{ENDPOINT}-config-v1")
     assert endpoint(cloud)["EndpointConfigName"] == output["to_config"] != f"{ENDPOINT}-config-v1"
@@ -151,7 +151,7 @@ def test_the_registry_approval_event_starts_the_deploy_through_the_router(cloud:
     started = route(cloud, event)
     assert (started["status"], started["action"], started["endpoint_name"]) == ("started", "deploy", ENDPOINT)
     execution = cloud.wait_for_execution(started["execution_arn"])
-    assert execution["status"] == "SUCCEEDED", cloud.execution_history(started["execution_arn"])[-3:]
+    assert execution["status"] == "SUCCEEDED", cloud.describe_history(started["execution_arn"], 12)
     assert json.loads(execution["output"])["outcome"] == "deployed"
     assert endpoint(cloud)["EndpointConfigName"] != f"{ENDPOINT}-config-v1"
     assert route(cloud, event)["status"] == "duplicate"  # a redelivery starts nothing

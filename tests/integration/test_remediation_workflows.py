@@ -91,7 +91,7 @@ def test_rollback_restores_the_previous_config_recorded_by_the_tracker(cloud: Lo
     started = route(cloud, router_event("latency_regression_deployment_no_history.json"))
     assert (started["status"], started["action"]) == ("started", "rollback")
     execution = cloud.wait_for_execution(started["execution_arn"])
-    assert execution["status"] == "SUCCEEDED", cloud.execution_history(started["execution_arn"])[-3:]
+    assert execution["status"] == "SUCCEEDED", cloud.describe_history(started["execution_arn"], 12)
     assert json.loads(execution["output"]) == {
         "outcome": "rolled-back",
         "endpoint_name": ENDPOINT,
@@ -136,7 +136,7 @@ def test_retrain_on_drift_trains_on_spot_evaluates_and_registers_pending_approva
         started = route(cloud, router_event("drift_detected.json"))
         assert (started["status"], started["action"]) == ("started", "retrain")
         execution = cloud.wait_for_execution(started["execution_arn"])
-        assert execution["status"] == "SUCCEEDED", cloud.execution_history(started["execution_arn"])[-3:]
+        assert execution["status"] == "SUCCEEDED", cloud.describe_history(started["execution_arn"], 12)
         sm = cloud.client("sagemaker")
         (job,) = sm.list_training_jobs()["TrainingJobSummaries"]
         described = sm.describe_training_job(TrainingJobName=job["TrainingJobName"])
