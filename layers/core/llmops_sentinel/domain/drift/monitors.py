@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from llmops_sentinel.domain.drift.features import resolve_features
 from llmops_sentinel.domain.drift.stat_tests import MonitorConfig
 from llmops_sentinel.domain.quality import QualityConfig
-from llmops_sentinel.domain.validation import first_error
+from llmops_sentinel.domain.validation import first_error, load_yaml
 from llmops_sentinel.errors import ConfigError
 
 DEFAULT_MONITORS_PATH = Path(__file__).resolve().parents[2] / "config" / "monitors.yaml"
@@ -121,7 +121,7 @@ def load_monitors(path: Path | None = None, text: str | None = None) -> Monitors
     where = str(path or DEFAULT_MONITORS_PATH) if text is None else "monitors (text)"
     try:
         raw_text = text if text is not None else (path or DEFAULT_MONITORS_PATH).read_text()
-        data: Any = yaml.safe_load(raw_text)
+        data: Any = load_yaml(raw_text)
     except OSError as exc:
         raise ConfigError(f"cannot read drift monitors {where}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

@@ -15,7 +15,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llmops_sentinel.domain.fleet.tags import STACK_TAG as STACK_TAG  # noqa: PLC0414 (re-export, mypy strict)
-from llmops_sentinel.domain.validation import deep_merge, first_error
+from llmops_sentinel.domain.validation import deep_merge, first_error, load_yaml
 from llmops_sentinel.errors import ConfigError
 
 DEFAULT_FLEET_PATH = Path(__file__).resolve().parents[2] / "config" / "fleet.yaml"
@@ -92,7 +92,7 @@ def parse_fleet_policy(text: str, source: str = "fleet policy") -> FleetPolicy:
     import yaml  # PyYAML on first parse, not at cold start
 
     try:
-        raw = yaml.safe_load(text) if text.strip() else {}
+        raw = load_yaml(text) if text.strip() else {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -38,6 +38,7 @@ from llmops_sentinel.domain.governance.registry import (
     Severity,
 )
 from llmops_sentinel.domain.governance.resources import ResourceType
+from llmops_sentinel.domain.validation import compose_yaml
 from llmops_sentinel.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -309,8 +310,7 @@ def parse_policies(text: str, source: str = "<policies>", *, _allow_extends: boo
     import yaml  # PyYAML on first parse, not at cold start
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = compose_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f":{mark.line + 1}" if mark is not None else ""

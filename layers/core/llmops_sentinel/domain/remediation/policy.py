@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from llmops_sentinel.domain.remediation.deployment import DeploymentSettings
 from llmops_sentinel.domain.remediation.registry import is_workflow, known_action, workflow_actions
 from llmops_sentinel.domain.remediation.signals import SignalKind, SignalView
-from llmops_sentinel.domain.validation import deep_merge, first_error
+from llmops_sentinel.domain.validation import deep_merge, first_error, load_yaml
 from llmops_sentinel.errors import ConfigError
 
 
@@ -183,7 +183,7 @@ def load_policy(path: Path | None = None, text: str | None = None) -> Remediatio
     where = str(path or DEFAULT_POLICY_PATH)
     try:
         raw_text = text if text is not None else (path or DEFAULT_POLICY_PATH).read_text()
-        data = yaml.safe_load(raw_text)
+        data = load_yaml(raw_text)
     except OSError as exc:
         raise ConfigError(f"cannot read remediation policy {where}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
