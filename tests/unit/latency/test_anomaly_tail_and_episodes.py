@@ -65,6 +65,19 @@ def test_a_weak_onset_does_not_hide_the_large_spike_after_it(rng: np.random.Gene
     assert r.scores[1010] > r.scores[1000] or not escalation
 
 
+@pytest.mark.parametrize(("second", "high"), [(107.5, False), (112.0, True)])
+def test_a_spike_escalates_when_its_deviation_doubles(rng: np.random.Generator, second: float, high: bool) -> None:
+    # Spike evidence is |z| / spike_z (linear, like the level CUSUM's S / h): after an onset at z ~ 5, a
+    # spike at z ~ 7.5 (1.5 times: 2.25 times if squared) is the same event; one at z ~ 12 escalates.
+    ts, vs = _flat(rng, 1500)
+    vs[1000] = 105.0
+    vs[1010] = second
+    r = detect(ts, vs, LatencyParams.for_mode("anomaly", **FLAT))
+    assert r.scores[1000] >= 0.5
+    assert bool(r.scores[1010] >= 0.5) is high
+    assert r.scores[1010] > 0.4  # a crossing either way (its rarity alone when not high)
+
+
 def test_a_burst_of_spikes_is_one_alarm_episode(rng: np.random.Generator) -> None:
     ts, vs = _flat(rng, 1500)
     vs[1000:1100:10] = 112.0  # ten equal spikes, 10 points apart (< alarm_merge)

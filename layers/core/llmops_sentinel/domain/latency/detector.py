@@ -529,7 +529,11 @@ class LatencyDetector:
         e_down = e_level
         if q_down is not None:
             s_down, e_down, carry_down = self._cusum(q_down, self._carry_down)
-            spike_ratio = np.where(ok, np.square(z / p.spike_z), 0.0)
+            # A spike's evidence ratio is |z| / spike_z, linear in the size of the deviation like the level
+            # CUSUM's S / h (a sum of z's): the max over statistics and the escalation's doubling then
+            # compare changes of like size (squared, a spike twice the threshold counted four times and
+            # escalated at 1.41 times the onset's z).
+            spike_ratio = np.where(ok, np.abs(z) / p.spike_z, 0.0)
             ratio = np.maximum(ratio, np.maximum(s_down / self._h_level, spike_ratio))
             cross_down = ok & (s_down >= self._h_level)
             spike = ok & (spike_ratio >= 1.0)
