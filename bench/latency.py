@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--throughput-points", type=int, default=1_000_000)
     ap.add_argument("--set", action="append", default=[], metavar="PARAM=JSON", help="override a LatencyParams default")
     ap.add_argument("--no-peers", action="store_true", help="only the sentinel rows (peers take most of the time)")
-    ap.add_argument("--step-bound", action="store_true", help="only the idealised CUSUM: steps within 5, 3-point bursts")
+    ap.add_argument("--step-bound", action="store_true", help="idealised CUSUM only: steps, 3-point bursts")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
