@@ -241,7 +241,9 @@ def run_mode(series: list[dict[str, Any]], mode: str, overrides: dict[str, Any] 
         s["sentinel"] = res.scores
         s["alarm"] = res.alarms
         s["episodes"] = episodes_outside(res.alarms, s["windows"])
-        s["onsets"] = {r.detected_index for r in res.alarm_records}
+        # detected_index counts accepted points; duplicate or invalid rows shift the row index after them
+        rows = np.flatnonzero(res.status == 0)
+        s["onsets"] = {int(rows[r.detected_index]) for r in res.alarm_records}
 
 
 def half_of(key: str) -> int:
