@@ -29,7 +29,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from statistics import NormalDist
 
 import numpy as np
 
@@ -142,12 +141,6 @@ class LatencyDetector:
         # Per-point level evidence cap (fixed point): h / level_min_points, so a run shorter than
         # level_min_points points cannot alarm, however extreme.
         self._level_cap = round(p.level_h / p.level_min_points * QUANT)
-        # Run test (fixed point): run_points consecutive points with z >= run_z, run_z the normal
-        # quantile with P(z >= run_z) ** run_points = run_rate (i.i.d. noise); see docs/latency.md.
-        self._run_q = (
-            round(-NormalDist().inv_cdf(p.run_rate ** (1.0 / p.run_points)) * QUANT) if p.run_points else INT_BIG
-        )
-        self._run_count = 0
         # Legacy Bernoulli CUSUM on exceedances z > a (spread_statistic "exceedance").
         p0 = 0.5 * math.erfc(p.spread_threshold / math.sqrt(2.0))
         p1 = 0.5 * math.erfc(p.spread_threshold / p.spread_ratio / math.sqrt(2.0))
@@ -205,7 +198,6 @@ class LatencyDetector:
         det._carry_spread = np.asarray(state.carry_spread, dtype=np.int64)
         det._carry_down = np.asarray(state.carry_down, dtype=np.int64)
         det._carry_slow = np.asarray(state.carry_slow, dtype=np.int64)
-        det._run_count = min(state.run_count, p.cusum_window)
         r = [np.nan if v is None else v for v in state.hist_r]
         if len(r) > len(state.hist_ts):
             raise DetectorStateError("stored residual history is longer than the point history")
@@ -257,7 +249,6 @@ class LatencyDetector:
             carry_spread=self._carry_spread.tolist(),
             carry_down=self._carry_down.tolist(),
             carry_slow=self._carry_slow.tolist(),
-            run_count=self._run_count,
             last_warming_up=self._last_warming_up,
             evidence_blocks={
                 blk: {int(b): int(row[b]) for b in np.flatnonzero(row).tolist()}
@@ -529,20 +520,7 @@ class LatencyDetector:
             carry_slow = np.zeros(1, dtype=np.int64)
         s_spread, e_spread, carry_spread = self._cusum(q_spread, self._carry_spread)
         ratio = np.maximum(np.maximum(s_level, s_slow) / self._h_level, s_spread / self._h_spread)
-        # Run test: run_points consecutive points with z >= run_z (the level CUSUM's corrected z, in
-        # fixed point) alarm as the level statistic, onset at the run's first point. A burst shorter
-        # than run_points cannot pass it, however extreme; a step one point short of the capped
-        # CUSUM's h often does. Run lengths are counted up to cusum_window (exact integers).
-        run_len = np.zeros(size, dtype=np.int64)
-        if p.run_points:
-            high = ok & (np.rint(zl * QUANT).astype(np.int64) >= self._run_q)
-            at = np.arange(size, dtype=np.int64)
-            last_low = np.maximum.accumulate(np.where(high, -1 - self._run_count, at))
-            run_len = np.minimum(at - last_low, p.cusum_window)
-        run_cross = (run_len >= p.run_points) & (p.run_points > 0)
-        ratio = np.where(run_cross, np.maximum(ratio, 1.0), ratio)
-        run_only = run_cross & (s_level < self._h_level) & (s_slow < self._h_level)
-        slow_only = ok & (s_slow >= self._h_level) & (s_level < self._h_level) & ~run_only
+        slow_only = ok & (s_slow >= self._h_level) & (s_level < self._h_level)
         e_up = e_slow  # padded sums of the up statistic that crossed (the slow one where only it did)
         cross_down = np.zeros(size, dtype=bool)
         spike = np.zeros(size, dtype=bool)
@@ -559,7 +537,7 @@ class LatencyDetector:
             ratio = np.maximum(ratio, np.maximum(s_down / self._h_level, spike_ratio))
             cross_down = ok & (s_down >= self._h_level)
             spike = ok & (spike_ratio >= 1.0)
-        cross_up = ok & ((s_level >= self._h_level) | (s_slow >= self._h_level) | run_cross)
+        cross_up = ok & ((s_level >= self._h_level) | (s_slow >= self._h_level))
         cross = cross_up | cross_down | (ok & (s_spread >= self._h_spread)) | spike
 
         # A level alarm confirms the change: with rebase, the part ends there and the baseline restarts
@@ -615,7 +593,6 @@ class LatencyDetector:
                             spike,
                             cross_up,
                             cross_down,
-                            i - int(run_len[i]) + 1 if run_only[i] else None,
                         )
                     )
                 prev_end = gi
@@ -639,9 +616,7 @@ class LatencyDetector:
             scores = np.where(cross & ~high, scores - 0.5, scores)
         if p.rebase and crossed.size:
             i = used - 1
-            if run_only[i]:
-                rebase_onset = n0 + i - int(run_len[i]) + 1
-            elif cross_up[i] or cross_down[i]:
+            if cross_up[i] or cross_down[i]:
                 rebase_onset = n0 + self._onset((e_up if slow_only[i] else e_level) if cross_up[i] else e_down, i)
             elif spike[i] and s_spread[i] < self._h_spread:
                 rebase_onset = -1  # a spike changes no baseline: only its evidence is spent
@@ -676,7 +651,6 @@ class LatencyDetector:
         else:
             self._carry_level, self._carry_spread, self._carry_down = carry_level, carry_spread, carry_down
             self._carry_slow = carry_slow
-            self._run_count = int(run_len[-1])
         return used
 
     def _calibrate(self, ratio: FloatArray, ok: BoolArray) -> FloatArray:
@@ -726,7 +700,6 @@ class LatencyDetector:
         self._carry_spread = np.zeros(1, dtype=np.int64)
         self._carry_down = np.zeros(1, dtype=np.int64)
         self._carry_slow = np.zeros(1, dtype=np.int64)
-        self._run_count = 0
         self._last_extreme = False
 
     def _onset(self, padded: IntArray, i: int) -> int:
@@ -760,7 +733,6 @@ class LatencyDetector:
         spike: BoolArray,
         cross_up: BoolArray,
         cross_down: BoolArray,
-        run_onset: int | None = None,
     ) -> AlarmRecord:
         p = self.params
         if cross_up[i] or cross_down[i]:
@@ -770,8 +742,6 @@ class LatencyDetector:
         else:
             statistic, padded = "spike", None
         local = self._onset(padded, i) if padded is not None else i
-        if run_onset is not None:  # the run test alone crossed: its first point
-            local = run_onset
         onset = max(self._n + local, self._level_start, base)
         lo = onset - base
         centre = float(np.median(y_all[lo : hist_n + i + 1]))

@@ -139,19 +139,6 @@ class LatencyParams(BaseModel):
     level_min_points: int = Field(
         4, ge=1, description="the level CUSUM needs at least this many points (per-point evidence cap h/n)"
     )
-    run_points: int = Field(
-        4,
-        ge=0,
-        description="run test: alarm (as the level statistic) when this many consecutive points all have an "
-        "upward z of at least run_z; 0: off. At least level_min_points, so no shorter burst can pass it",
-    )
-    run_rate: float = Field(
-        1e-6,
-        gt=0,
-        lt=1,
-        description="run test: per-point false-alarm rate under i.i.d. normal noise; run_z is the z with "
-        "P(z >= run_z) ** run_points = run_rate (1.86 at 4 points)",
-    )
     slow_level_window: int = Field(
         480,
         ge=0,
@@ -191,7 +178,6 @@ class LatencyParams(BaseModel):
                 unseasoned_reset_gap=1440.0,
                 spike_z=4.0,
                 slow_level_window=0,
-                run_points=0,
             )
         return cls.model_validate({**base, **overrides})
 
@@ -199,8 +185,6 @@ class LatencyParams(BaseModel):
     def _check(self) -> LatencyParams:
         if self.min_history > min(self.level_window, self.scale_window):
             raise ConfigError("min_history must not exceed level_window or scale_window")
-        if 0 < self.run_points < self.level_min_points:
-            raise ConfigError("run_points must be 0 (off) or at least level_min_points")
         if self.scale_block % self.block:
             raise ConfigError("scale_block must be a multiple of block")
         if min(self.baseline_reset_gap, self.unseasoned_reset_gap) < self.cusum_reset_gap:
@@ -261,7 +245,6 @@ class DetectorState(BaseModel):
     carry_spread: list[int] = Field(default_factory=lambda: [0])
     carry_down: list[int] = Field(default_factory=lambda: [0])
     carry_slow: list[int] = Field(default_factory=lambda: [0])
-    run_count: int = Field(0, ge=0, description="run test: consecutive points so far with z >= run_z")
     last_warming_up: bool = True
     evidence_blocks: dict[int, dict[int, int]] = Field(
         default_factory=dict, description="score calibration: per block of scored points, points per evidence bin"
