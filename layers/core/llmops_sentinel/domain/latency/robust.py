@@ -60,12 +60,18 @@ def nan_window_quantiles(
 
 def nan_window_means(a: FloatArray, ends: IntArray, width: int, min_count: int, first: int) -> FloatArray:
     """Mean of the finite values of ``a[max(first, e - width):e]`` per end; NaN where fewer than
-    ``min_count`` (cumulative sums: O(n + len(ends)))."""
+    ``min_count``.
+
+    Each window is summed on its own (O(width) per end), not as a difference of float prefix sums:
+    those carry the rounding of every value before the window, so a resumed detector (whose stored
+    residual history is shorter) would get a mean a few ulps off and scores that are not bit-identical.
+    """
     finite = np.isfinite(a)
     csum = np.concatenate(([0], np.cumsum(finite)))
-    vsum = np.concatenate(([0.0], np.cumsum(np.where(finite, a, 0.0))))
-    lo = np.maximum(ends - width, first)
-    count = csum[ends] - csum[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (vsum[ends] - vsum[lo]) / count
-    return np.where(count >= min_count, out, np.nan)
+    out = np.full(ends.size, np.nan)
+    for j, e in enumerate(ends.tolist()):
+        lo = max(first, e - width)
+        if csum[e] - csum[lo] >= min_count:
+            seg = a[lo:e]
+            out[j] = float(np.mean(seg[np.isfinite(seg)]))
+    return out
