@@ -34,6 +34,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from llmops_sentinel.errors import TemplateError
+from sentinel_dev.local.environ import install_snapshot_environ
 from sentinel_dev.local.provision import FunctionSpec
 
 
@@ -116,6 +117,7 @@ class LambdaRuntime:
         self.invocations: list[Invocation] = []
         self._listeners: list[Callable[[Invocation], None]] = []
         self._stdout: TextIO | None = None
+        install_snapshot_environ()  # other threads read the environment this runtime edits
 
     # -------------------------------------------------------------- lifecycle
     def install_output_capture(self) -> None:
@@ -223,6 +225,8 @@ class LambdaRuntime:
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "LAMBDA_TASK_ROOT": str(spec.code_dir),
         }
+        # Removing the added keys afterwards is safe for other threads' whole-environment reads only
+        # because os.environ is a SnapshotEnviron (sentinel_dev.local.environ).
         saved = {key: os.environ.get(key) for key in wanted}
         os.environ.update(wanted)
         try:
