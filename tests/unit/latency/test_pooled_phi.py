@@ -4,6 +4,7 @@ state round trips (old states without the pool load)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -41,13 +42,17 @@ def block_phis(noise: np.ndarray, params: LatencyParams) -> np.ndarray:
 
 
 def test_pooled_phi_is_near_zero_on_iid_noise(rng: np.random.Generator) -> None:
-    noise = rng.standard_normal(3 * 1440) * 0.1
+    # Ten days: a pool spans a day, so neighbouring blocks' estimates are nearly the same draw.
+    noise = rng.standard_normal(10 * 1440) * 0.1
     pooled = block_phis(noise, PLAIN)[30:]  # past the first pool
     single = block_phis(noise, PLAIN.model_copy(update={"phi_blocks": 1}))[30:]
-    assert np.mean(pooled > 0) < 0.05
-    assert pooled.max() < 0.05  # tau < 1.11
-    # The single-block rule is what this replaces: positive in about 16 % of blocks.
-    assert np.mean(single > 0) > 0.05
+    tau_pooled = (1 + pooled) / (1 - pooled)
+    tau_single = (1 + single) / (1 - single)
+    assert np.quantile(pooled, 0.95) < 0.1  # tau < 1.22
+    assert np.mean(tau_pooled) < 1.04
+    # The single-block rule is what this replaces: positive in ~40 % of these blocks, tau 1.09-1.12.
+    assert np.mean(single > 0) > 0.3
+    assert np.mean(tau_pooled - 1) < np.mean(tau_single - 1) / 2
 
 
 @pytest.mark.parametrize("phi", [0.3, 0.6])
@@ -65,7 +70,8 @@ def test_pooled_phi_is_close_to_the_true_coefficient(rng: np.random.Generator, p
 def test_pooled_standard_error_matches_simulation() -> None:
     """SD of the pooled raw estimate over i.i.d. normal series against ``pooled_phi_se``.
 
-    The raw per-block estimates are the detector's own (state ``phi_pool``), 400 series of 3,000 points.
+    The raw per-block estimates are the detector's own (state ``phi_pool``), 400 series of 3,000 points
+    (the simulation behind ``_PHI_POOL_SE_SQRT_N`` and ``_SD_RES_BIAS``).
     """
     rng = np.random.default_rng(7)
     k, sb, w = PLAIN.phi_blocks, PLAIN.scale_block, PLAIN.scale_window
@@ -75,12 +81,15 @@ def test_pooled_standard_error_matches_simulation() -> None:
         det = LatencyDetector(PLAIN)
         det.update(T0 + 60.0 * np.arange(noise.size), 100.0 * np.exp(noise))
         pool = det.state().phi_pool
-        assert len(pool) == k and all(c == w for _, c in pool.values())
+        if len(pool) != k or any(c != w for _, c in pool.values()):
+            continue  # a false alarm's rebase shortened the windows
         raw = [v for _, (v, _) in sorted(pool.items())]
         means.append(np.mean(raw))
         means_one.append(raw[-1])
+    assert len(means) > 380
     se = pooled_phi_se(np.arange(k) * sb, np.full(k, w))
-    assert se == pytest.approx(0.037, abs=0.002)
+    assert se == pytest.approx(0.055, abs=0.003)
+    assert abs(float(np.mean(means))) < 0.01  # the max-of-two scale's bias divided out
     assert float(np.std(means)) == pytest.approx(se, rel=0.15)
     assert float(np.std(means_one)) == pytest.approx(pooled_phi_se(np.array([0]), np.array([w])), rel=0.15)
     # Overlapping windows: far from the K-fold variance reduction of independent ones.
@@ -88,10 +97,12 @@ def test_pooled_standard_error_matches_simulation() -> None:
 
 
 def test_pooled_standard_error_of_one_window_is_the_single_block_rule() -> None:
-    assert pooled_phi_se(np.array([640]), np.array([240])) == 1.45 / np.sqrt(240)
+    assert pooled_phi_se(np.array([640]), np.array([240]), 1.45) == 1.45 / np.sqrt(240)
     # Fewer blocks, more error: warm-up pools what exists with that many blocks' error.
     se = [pooled_phi_se(np.arange(k) * 64, np.full(k, 240)) for k in range(1, 23)]
-    assert all(a > b for a, b in zip(se, se[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(se))
+    # One block (a young detector): never less shrinkage than the single-block rule's 1.45 / sqrt(n).
+    assert all(pooled_phi_se(np.array([0]), np.array([n])) > 1.45 / np.sqrt(n) for n in (30, 64, 240))
 
 
 def test_chunked_and_resumed_equal_batch_bit_for_bit(rng: np.random.Generator) -> None:

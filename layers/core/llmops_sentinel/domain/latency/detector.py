@@ -70,6 +70,14 @@ _MAD_DIFF_RELVAR_N = 1.64
 #: noise: sd 0.093 at n = 240, 0.13 at n = 120. The estimate is shrunk by one standard error; the
 #: pooled estimate (mean of ``phi_blocks`` blocks' estimates) by its own, see ``pooled_phi_se``.
 _PHI_SE_SQRT_N = 1.45
+#: The same for the detector's own per-block estimate (residuals against a median of 120 points
+#: refreshed every 16, scale the larger of MAD and q90 / 1.645): simulated on i.i.d. normal noise,
+#: 400 series, sd 0.14 at n = 240 (tests/unit/latency/test_pooled_phi.py). The pooled estimate
+#: (``phi_blocks`` > 1) is shrunk by its own standard error, ``pooled_phi_se``.
+_PHI_POOL_SE_SQRT_N = 2.1
+#: sd_res / sigma on normal noise at n = 240 (the larger of two unbiased scales): the simulated mean of
+#: 1 - (sd_diff / sd_res)^2 on i.i.d. noise is 0.054 = 1 - 1 / 1.028^2.
+_SD_RES_BIAS = 1.028
 #: Score calibration: evidence ratios (statistic / its threshold) are binned 16 per octave from 1/4 up;
 #: weaker evidence never scores above 0.
 _CAL_BINS_PER_OCTAVE = 16
@@ -118,7 +126,7 @@ def _hill_tail(cal: IntArray, r: float, m: int, n: float, empirical: float) -> f
     return hill_tail(np.repeat(_bin_value(nz), take), r, n)
 
 
-def pooled_phi_se(ends: IntArray, counts: IntArray) -> float:
+def pooled_phi_se(ends: IntArray, counts: IntArray, per_point: float = _PHI_POOL_SE_SQRT_N) -> float:
     """Standard error, on i.i.d. noise, of the mean of the AR(1) estimates of overlapping windows.
 
     Window ``i`` holds the ``counts[i]`` residuals before accepted-point index ``ends[i]``. Each
@@ -131,13 +139,13 @@ def pooled_phi_se(ends: IntArray, counts: IntArray) -> float:
     estimates on simulated i.i.d. noise in tests/unit/latency/test_pooled_phi.py.
     """
     if len(ends) == 1:
-        return _PHI_SE_SQRT_N / math.sqrt(max(int(counts[0]), 1))
+        return per_point / math.sqrt(max(int(counts[0]), 1))
     e = np.asarray(ends, dtype=np.float64)
     n = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
     lo = e - n
     overlap = np.maximum(np.minimum.outer(e, e) - np.maximum.outer(lo, lo), 0.0)
     k = float(e.size)
-    return float(_PHI_SE_SQRT_N * math.sqrt(math.fsum((overlap / np.outer(n, n)).ravel().tolist())) / k)
+    return float(per_point * math.sqrt(math.fsum((overlap / np.outer(n, n)).ravel().tolist())) / k)
 
 
 class DetectorStateError(BadInputError):
@@ -487,9 +495,14 @@ class LatencyDetector:
         n_res = (fin[s_starts] - fin[np.maximum(s_starts - p.scale_window, s_first)]).astype(np.int64)
         tau = np.ones(scale.size)
         tau2 = np.ones(scale.size)
+        # Pooled (phi_blocks > 1): sd_res, the larger of two scales, reads _SD_RES_BIAS high on normal
+        # noise, which the single-block rule's estimate carries (+0.054 on i.i.d. data: within its own
+        # error, but a pool of 22 would hold it in every block); the pooled estimate divides it out.
+        bias = _SD_RES_BIAS if p.phi_blocks > 1 else 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            raw_phi = 1.0 - np.square(sd_diff / sd_res)
-        raw_phi = np.where(have_res & np.isfinite(raw_phi) & (n_res > 0), np.clip(raw_phi, -1.0, 1.0), np.nan)
+            raw_phi = 1.0 - np.square(bias * sd_diff / sd_res)
+        usable = have_res & np.isfinite(raw_phi) & (n_res > 0)
+        raw_phi = np.where(usable, np.clip(raw_phi, -1.0, 1.0), np.nan)
         if p.autocorrelation_correction:
             phi = self._pooled_phi(first_sblock, raw_phi, n_res)
             tau = (1.0 + phi) / (1.0 - phi)
@@ -720,7 +733,9 @@ class LatencyDetector:
         mean = math.fsum(est[b][0] for b in blocks) / len(blocks)
         ends = np.asarray(blocks, dtype=np.int64) * p.scale_block
         counts = np.asarray([est[b][1] for b in blocks], dtype=np.int64)
-        return min(max(mean - pooled_phi_se(ends, counts), 0.0), _PHI_MAX)
+        # phi_blocks = 1 is the single-block rule: its estimate shrunk by 1.45 / sqrt(n).
+        per_point = _PHI_POOL_SE_SQRT_N if p.phi_blocks > 1 else _PHI_SE_SQRT_N
+        return min(max(mean - pooled_phi_se(ends, counts, per_point), 0.0), _PHI_MAX)
 
     @property
     def ar1_coefficient(self) -> float:
