@@ -71,8 +71,9 @@ _MAD_DIFF_RELVAR_N = 1.64
 #: pooled estimate (mean of ``phi_blocks`` blocks' estimates) by its own, see ``pooled_phi_se``.
 _PHI_SE_SQRT_N = 1.45
 #: The same for the detector's own per-block estimate (residuals against a median of 120 points
-#: refreshed every 16, scale the larger of MAD and q90 / 1.645): simulated on i.i.d. normal noise,
-#: 400 series, sd 0.14 at n = 240 (tests/unit/latency/test_pooled_phi.py). The pooled estimate
+#: refreshed every 16, scale the larger of MAD and q90 / 1.645), fitted to 400 simulated i.i.d. normal
+#: series: the mean of the last 1 / 8 / 22 blocks' estimates has sd 0.146 / 0.086 / 0.056, the formula
+#: 0.136 / 0.086 / 0.055 (tests/unit/latency/test_pooled_phi.py re-runs it). The pooled estimate
 #: (``phi_blocks`` > 1) is shrunk by its own standard error, ``pooled_phi_se``.
 _PHI_POOL_SE_SQRT_N = 2.1
 #: sd_res / sigma on normal noise at n = 240 (the larger of two unbiased scales): the simulated mean of
@@ -130,12 +131,12 @@ def pooled_phi_se(ends: IntArray, counts: IntArray, per_point: float = _PHI_POOL
     """Standard error, on i.i.d. noise, of the mean of the AR(1) estimates of overlapping windows.
 
     Window ``i`` holds the ``counts[i]`` residuals before accepted-point index ``ends[i]``. Each
-    estimate is close to a mean over its window of per-point terms of variance ``_PHI_SE_SQRT_N**2``
-    (its standard error is ``1.45/sqrt(n)``), so two of them covary by that variance times their
+    estimate is close to a mean over its window of per-point terms of variance ``c**2`` (its
+    standard error is ``c/sqrt(n)``), so two of them covary by that variance times their
     overlap ``o_ij`` over ``n_i n_j``, and the mean of k of them has variance
-    ``1.45^2 / k^2 * sum_ij o_ij / (n_i n_j)``. One window: ``1.45/sqrt(n)``, today's single-block
-    rule. Windows of 240 offset by 64 are far from independent: 22 of them give 0.037 (a single
-    1,584-point window: 0.036), not 0.093/sqrt(22) = 0.020. Checked against the detector's pooled
+    ``c^2 / k^2 * sum_ij o_ij / (n_i n_j)``, ``c`` = ``per_point`` (one window: ``c/sqrt(n)``).
+    Windows of 240 offset by 64 are far from independent: 22 of them give 0.055 at c = 2.1 (a single
+    1,584-point window: 0.053), not 0.136/sqrt(22) = 0.029. Checked against the detector's pooled
     estimates on simulated i.i.d. noise in tests/unit/latency/test_pooled_phi.py.
     """
     if len(ends) == 1:
