@@ -67,8 +67,18 @@ _HALF_PI = math.pi / 2.0
 _MAD_DIFF_RELVAR_N = 1.64
 #: Standard error of 1 - (sd_diff / sd_resid)^2, the AR(1) coefficient estimate, times sqrt(n): the
 #: two MADs' relative variances (1.64/n, 1.36/n) partly cancel (same points); simulated on iid normal
-#: noise: sd 0.093 at n = 240, 0.13 at n = 120. The estimate is shrunk by one standard error.
+#: noise: sd 0.093 at n = 240, 0.13 at n = 120. The estimate is shrunk by one standard error; the
+#: pooled estimate (mean of ``phi_blocks`` blocks' estimates) by its own, see ``pooled_phi_se``.
 _PHI_SE_SQRT_N = 1.45
+#: The same for the detector's own per-block estimate (residuals against a median of 120 points
+#: refreshed every 16, scale the larger of MAD and q90 / 1.645), fitted to 400 simulated i.i.d. normal
+#: series: the mean of the last 1 / 8 / 22 blocks' estimates has sd 0.146 / 0.086 / 0.056, the formula
+#: 0.136 / 0.086 / 0.055 (tests/unit/latency/test_pooled_phi.py re-runs it). The pooled estimate
+#: (``phi_blocks`` > 1) is shrunk by its own standard error, ``pooled_phi_se``.
+_PHI_POOL_SE_SQRT_N = 2.1
+#: sd_res / sigma on normal noise at n = 240 (the larger of two unbiased scales): the simulated mean of
+#: 1 - (sd_diff / sd_res)^2 on i.i.d. noise is 0.054 = 1 - 1 / 1.028^2.
+_SD_RES_BIAS = 1.028
 #: Score calibration: evidence ratios (statistic / its threshold) are binned 16 per octave from 1/4 up;
 #: weaker evidence never scores above 0.
 _CAL_BINS_PER_OCTAVE = 16
@@ -117,6 +127,28 @@ def _hill_tail(cal: IntArray, r: float, m: int, n: float, empirical: float) -> f
     return hill_tail(np.repeat(_bin_value(nz), take), r, n)
 
 
+def pooled_phi_se(ends: IntArray, counts: IntArray, per_point: float = _PHI_POOL_SE_SQRT_N) -> float:
+    """Standard error, on i.i.d. noise, of the mean of the AR(1) estimates of overlapping windows.
+
+    Window ``i`` holds the ``counts[i]`` residuals before accepted-point index ``ends[i]``. Each
+    estimate is close to a mean over its window of per-point terms of variance ``c**2`` (its
+    standard error is ``c/sqrt(n)``), so two of them covary by that variance times their
+    overlap ``o_ij`` over ``n_i n_j``, and the mean of k of them has variance
+    ``c^2 / k^2 * sum_ij o_ij / (n_i n_j)``, ``c`` = ``per_point`` (one window: ``c/sqrt(n)``).
+    Windows of 240 offset by 64 are far from independent: 22 of them give 0.055 at c = 2.1 (a single
+    1,584-point window: 0.053), not 0.136/sqrt(22) = 0.029. Checked against the detector's pooled
+    estimates on simulated i.i.d. noise in tests/unit/latency/test_pooled_phi.py.
+    """
+    if len(ends) == 1:
+        return per_point / math.sqrt(max(int(counts[0]), 1))
+    e = np.asarray(ends, dtype=np.float64)
+    n = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    lo = e - n
+    overlap = np.maximum(np.minimum.outer(e, e) - np.maximum.outer(lo, lo), 0.0)
+    k = float(e.size)
+    return float(per_point * math.sqrt(math.fsum((overlap / np.outer(n, n)).ravel().tolist())) / k)
+
+
 class DetectorStateError(BadInputError):
     """A stored detector state cannot be resumed (wrong version, inconsistent arrays)."""
 
@@ -162,6 +194,8 @@ class LatencyDetector:
         self._carry_down: IntArray = np.zeros(1, dtype=np.int64)
         self._carry_slow: IntArray = np.zeros(1, dtype=np.int64)
         self._hist_r: FloatArray = np.empty(0)
+        # AR(1) pool: scale block index -> (raw estimate, residual count) of the last phi_blocks blocks.
+        self._phi_pool: dict[int, tuple[float, int]] = {}
         self._level_start = 0
         self._hold_until = -1
         self._last_warming_up = True
@@ -214,6 +248,8 @@ class LatencyDetector:
             det._cal_blocks[int(blk)] = row
             det._cal += row
         det._cal_n = state.evidence_points
+        # A state written before the pool existed loads with it empty: it refills as a fresh one does.
+        det._phi_pool = {int(b): (float(v), int(c)) for b, (v, c) in state.phi_pool.items()}
         if state.version == 1 and p.spread_statistic == "scale":
             det._carry_spread = np.zeros(1, dtype=np.int64)  # exceedance evidence, other units
         det._last_score = state.last_score
@@ -255,6 +291,7 @@ class LatencyDetector:
                 for blk, row in sorted(self._cal_blocks.items())
             },
             evidence_points=self._cal_n,
+            phi_pool=dict(sorted(self._phi_pool.items())),
             last_score=self._last_score,
             last_alarm=self._last_alarm,
             last_extreme=self._last_extreme,
@@ -397,6 +434,7 @@ class LatencyDetector:
                 self._level_start = self._n
             else:
                 self._hist_t, self._hist_x, self._hist_r = np.empty(0), np.empty(0), np.empty(0)
+                self._phi_pool = {}  # the series restarts: so does its noise model
                 self._level_start = self._n
         if gap > p.cusum_reset_gap:
             self._reset_evidence()
@@ -458,10 +496,16 @@ class LatencyDetector:
         n_res = (fin[s_starts] - fin[np.maximum(s_starts - p.scale_window, s_first)]).astype(np.int64)
         tau = np.ones(scale.size)
         tau2 = np.ones(scale.size)
+        # Pooled (phi_blocks > 1): sd_res, the larger of two scales, reads _SD_RES_BIAS high on normal
+        # noise, which the single-block rule's estimate carries (+0.054 on i.i.d. data: within its own
+        # error, but a pool of 22 would hold it in every block); the pooled estimate divides it out.
+        bias = _SD_RES_BIAS if p.phi_blocks > 1 else 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            raw_phi = 1.0 - np.square(bias * sd_diff / sd_res)
+        usable = have_res & np.isfinite(raw_phi) & (n_res > 0)
+        raw_phi = np.where(usable, np.clip(raw_phi, -1.0, 1.0), np.nan)
         if p.autocorrelation_correction:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                phi = 1.0 - np.square(sd_diff / sd_res) - _PHI_SE_SQRT_N / np.sqrt(np.maximum(n_res, 1))
-            phi = np.where(have_res & np.isfinite(phi), np.clip(phi, 0.0, _PHI_MAX), 0.0)
+            phi = self._pooled_phi(first_sblock, raw_phi, n_res)
             tau = (1.0 + phi) / (1.0 - phi)
             # z^2 of an AR(1) series has lag-k correlation phi^(2k): its own long-run variance factor.
             tau2 = (1.0 + phi**2) / (1.0 - phi**2)
@@ -634,6 +678,17 @@ class LatencyDetector:
         self._hist_t = t_all[:keep][-self._hist_len :].copy()
         self._hist_x = x_all[:keep][-self._hist_len :].copy()
         self._hist_r = r_all[:keep][-self._hist_len :].copy()
+        # Blocks that started within the used points keep their estimate (a later segment starting
+        # inside the last one recomputes it from the same residuals, as the scale is).
+        last_sblock_used = (n0 + used - 1) // p.scale_block
+        for j in range(first_sblock, last_sblock_used + 1):
+            v = float(raw_phi[j - first_sblock])
+            if math.isfinite(v):
+                self._phi_pool[j] = (v, int(n_res[j - first_sblock]))
+            else:
+                self._phi_pool.pop(j, None)
+        for j in [b for b in self._phi_pool if b <= last_sblock_used - p.phi_blocks]:
+            del self._phi_pool[j]
         self._last_score = float(scores[-1])
         self._last_alarm = bool(alarms[-1])
         self._last_warming_up = bool(warm[-1])
@@ -652,6 +707,43 @@ class LatencyDetector:
             self._carry_level, self._carry_spread, self._carry_down = carry_level, carry_spread, carry_down
             self._carry_slow = carry_slow
         return used
+
+    def _pooled_phi(self, first_sblock: int, raw_phi: FloatArray, n_res: IntArray) -> FloatArray:
+        """AR(1) coefficient of each scale block from ``first_sblock`` on (see ``_pool_phi``); earlier
+        segments' estimates come from the pool. A block without an estimate (too few residuals: z is
+        not scored there) gets 0, as before.
+        """
+        est: dict[int, tuple[float, int]] = {b: v for b, v in self._phi_pool.items() if b < first_sblock}
+        phi = np.zeros(raw_phi.size)
+        for i, (v, c) in enumerate(zip(raw_phi.tolist(), n_res.tolist(), strict=True)):
+            if math.isfinite(v):
+                est[first_sblock + i] = (v, int(c))
+                phi[i] = self._pool_phi(est, first_sblock + i)
+        return phi
+
+    def _pool_phi(self, est: dict[int, tuple[float, int]], j: int) -> float:
+        """The mean of the raw estimates of blocks ``j - phi_blocks + 1 .. j`` (those that have one),
+        shrunk by the mean's standard error on i.i.d. noise (``pooled_phi_se``), clipped to [0, 0.9].
+
+        ``math.fsum`` rounds the sum exactly, so the mean does not depend on how the stream was chunked.
+        """
+        p = self.params
+        blocks = [b for b in range(j - p.phi_blocks + 1, j + 1) if b in est]
+        if not blocks:
+            return 0.0
+        mean = math.fsum(est[b][0] for b in blocks) / len(blocks)
+        ends = np.asarray(blocks, dtype=np.int64) * p.scale_block
+        counts = np.asarray([est[b][1] for b in blocks], dtype=np.int64)
+        # phi_blocks = 1 is the single-block rule: its estimate shrunk by 1.45 / sqrt(n).
+        per_point = _PHI_POOL_SE_SQRT_N if p.phi_blocks > 1 else _PHI_SE_SQRT_N
+        return min(max(mean - pooled_phi_se(ends, counts, per_point), 0.0), _PHI_MAX)
+
+    @property
+    def ar1_coefficient(self) -> float:
+        """The shrunk, pooled AR(1) coefficient of the last scale block with an estimate (0: none yet)."""
+        if not self._phi_pool:
+            return 0.0
+        return self._pool_phi(self._phi_pool, max(self._phi_pool))
 
     def _calibrate(self, ratio: FloatArray, ok: BoolArray) -> FloatArray:
         """Score = (1 - p) / 2, plus 1/2 where a statistic crosses its threshold (an alarm).
