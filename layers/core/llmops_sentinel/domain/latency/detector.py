@@ -26,6 +26,7 @@ statistic was zero); its magnitude is ``exp(median(y[onset..t]) - m) - 1``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -147,6 +148,14 @@ def pooled_phi_se(ends: IntArray, counts: IntArray, per_point: float = _PHI_POOL
     overlap = np.maximum(np.minimum.outer(e, e) - np.maximum.outer(lo, lo), 0.0)
     k = float(e.size)
     return float(per_point * math.sqrt(math.fsum((overlap / np.outer(n, n)).ravel().tolist())) / k)
+
+
+@functools.lru_cache(maxsize=256)
+def _pooled_phi_se_at(offsets: tuple[int, ...], counts: tuple[int, ...], per_point: float) -> float:
+    """``pooled_phi_se`` of windows ending ``offsets`` points from the newest block: it depends only on
+    where the windows lie relative to each other, and the steady state repeats one layout block after
+    block (22 full windows), so each layout is computed once."""
+    return pooled_phi_se(np.asarray(offsets, dtype=np.int64), np.asarray(counts, dtype=np.int64), per_point)
 
 
 class DetectorStateError(BadInputError):
@@ -732,11 +741,11 @@ class LatencyDetector:
         if not blocks:
             return 0.0
         mean = math.fsum(est[b][0] for b in blocks) / len(blocks)
-        ends = np.asarray(blocks, dtype=np.int64) * p.scale_block
-        counts = np.asarray([est[b][1] for b in blocks], dtype=np.int64)
+        offsets = tuple((b - j) * p.scale_block for b in blocks)
+        counts = tuple(est[b][1] for b in blocks)
         # phi_blocks = 1 is the single-block rule: its estimate shrunk by 1.45 / sqrt(n).
         per_point = _PHI_POOL_SE_SQRT_N if p.phi_blocks > 1 else _PHI_SE_SQRT_N
-        return min(max(mean - pooled_phi_se(ends, counts, per_point), 0.0), _PHI_MAX)
+        return min(max(mean - _pooled_phi_se_at(offsets, counts, per_point), 0.0), _PHI_MAX)
 
     @property
     def ar1_coefficient(self) -> float:
