@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from llmops_sentinel.domain.latency import LatencyParams, detect
+from llmops_sentinel.domain.latency import LatencyParams, PointStatus, detect
 
 NAB = Path(os.environ.get("NAB_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "bench" / "nab"))
 PROFILES = {
@@ -242,7 +242,7 @@ def run_mode(series: list[dict[str, Any]], mode: str, overrides: dict[str, Any] 
         s["alarm"] = res.alarms
         s["episodes"] = episodes_outside(res.alarms, s["windows"])
         # detected_index counts accepted points; duplicate or invalid rows shift the row index after them
-        rows = np.flatnonzero(res.status == 0)
+        rows = np.flatnonzero(res.status == PointStatus.ACCEPTED)
         s["onsets"] = {int(rows[r.detected_index]) for r in res.alarm_records}
 
 
