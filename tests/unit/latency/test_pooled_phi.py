@@ -9,9 +9,10 @@ import json
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from llmops_sentinel.domain.latency import DetectorState, LatencyDetector, LatencyParams, detect
-from llmops_sentinel.domain.latency.detector import pooled_phi_se
+from llmops_sentinel.domain.latency.detector import DetectorStateError, pooled_phi_se
 
 #: No seasons, no warm-up trend: the residuals are against a median of 120 points (a trend extrapolated
 #: from two half-window medians adds its own error to the residual scale, so phi-hat reads high).
@@ -150,3 +151,28 @@ def test_state_without_the_pool_loads_and_refills(rng: np.random.Generator) -> N
     # Raw estimates depend on the residuals only, so the refilled pool is the uninterrupted one.
     assert old.state().phi_pool == det.state().phi_pool
     assert old.ar1_coefficient == det.ar1_coefficient > 0.2
+
+
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        ({"10": [float("nan"), 240]}, ValidationError),  # an estimate that blinds the level CUSUM (tau NaN)
+        ({"10": [float("inf"), 240]}, ValidationError),
+        ({"10": [5.0, 240]}, ValidationError),  # raw estimates are clipped to [-1, 1] before they are kept
+        ({"10": [0.1, 0]}, ValidationError),  # an estimate always has residuals behind it
+        ({"-1": [0.1, 240]}, ValidationError),
+        ({"999999": [0.9, 240]}, DetectorStateError),  # a block the stream has not reached
+        ({"0": [0.9, 240]}, DetectorStateError),  # older than the pool keeps: it would never age out
+    ],
+)
+def test_a_stored_pool_that_the_detector_cannot_have_written_is_rejected(
+    rng: np.random.Generator, entry: dict[str, list[float]], error: type[Exception]
+) -> None:
+    n = 3000
+    det = LatencyDetector(PLAIN)
+    det.update(T0 + 60.0 * np.arange(n), 100.0 * np.exp(ar1(rng, n, 0.4)))
+    blob = json.loads(det.state().model_dump_json())
+    LatencyDetector.from_state(DetectorState.model_validate(blob))  # as written: loads
+    blob["phi_pool"] = {**blob["phi_pool"], **entry}
+    with pytest.raises(error):
+        LatencyDetector.from_state(DetectorState.model_validate(blob))

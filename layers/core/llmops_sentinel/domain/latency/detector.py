@@ -258,6 +258,10 @@ class LatencyDetector:
             det._cal += row
         det._cal_n = state.evidence_points
         # A state written before the pool existed loads with it empty: it refills as a fresh one does.
+        # The pool holds the last phi_blocks scale blocks that began before n_accepted, never later ones.
+        newest = (state.n_accepted - 1) // p.scale_block
+        if any(not newest - p.phi_blocks < b <= newest for b in state.phi_pool):
+            raise DetectorStateError("stored AR(1) pool is inconsistent")
         det._phi_pool = {int(b): (float(v), int(c)) for b, (v, c) in state.phi_pool.items()}
         if state.version == 1 and p.spread_statistic == "scale":
             det._carry_spread = np.zeros(1, dtype=np.int64)  # exceedance evidence, other units

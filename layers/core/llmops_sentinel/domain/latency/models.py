@@ -6,7 +6,7 @@ Timestamps in the domain are epoch seconds (``float``, UTC); the CLI and adapter
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -257,9 +257,13 @@ class DetectorState(BaseModel):
         default_factory=dict, description="score calibration: per block of scored points, points per evidence bin"
     )
     evidence_points: int = Field(0, ge=0, description="points scored so far (the histogram's total)")
-    phi_pool: dict[int, tuple[float, int]] = Field(
+    phi_pool: dict[
+        Annotated[int, Field(ge=0)],
+        tuple[Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)], Annotated[int, Field(ge=1)]],
+    ] = Field(
         default_factory=dict,
-        description="AR(1) pool: per scale block (index), its raw coefficient estimate and residual count",
+        description="AR(1) pool: per scale block (index), its raw coefficient estimate (clipped to [-1, 1]) "
+        "and residual count",
     )
     last_score: float = 0.0
     last_alarm: bool = False
